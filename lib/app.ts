@@ -1,0 +1,33 @@
+/**
+ * createApp(deps): the Koa application with its middleware in order. It does not listen;
+ * tests and server.ts call `app.callback()`.
+ *
+ *   request-id → access-log/metrics → family headers → errors → draining → routers
+ */
+import Koa from 'koa';
+import type { Deps } from './deps.js';
+import { accessLog } from './http/middleware/access-log.js';
+import { draining } from './http/middleware/draining.js';
+import { errorHandler } from './http/middleware/errors.js';
+import { familyHeaders } from './http/middleware/family-headers.js';
+import { requestId } from './http/middleware/request-id.js';
+import { opsRouter } from './http/routes/ops.js';
+import type { RequestState } from './http/state.js';
+
+export function createApp(deps: Deps): Koa<RequestState> {
+  const app = new Koa<RequestState>({ proxy: deps.config.trust_proxy });
+  // Errors are logged (with the request id) and mailed by errorHandler; Koa's default
+  // console printing would only duplicate them.
+  app.silent = true;
+
+  app.use(requestId(deps.log));
+  app.use(accessLog(deps.metrics));
+  app.use(familyHeaders(deps.config.flavor));
+  app.use(errorHandler(deps.metrics, deps.mailer));
+  app.use(draining(deps.lifecycle));
+
+  const ops = opsRouter(deps);
+  app.use(ops.routes());
+  app.use(ops.allowedMethods());
+  return app;
+}

@@ -1,0 +1,34 @@
+/**
+ * Config problems are collected and reported together, each naming the flavor, the dotted
+ * key and, where an `_env:` value supplied it, the environment variable, so an operator can
+ * fix every mistake in one edit instead of one restart per mistake.
+ */
+export interface ConfigIssue {
+  /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port`; empty for the file itself. */
+  key: string;
+  message: string;
+  /** The environment variable that supplied the value, when it came from `_env:`. */
+  envVar?: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly issues: readonly ConfigIssue[],
+    readonly flavor: string,
+    readonly file: string,
+  ) {
+    super(formatIssues(issues, flavor, file));
+  }
+}
+
+export function formatIssue(issue: ConfigIssue, flavor: string): string {
+  const where = issue.key ? `${flavor}.${issue.key}` : flavor;
+  const env = issue.envVar ? ` (set by env ${issue.envVar})` : '';
+  return `${where}: ${issue.message}${env}`;
+}
+
+function formatIssues(issues: readonly ConfigIssue[], flavor: string, file: string): string {
+  const lines = issues.map((i) => `  - ${formatIssue(i, flavor)}`);
+  return `invalid configuration in ${file} (flavor ${JSON.stringify(flavor)}):\n${lines.join('\n')}`;
+}

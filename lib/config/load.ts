@@ -1,0 +1,120 @@
+/**
+ * The one place that turns files and environment variables into a `Config`: locate the file,
+ * parse it with PyYAML typing, pick the flavor, resolve `_env:` values, validate every option
+ * at once, and freeze the result. Nothing else in Berth reads `process.env`.
+ */
+import { readFileSync } from 'node:fs';
+import { ConfigError, type ConfigIssue } from './errors.js';
+import { type Env, interpolate, isPlainObject } from './env.js';
+import { selectFlavor } from './flavor.js';
+import { type ConfigSource, locateConfig } from './locate.js';
+import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
+import { unknownKeyWarnings } from './unknown-keys.js';
+import { parseYaml } from './yaml.js';
+
+export interface Config extends FileConfig {
+  readonly flavor: string;
+  readonly source: ConfigSource;
+  /** REGISTRY_HOST / REGISTRY_PORT, as the old `docker-registry` launcher read them */
+  readonly listen: { readonly host: string; readonly port: number };
+}
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  env: Env;
+  cwd: string;
+  /** the install root: where `config_sample.yml` and `config/` live */
+  installDir: string;
+}
+
+export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig {
+  const flavor = env.SETTINGS_FLAVOR ?? 'dev';
+  const source = locateConfig(env.DOCKER_REGISTRY_CONFIG || undefined, cwd, installDir);
+  const file = parseFile(source.path, flavor);
+  const chosen = selectFlavor(file, flavor, source.path);
+  const { value, envSources, issues } = interpolate(chosen, env);
+  const raw = value as Record<string, unknown>;
+
+  const gracefulFromEnv = env.GUNICORN_GRACEFUL_TIMEOUT;
+  if (raw.drain_timeout == null && gracefulFromEnv) {
+    raw.drain_timeout = gracefulFromEnv;
+    envSources.set('drain_timeout', 'GUNICORN_GRACEFUL_TIMEOUT');
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const zi of parsed.error.issues) {
+      const key = zi.path.map(String).join('.');
+      issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envSources));
+    }
+  }
+  const listen = readListen(env, issues);
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path);
+
+  const known = [...Object.keys(configSchema.shape), ...LEGACY_DRIVER_KEYS];
+  const warnings = unknownKeyWarnings(raw, known).map((w) => `${flavor || '(whole file)'}.${w}`);
+  const config: Config = { ...parsed.data, flavor, source, listen };
+  return { config: deepFreeze(config), warnings };
+}
+
+function parseFile(path: string, flavor: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ key: '', message: `cannot read ${path}: ${(err as Error).message}` }], flavor, path);
+  }
+  try {
+    return parseYaml(text, path);
+  } catch (err) {
+    throw new ConfigError([{ key: '', message: `not valid YAML: ${(err as Error).message}` }], flavor, path);
+  }
+}
+
+function readListen(env: Env, issues: ConfigIssue[]): Config['listen'] {
+  const host = env.REGISTRY_HOST || '0.0.0.0';
+  let port = 5000;
+  if (env.REGISTRY_PORT) {
+    const typed = safeYaml(env.REGISTRY_PORT);
+    if (typeof typed === 'number' && Number.isInteger(typed) && typed >= 0 && typed <= 65535) port = typed;
+    else issues.push({ key: 'listen.port', envVar: 'REGISTRY_PORT', message: `expected a port number (0-65535), got ${JSON.stringify(env.REGISTRY_PORT)}` });
+  }
+  return { host, port };
+}
+
+function safeYaml(text: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The env var behind a key, or behind the nearest mapping above it. */
+function withEnv(issue: ConfigIssue, envSources: Map<string, string>): ConfigIssue {
+  const parts = issue.key.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const envVar = envSources.get(parts.slice(0, n).join('.'));
+    if (envVar) return { ...issue, envVar };
+  }
+  return issue;
+}
+
+function describe(message: string, raw: Record<string, unknown>, path: readonly PropertyKey[]): string {
+  if (message.includes(' got ')) return message;
+  let node: unknown = raw;
+  for (const p of path) node = isPlainObject(node) ? node[String(p)] : undefined;
+  return node === undefined ? message : `${message}, got ${JSON.stringify(node)}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,141 @@
+/**
+ * Every option docker-registry 0.6–0.9.1 understood (spec v1 §5.5), plus Berth's own few,
+ * as one zod schema. The `Config` type is inferred from it. Keys keep the old snake_case
+ * names so that an error path is the key the operator wrote.
+ */
+import { z } from 'zod';
+import { bool, int, section, seconds, str, strOr } from './fields.js';
+
+const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
+
+const logLevel = z
+  .union([z.string(), z.null()])
+  .optional()
+  .transform((v, ctx) => {
+    const name = (v ?? 'info').toLowerCase();
+    const level = LOG_LEVELS[name as keyof typeof LOG_LEVELS];
+    if (!level) {
+      ctx.addIssue({ code: 'custom', message: `unknown log level ${JSON.stringify(v)}; use one of debug, info, warning, error, critical` });
+      return z.NEVER;
+    }
+    return level;
+  });
+
+/** `smtp_secure`: false → no TLS; true → STARTTLS; a path → STARTTLS with that client key; {keyfile, certfile} → with key and certificate. */
+const smtpSecure = z
+  .union([z.boolean(), z.string(), z.null(), z.strictObject({ keyfile: z.string(), certfile: z.string().optional() })], {
+    error: 'expected false, true, a key file path, or {keyfile, certfile}',
+  })
+  .optional()
+  .transform((v): { starttls: boolean; keyfile?: string; certfile?: string } => {
+    if (v === undefined || v === null || v === false || v === '') return { starttls: false };
+    if (v === true) return { starttls: true };
+    if (typeof v === 'string') {
+      const word = v.trim().toLowerCase();
+      if (['false', 'no', 'off', '0'].includes(word)) return { starttls: false };
+      if (['true', 'yes', 'on', '1'].includes(word)) return { starttls: true };
+      return { starttls: true, keyfile: v };
+    }
+    return { starttls: true, keyfile: v.keyfile, ...(v.certfile ? { certfile: v.certfile } : {}) };
+  });
+
+const redis = section({ host: str(), port: int(6379, 1, 65535), db: int(0, 0), password: str() });
+
+export const configSchema = z.looseObject({
+  // General (§5.5)
+  loglevel: logLevel,
+  debug: bool(false),
+  issue: str(),
+  standalone: bool(false),
+  index_endpoint: strOr('https://index.docker.io').transform((v) => v.replace(/\/+$/, '')),
+  disable_token_auth: bool(false),
+  privileged_key: str(),
+  registry_endpoints: str(),
+  storage: strOr('local').transform((v) => v.toLowerCase()),
+  storage_path: str(),
+  storage_alternate: str(),
+  storage_redirect: bool(false),
+  nginx_x_accel_redirect: str(),
+  search_backend: str(),
+  sqlalchemy_index_database: strOr('sqlite:////tmp/docker-registry.db'),
+  mirroring: section({ source: str(), source_index: str(), tags_cache_ttl: int(172800, 0) }),
+  cache: redis,
+  cache_lru: redis,
+  email_exceptions: section({
+    smtp_host: str(),
+    smtp_port: int(25, 1, 65535),
+    smtp_login: str(),
+    smtp_password: str(),
+    smtp_secure: smtpSecure,
+    from_addr: strOr('docker-registry@localdomain.local'),
+    to_addr: strOr('noise+dockerregistry@localdomain.local'),
+    // Berth: one mail per distinct failure per window, then a digest with the count.
+    throttle_seconds: seconds(300),
+    // Berth: CA file that the SMTP server's certificate must chain to (enables verification).
+    smtp_ca: str(),
+    // Berth: verify the SMTP server's certificate against the system CAs. Python's smtplib did not.
+    smtp_tls_verify: bool(false),
+  }),
+  bugsnag: str(),
+  cors: section({
+    origins: z.unknown().optional(),
+    methods: z.unknown().optional(),
+    headers: z.unknown().optional(),
+    expose_headers: z.unknown().optional(),
+    supports_credentials: bool(false),
+    max_age: int(null, 0),
+    send_wildcard: bool(false),
+    always_send: bool(true),
+    automatic_options: bool(true),
+    vary_header: bool(true),
+    resources: z.unknown().optional(),
+  }),
+  extensions: z.unknown().optional(),
+  secret_key: str(),
+
+  // S3 (§5.5); read by the s3 driver
+  s3_access_key: str(),
+  s3_secret_key: str(),
+  boto_bucket: str(),
+  s3_bucket: str(),
+  s3_region: str(),
+  s3_secure: bool(false), // the Python driver used HTTPS only when the value `is True`
+  s3_encrypt: bool(false),
+  s3_use_sigv4: bool(false),
+  boto_host: str(),
+  boto_port: int(null, 1, 65535),
+  boto_debug: int(0),
+  boto_calling_format: str(),
+  boto_proxy: str(),
+  boto_proxy_port: int(null, 1, 65535),
+  boto_proxy_user: str(),
+  boto_proxy_pass: str(),
+  cloudfront: section({ base: str(), keyid: str(), keysecret: str() }),
+
+  // Berth's own
+  /** seconds that in-flight requests get to finish after SIGTERM */
+  drain_timeout: seconds(60),
+  /** idle keep-alive seconds; above nginx's and ELB's 60 s so the proxy closes first */
+  keepalive_timeout: seconds(75),
+  /** trust X-Forwarded-* from a reverse proxy */
+  trust_proxy: bool(false),
+  /** serve Prometheus metrics at /metrics */
+  metrics: bool(true),
+  inherit_common: bool(true),
+});
+
+/**
+ * Keys of other storage drivers the old registry knew (GCS, Swift, Elliptics, Azure, OSS,
+ * Glance's OpenStack settings). They are accepted without an "unknown key" warning, so an old
+ * file loads quietly; `storage:` naming one of those drivers is an error (see storage factory).
+ */
+export const LEGACY_DRIVER_KEYS = [
+  'gs_access_key', 'gs_secret_key', 'gs_secure', 'oauth2', 'cloud_sdk_path',
+  'swift_authurl', 'swift_container', 'swift_user', 'swift_password', 'swift_tenant_name', 'swift_region_name', 'swift_auth_version',
+  'elliptics_nodes', 'elliptics_wait_timeout', 'elliptics_check_timeout', 'elliptics_io_thread_num', 'elliptics_net_thread_num',
+  'elliptics_nonblocking_io_thread_num', 'elliptics_groups', 'elliptics_verbosity', 'elliptics_logfile', 'elliptics_addr_family', 'elliptics_namespace',
+  'azure_storage_account_name', 'azure_storage_account_key', 'azure_storage_container', 'azure_use_https',
+  'oss_host', 'oss_bucket', 'oss_accessid', 'oss_accesskey',
+];
+
+export type FileConfig = z.output<typeof configSchema>;

@@ -1,0 +1,41 @@
+/**
+ * Builds the object graph from a Config. No module-level singletons: a test builds a second
+ * app on another driver or mail server by calling this again.
+ */
+import type { Config } from './config/load.js';
+import type { Lifecycle } from './http/middleware/draining.js';
+import type { Logger } from './logging/logger.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { ExceptionMailer } from './notify/exception-mailer.js';
+import type { StorageDriver } from './storage/driver.js';
+import { createStorage } from './storage/factory.js';
+
+export interface Deps {
+  config: Readonly<Config>;
+  log: Logger;
+  metrics: Metrics;
+  storage: StorageDriver;
+  mailer: ExceptionMailer | null;
+  lifecycle: Lifecycle;
+  /** when the process started serving; reported by the debug ping */
+  startedAt: Date;
+}
+
+export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Partial<Deps> = {}): Deps {
+  const metrics = overrides.metrics ?? createMetrics(config.metrics);
+  const mailer = config.email_exceptions.smtp_host ? new ExceptionMailer(config.email_exceptions, log, metrics) : null;
+  return {
+    config,
+    log,
+    metrics,
+    storage: overrides.storage ?? createStorage(config),
+    mailer: overrides.mailer === undefined ? mailer : overrides.mailer,
+    lifecycle: overrides.lifecycle ?? { draining: false },
+    startedAt: new Date(),
+  };
+}
+
+/** Release what the graph holds: pending mails, storage clients. */
+export async function closeDeps(deps: Deps): Promise<void> {
+  await Promise.allSettled([deps.mailer?.close(), deps.storage.close()]);
+}

@@ -1,0 +1,21 @@
+/**
+ * While the server drains after SIGTERM, requests already running finish; new ones get 503
+ * with `Connection: close` so that clients and proxies go elsewhere.
+ */
+import type { Middleware } from 'koa';
+import { GENERIC } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+
+export interface Lifecycle {
+  draining: boolean;
+}
+
+export function draining(lifecycle: Lifecycle): Middleware {
+  return async (ctx, next) => {
+    if (lifecycle.draining) {
+      ctx.set('Connection', 'close');
+      throw new RegistryError(GENERIC.UNAVAILABLE, { message: 'Server is shutting down', headers: { 'Retry-After': '5', Connection: 'close' } });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The single catch-all. A RegistryError (or any error Koa marks as exposable) becomes the
+ * envelope of the request's API family with its status. Anything else is unexpected: 500,
+ * logged with its stack, and reported to the exception mailer after the response. A client
+ * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
+ * family's envelope.
+ */
+import type { Context, Middleware } from 'koa';
+import { GENERIC } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import type { Metrics } from '../../metrics/registry.js';
+import type { ExceptionMailer } from '../../notify/exception-mailer.js';
+import { familyOf, type RequestState } from '../state.js';
+import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
+import { pyJson } from '../py-json.js';
+
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): Middleware<RequestState> {
+  return async (ctx, next) => {
+    try {
+      await next();
+      // Nothing answered: an unknown route, or a known one with the wrong method (the router set Allow).
+      if (ctx.body == null && ctx.status === 404) {
+        throw new RegistryError(GENERIC.NOT_FOUND, { detail: { method: ctx.method, path: ctx.path } });
+      }
+      if (ctx.body == null && ctx.status === 405) {
+        throw new RegistryError(GENERIC.METHOD_NOT_ALLOWED, { detail: { method: ctx.method, allow: ctx.response.get('Allow') } });
+      }
+    } catch (thrown) {
+      const err = thrown instanceof Error ? thrown : new Error(String(thrown));
+      if (isClientGone(ctx, err)) {
+        ctx.state.log?.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client went away');
+        ctx.status = 499;
+        return;
+      }
+      if (ctx.headerSent) {
+        // Too late for a status: cut the connection so the client sees a truncated body, not a complete one.
+        metrics.streamsAborted.inc();
+        ctx.state.log?.error({ err }, 'response failed after headers were sent');
+        ctx.req.socket.destroy(err);
+        return;
+      }
+      const known = toRegistryError(err);
+      if (!known) {
+        ctx.state.log?.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
+        const reqId = ctx.state.reqId ?? '';
+        // After the response has gone out, so the mail never delays or changes it.
+        if (mailer) ctx.res.once('close', () => mailer.report({ method: ctx.method, path: ctx.path, requestId: reqId, error: err }));
+      }
+      render(ctx, known ?? new RegistryError(GENERIC.UNKNOWN, { detail: { requestId: ctx.state.reqId } }));
+    }
+  };
+}
+
+function render(ctx: Context & { state: Partial<RequestState> }, err: RegistryError): void {
+  ctx.status = err.status;
+  ctx.set(err.headers);
+  ctx.type = 'application/json';
+  if (familyOf(ctx.state, ctx.path) === 'v2') {
+    const entry: Record<string, unknown> = { code: err.code, message: err.message };
+    if (err.detail !== undefined) entry.detail = err.detail;
+    ctx.body = JSON.stringify({ errors: [entry] });
+  } else {
+    ctx.set(V1_NO_CACHE_HEADERS);
+    ctx.body = pyJson({ error: err.message });
+  }
+}
+
+/** Koa's own errors (http-errors: bad JSON, 405 from the router) keep their status and message. */
+function toRegistryError(err: Error): RegistryError | null {
+  if (err instanceof RegistryError) return err;
+  const httpErr = err as Error & { status?: number; expose?: boolean; headers?: Record<string, string> };
+  if (typeof httpErr.status === 'number' && httpErr.status >= 400 && httpErr.status < 500 && httpErr.expose) {
+    return new RegistryError({ status: httpErr.status, code: httpErr.status === 405 ? 'UNSUPPORTED' : 'BAD_REQUEST', message: httpErr.message }, httpErr.headers ? { headers: httpErr.headers } : {});
+  }
+  return null;
+}
+
+function isClientGone(ctx: Context, err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return (code !== undefined && CLIENT_GONE.has(code)) || err.message === 'aborted' || (ctx.req.destroyed && !ctx.res.writableEnded);
+}

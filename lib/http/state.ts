@@ -1,0 +1,16 @@
+import type { Logger } from '../logging/logger.js';
+
+/** Which envelope errors are rendered in: V1 `{"error"}` or V2 `{"errors": [...]}`. */
+export type ApiFamily = 'v1' | 'v2';
+
+/** What Berth's middleware puts on `ctx.state`. */
+export interface RequestState {
+  reqId: string;
+  log: Logger;
+  /** set when a router family is mounted; unmatched requests fall back to the path prefix */
+  apiFamily?: ApiFamily;
+}
+
+export function familyOf(state: Partial<RequestState>, path: string): ApiFamily {
+  return state.apiFamily ?? (path === '/v2' || path.startsWith('/v2/') ? 'v2' : 'v1');
+}

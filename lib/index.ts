@@ -1,0 +1,124 @@
+/**
+ * `node dist`: read the config (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR), build the object
+ * graph, listen on REGISTRY_HOST:REGISTRY_PORT, print one banner, and drain on
+ * SIGTERM/SIGINT (a second signal exits at once).
+ *
+ *   node dist --check-config   print the effective settings (secrets redacted) and exit
+ */
+import { createApp } from './app.js';
+import { ConfigError } from './config/errors.js';
+import { type Config, loadConfig } from './config/load.js';
+import { bannerFields, redactedConfig } from './config/summary.js';
+import { buildDeps, type Deps } from './deps.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { startServer } from './server.js';
+import { INSTALL_DIR, VERSION } from './version.js';
+
+const EX_CONFIG = 78;
+
+const USAGE = `Berth ${VERSION}: Docker registry (V1 + V2) compatible with docker-registry's config.yml
+
+Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] node dist [--check-config]
+
+  --check-config  load and validate the config, print the effective settings, exit
+  --version       print the version
+  --help          this text
+
+Environment: SETTINGS_FLAVOR (default dev), DOCKER_REGISTRY_CONFIG (default config.yml),
+REGISTRY_HOST (default 0.0.0.0), REGISTRY_PORT (default 5000), plus every _env: name in the config.`;
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) return void console.log(USAGE);
+  if (argv.includes('--version')) return void console.log(VERSION);
+  const unknown = argv.filter((a) => a !== '--check-config');
+  if (unknown.length > 0) {
+    console.error(`unknown argument(s): ${unknown.join(' ')}\n\n${USAGE}`);
+    process.exit(2);
+  }
+
+  const { config, warnings } = loadOrExit();
+  if (argv.includes('--check-config')) {
+    console.log(JSON.stringify({ ok: true, warnings, config: redactedConfig(config) }, null, 2));
+    return;
+  }
+
+  const log = createLogger(config.loglevel);
+  for (const warning of warnings) log.warn({ config: config.source.path }, warning);
+  let deps: Deps;
+  try {
+    deps = buildDeps(config, log);
+  } catch (err) {
+    if (err instanceof ConfigError) exitConfigError(err);
+    throw err;
+  }
+  installCrashHandlers(deps);
+
+  const app = createApp(deps);
+  const running = await startServer(app as never, deps, config.listen.host, config.listen.port).catch((err: NodeJS.ErrnoException) => {
+    log.fatal({ err }, `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
+    process.exit(1);
+  });
+  const where = config.source.embedded ? `${config.source.path} (embedded default: no config.yml found)` : config.source.path;
+  log.info(
+    { version: VERSION, node: process.version, ...bannerFields(config, running.url) },
+    `Berth ${VERSION} listening on ${running.url}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
+  );
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal, drain_timeout: config.drain_timeout }, 'shutting down: draining in-flight requests');
+    running.shutdown().then(
+      () => {
+        log.info('stopped');
+        log.flush();
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, 'error while shutting down');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function loadOrExit(): { config: Readonly<Config>; warnings: string[] } {
+  try {
+    return loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
+  } catch (err) {
+    if (err instanceof ConfigError) exitConfigError(err);
+    throw err;
+  }
+}
+
+function exitConfigError(err: ConfigError): never {
+  console.error(`berth: ${err.message}`);
+  process.exit(EX_CONFIG);
+}
+
+/** A crash is logged and mailed (briefly waited for), then the process exits for its supervisor to restart it. */
+function installCrashHandlers(deps: Deps): void {
+  const crash = (err: unknown, origin: string) => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    deps.log.fatal({ err: error, origin }, 'crashed');
+    deps.mailer?.report({ method: 'PROCESS', path: origin, requestId: '-', error });
+    const mailed = deps.mailer ? deps.mailer.close(5000) : Promise.resolve();
+    void mailed.finally(() => {
+      (deps.log as Logger).flush();
+      process.exit(1);
+    });
+  };
+  process.on('uncaughtException', (err) => crash(err, 'uncaughtException'));
+  process.on('unhandledRejection', (err) => crash(err, 'unhandledRejection'));
+}
+
+main(process.argv.slice(2)).catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+/**
+ * The root logger: JSON lines on stdout (pino). Request handlers log through a child that
+ * carries the request id.
+ */
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { name: 'berth' },
+      redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.smtp_password', '*.s3_secret_key'], censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}

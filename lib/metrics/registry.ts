@@ -1,0 +1,45 @@
+/**
+ * Prometheus metrics. One registry per app instance (no prom-client global), so two apps in
+ * one test process do not collide.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route'>;
+  exceptionMails: Counter<'result'>;
+  streamsAborted: Counter;
+}
+
+export function createMetrics(withProcessMetrics: boolean): Metrics {
+  const registry = new Registry();
+  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'berth_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'berth_http_requests_total',
+      help: 'HTTP requests by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'berth_http_request_duration_seconds',
+      help: 'HTTP request duration by method and route template',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600],
+      registers: [registry],
+    }),
+    exceptionMails: new Counter({
+      name: 'berth_exception_mails_total',
+      help: 'Exception mails by result: sent, failed, throttled',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    streamsAborted: new Counter({
+      name: 'berth_stream_aborted_total',
+      help: 'Responses cut off after their headers were sent',
+      registers: [registry],
+    }),
+  };
+}

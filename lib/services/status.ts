@@ -1,0 +1,49 @@
+/**
+ * The `/_status` check: a real storage round-trip (write, read back, delete a random key at
+ * the storage root), as docker-registry 0.6.3–0.8.1 did, each check bounded in time.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { StorageDriver } from '../storage/driver.js';
+
+export interface StatusReport {
+  ok: boolean;
+  body: { failures: Record<string, string>; host: string; services: string[] };
+}
+
+const CHECK_TIMEOUT_MS = 10_000;
+
+export async function checkStatus(storage: StorageDriver): Promise<StatusReport> {
+  const failures: Record<string, string> = {};
+  const storageFailure = await withTimeout(storageRoundTrip(storage), CHECK_TIMEOUT_MS);
+  if (storageFailure) failures.storage = storageFailure;
+  return { ok: Object.keys(failures).length === 0, body: { failures, host: os.hostname(), services: ['storage'] } };
+}
+
+/** Returns null when the round-trip worked, else what went wrong. */
+async function storageRoundTrip(storage: StorageDriver): Promise<string | null> {
+  const key = `_berth_status_${randomBytes(8).toString('hex')}`;
+  const value = randomBytes(16);
+  try {
+    await storage.putContent(key, value);
+    const back = await storage.getContent(key);
+    if (!back.equals(value)) return 'read back different bytes than written';
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await storage.delete(key).catch(() => {});
+  }
+}
+
+async function withTimeout(check: Promise<string | null>, ms: number): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${ms / 1000} s`), ms);
+  });
+  try {
+    return await Promise.race([check, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The storage driver interface every backend implements (local, s3, glance, and wrappers).
+ * Paths are relative keys such as `images/<id>/json`, checked by `checkPath` before they
+ * reach a backend. Drivers know nothing about HTTP.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { invalidPath } from './errors.js';
+
+export interface FileInfo {
+  path: string;
+  size: number;
+  modTime: Date;
+  isDir: boolean;
+}
+
+export interface ReadOptions {
+  offset?: number;
+  /** bytes to read from offset; undefined = to the end */
+  length?: number;
+  signal?: AbortSignal;
+}
+
+/** A streamed write that nobody can see until `commit` resolves. */
+export interface ObjectWriter {
+  readonly stream: Writable;
+  /** bytes accepted so far */
+  readonly size: () => number;
+  commit(): Promise<void>;
+  /** Discard everything written; safe to call after a failure or twice. */
+  cancel(): Promise<void>;
+}
+
+export interface Capabilities {
+  ranges: boolean;
+  redirect: boolean;
+}
+
+export interface StorageDriver {
+  readonly name: string;
+  readonly capabilities: Capabilities;
+  getContent(path: string, signal?: AbortSignal): Promise<Buffer>;
+  putContent(path: string, data: Buffer | string, signal?: AbortSignal): Promise<void>;
+  reader(path: string, options?: ReadOptions): Promise<Readable>;
+  writer(path: string, signal?: AbortSignal): Promise<ObjectWriter>;
+  stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
+  /** Direct children, as full paths; a missing directory is not_found, an empty one []. */
+  list(dir: string, signal?: AbortSignal): Promise<string[]>;
+  /** Delete a file or a whole directory. */
+  delete(path: string, signal?: AbortSignal): Promise<void>;
+  move(from: string, to: string, signal?: AbortSignal): Promise<void>;
+  /** A URL a client may fetch the object from directly, or null to stream it through Berth. */
+  redirectUrl(path: string): Promise<string | null>;
+  close(): Promise<void>;
+}
+
+const MAX_PATH = 4096;
+
+/**
+ * A key is one or more `/`-separated components; none may be empty, `.` or `..`, and NUL or
+ * control characters never reach a backend. The empty path is the root (only for list/stat).
+ */
+export function checkPath(driver: string, path: string, allowRoot = false): string {
+  if (path === '' && allowRoot) return path;
+  if (path === '') throw invalidPath(driver, path, 'empty');
+  if (path.length > MAX_PATH) throw invalidPath(driver, path.slice(0, 64), 'too long');
+  if (path.startsWith('/')) throw invalidPath(driver, path, 'absolute');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) throw invalidPath(driver, path, 'control character or backslash');
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.' || part === '..') throw invalidPath(driver, path, `bad component ${JSON.stringify(part)}`);
+  }
+  return path;
+}
