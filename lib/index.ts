@@ -43,6 +43,9 @@ async function main(argv: string[]): Promise<void> {
   }
 
   const log = createLogger(config.loglevel);
+  // The banner and the shutdown lines are shown whatever loglevel says: an operator always
+  // needs to see where the server listens and that it stopped.
+  const lifecycleLog = log.levelVal > 30 ? log.child({}, { level: 'info' }) : log;
   for (const warning of warnings) log.warn({ config: config.source.path }, warning);
   let deps: Deps;
   try {
@@ -59,7 +62,7 @@ async function main(argv: string[]): Promise<void> {
     process.exit(1);
   });
   const where = config.source.embedded ? `${config.source.path} (embedded default: no config.yml found)` : config.source.path;
-  log.info(
+  lifecycleLog.info(
     { version: VERSION, node: process.version, ...bannerFields(config, running.url) },
     `Berth ${VERSION} listening on ${running.url}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
   );
@@ -71,10 +74,10 @@ async function main(argv: string[]): Promise<void> {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    log.info({ signal, drain_timeout: config.drain_timeout }, 'shutting down: draining in-flight requests');
+    lifecycleLog.info({ signal, drain_timeout: config.drain_timeout }, 'shutting down: draining in-flight requests');
     running.shutdown().then(
       () => {
-        log.info('stopped');
+        lifecycleLog.info('stopped');
         log.flush();
         process.exit(0);
       },

@@ -44,13 +44,17 @@ export async function startServer(app: Koa<never>, deps: Deps, host: string, por
 async function drain(server: http.Server, deps: Deps): Promise<void> {
   deps.lifecycle.draining = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // close() only closes the connections idle at that moment; a keep-alive connection whose
+  // response ends later (a layer download) would otherwise hold the drain until it times out.
   server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 250);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), deps.config.drain_timeout * 1000);
   });
   const outcome = await Promise.race([closed.then(() => 'drained' as const), deadline]);
   clearTimeout(timer);
+  clearInterval(sweeper);
   if (outcome === 'timeout') {
     deps.log.warn({ drain_timeout: deps.config.drain_timeout }, 'drain timeout reached; closing remaining connections');
     server.closeAllConnections();

@@ -5,7 +5,7 @@
  * neither) is parsed as a YAML 1.1 document, so `_env:PORT:25` is the number 25 and an empty
  * variable is null.
  */
-import { type ConfigIssue } from './errors.js';
+import type { ConfigIssue } from './errors.js';
 import { parseYaml } from './yaml.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;

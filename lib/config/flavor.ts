@@ -5,8 +5,9 @@
  * carry common's keys through `<<: *common`, so the merge changes nothing for them. A flavor
  * that must not inherit `common` says `inherit_common: false`.
  */
-import { ConfigError } from './errors.js';
+
 import { isPlainObject } from './env.js';
+import { ConfigError } from './errors.js';
 
 export function selectFlavor(doc: unknown, flavor: string, file: string): Record<string, unknown> {
   if (!isPlainObject(doc)) {

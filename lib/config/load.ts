@@ -4,8 +4,8 @@
  * at once, and freeze the result. Nothing else in Berth reads `process.env`.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError, type ConfigIssue } from './errors.js';
 import { type Env, interpolate, isPlainObject } from './env.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';

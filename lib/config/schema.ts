@@ -4,7 +4,7 @@
  * names so that an error path is the key the operator wrote.
  */
 import { z } from 'zod';
-import { bool, int, section, seconds, str, strOr } from './fields.js';
+import { bool, int, seconds, section, str, strOr } from './fields.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
 
@@ -130,12 +130,37 @@ export const configSchema = z.looseObject({
  * file loads quietly; `storage:` naming one of those drivers is an error (see storage factory).
  */
 export const LEGACY_DRIVER_KEYS = [
-  'gs_access_key', 'gs_secret_key', 'gs_secure', 'oauth2', 'cloud_sdk_path',
-  'swift_authurl', 'swift_container', 'swift_user', 'swift_password', 'swift_tenant_name', 'swift_region_name', 'swift_auth_version',
-  'elliptics_nodes', 'elliptics_wait_timeout', 'elliptics_check_timeout', 'elliptics_io_thread_num', 'elliptics_net_thread_num',
-  'elliptics_nonblocking_io_thread_num', 'elliptics_groups', 'elliptics_verbosity', 'elliptics_logfile', 'elliptics_addr_family', 'elliptics_namespace',
-  'azure_storage_account_name', 'azure_storage_account_key', 'azure_storage_container', 'azure_use_https',
-  'oss_host', 'oss_bucket', 'oss_accessid', 'oss_accesskey',
+  'gs_access_key',
+  'gs_secret_key',
+  'gs_secure',
+  'oauth2',
+  'cloud_sdk_path',
+  'swift_authurl',
+  'swift_container',
+  'swift_user',
+  'swift_password',
+  'swift_tenant_name',
+  'swift_region_name',
+  'swift_auth_version',
+  'elliptics_nodes',
+  'elliptics_wait_timeout',
+  'elliptics_check_timeout',
+  'elliptics_io_thread_num',
+  'elliptics_net_thread_num',
+  'elliptics_nonblocking_io_thread_num',
+  'elliptics_groups',
+  'elliptics_verbosity',
+  'elliptics_logfile',
+  'elliptics_addr_family',
+  'elliptics_namespace',
+  'azure_storage_account_name',
+  'azure_storage_account_key',
+  'azure_storage_container',
+  'azure_use_https',
+  'oss_host',
+  'oss_bucket',
+  'oss_accessid',
+  'oss_accesskey',
 ];
 
 export type FileConfig = z.output<typeof configSchema>;

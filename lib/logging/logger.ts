@@ -2,7 +2,7 @@
  * The root logger: JSON lines on stdout (pino). Request handlers log through a child that
  * carries the request id.
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger };
 

@@ -2,7 +2,7 @@
  * Prometheus metrics. One registry per app instance (no prom-client global), so two apps in
  * one test process do not collide.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;

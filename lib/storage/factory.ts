@@ -2,8 +2,9 @@
  * `storage:` names a driver; this map builds it. Drivers the old registry had but Berth does
  * not are named in the error, so an operator knows it is a choice and not a typo.
  */
-import type { Config } from '../config/load.js';
+
 import { ConfigError } from '../config/errors.js';
+import type { Config } from '../config/load.js';
 import type { StorageDriver } from './driver.js';
 import { LocalDriver } from './drivers/local.js';
 

@@ -17,5 +17,7 @@ export function draining(lifecycle: Lifecycle): Middleware {
       throw new RegistryError(GENERIC.UNAVAILABLE, { message: 'Server is shutting down', headers: { 'Retry-After': '5', Connection: 'close' } });
     }
     await next();
+    // Drain began while this request ran: its connection should not be kept for another.
+    if (lifecycle.draining && !ctx.headerSent) ctx.set('Connection', 'close');
   };
 }

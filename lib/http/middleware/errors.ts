@@ -10,9 +10,9 @@ import { GENERIC } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ExceptionMailer } from '../../notify/exception-mailer.js';
+import { pyJson } from '../py-json.js';
 import { familyOf, type RequestState } from '../state.js';
 import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
-import { pyJson } from '../py-json.js';
 
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
@@ -72,7 +72,10 @@ function toRegistryError(err: Error): RegistryError | null {
   if (err instanceof RegistryError) return err;
   const httpErr = err as Error & { status?: number; expose?: boolean; headers?: Record<string, string> };
   if (typeof httpErr.status === 'number' && httpErr.status >= 400 && httpErr.status < 500 && httpErr.expose) {
-    return new RegistryError({ status: httpErr.status, code: httpErr.status === 405 ? 'UNSUPPORTED' : 'BAD_REQUEST', message: httpErr.message }, httpErr.headers ? { headers: httpErr.headers } : {});
+    return new RegistryError(
+      { status: httpErr.status, code: httpErr.status === 405 ? 'UNSUPPORTED' : 'BAD_REQUEST', message: httpErr.message },
+      httpErr.headers ? { headers: httpErr.headers } : {},
+    );
   }
   return null;
 }

@@ -60,7 +60,13 @@ export class LocalDriver implements StorageDriver {
       await handle.close();
       return Readable.from([]);
     }
-    return createReadStream('', { fd: handle, start, ...(end === undefined ? {} : { end }), highWaterMark: 1 << 20, ...(options.signal ? { signal: options.signal } : {}) });
+    return createReadStream('', {
+      fd: handle,
+      start,
+      ...(end === undefined ? {} : { end }),
+      highWaterMark: 1 << 20,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   async writer(key: string): Promise<ObjectWriter> {
@@ -105,7 +111,10 @@ export class LocalDriver implements StorageDriver {
   async list(dir: string): Promise<string[]> {
     try {
       const names = await fs.readdir(this.fullPath(dir, true));
-      return names.filter((n) => !n.startsWith(TEMP_PREFIX)).sort().map((n) => (dir ? `${dir}/${n}` : n));
+      return names
+        .filter((n) => !n.startsWith(TEMP_PREFIX))
+        .sort()
+        .map((n) => (dir ? `${dir}/${n}` : n));
     } catch (err) {
       throw this.mapError(err, dir);
     }

@@ -1,0 +1,43 @@
+// Shared by the benchmarks: start the built server (`node dist`) on a free loopback port
+// and read its memory from /proc, so figures are the server's own, not the load generator's.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export async function startBerth(env = {}) {
+  const proc = spawn(process.execPath, [path.join(ROOT, 'dist')], {
+    env: { PATH: process.env.PATH, REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', LOGLEVEL: 'warning', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (c) => {
+    out += c;
+  });
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+    if (m) return { proc, url: m[1], stop: () => stop(proc) };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`berth did not start:\n${out}`);
+}
+
+async function stop(proc) {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  process.kill(proc.pid, 'SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (proc.exitCode === null) process.kill(proc.pid, 'SIGKILL');
+}
+
+/** Resident set size and its peak (VmHWM) of a process, in MiB. */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}

@@ -1,0 +1,60 @@
+/** Spawn the built server (`node dist`) as an operator would, and read its banner for the URL. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { INSTALL_DIR } from '../../lib/version.js';
+
+export interface BerthProcess {
+  proc: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+  /** Resolves with the listen URL from the banner (bounded wait). */
+  ready(timeoutMs?: number): Promise<string>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function spawnBerth(env: Record<string, string>, args: string[] = [], cwd = INSTALL_DIR): BerthProcess {
+  const proc = spawn(process.execPath, [path.join(INSTALL_DIR, 'dist'), ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  proc.stdout?.on('data', (c) => (out += c));
+  proc.stderr?.on('data', (c) => (err += c));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return {
+    proc,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async ready(timeoutMs = 15_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+        if (m?.[1]) return m[1];
+        if (proc.exitCode !== null) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      proc.kill('SIGKILL');
+      throw new Error(`berth did not start.\nstdout:\n${out}\nstderr:\n${err}`);
+    },
+    kill(signal = 'SIGTERM') {
+      proc.kill(signal);
+    },
+  };
+}
+
+/** Open a connection and send half a request, so the server has work in flight. */
+export function halfRequest(url: string): Promise<net.Socket> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), hostname, () => {
+      s.write('GET /v1/_ping HTTP/1.1\r\nHost: x\r\n');
+      resolve(s);
+    });
+    s.on('error', reject);
+  });
+}
