@@ -4,7 +4,8 @@
  * reach a backend. Drivers know nothing about HTTP.
  */
 import type { Readable, Writable } from 'node:stream';
-import { invalidPath } from './errors.js';
+import { pipeline } from 'node:stream/promises';
+import { invalidPath, isNotFound } from './errors.js';
 
 export interface FileInfo {
   path: string;
@@ -43,7 +44,10 @@ export interface StorageDriver {
   reader(path: string, options?: ReadOptions): Promise<Readable>;
   writer(path: string, signal?: AbortSignal): Promise<ObjectWriter>;
   stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
-  /** Direct children, as full paths; a missing directory is not_found, an empty one []. */
+  /**
+   * Direct children, as full paths, sorted. A directory exists while something is in it: a
+   * missing or emptied one is not_found on every driver (S3 has no empty directories).
+   */
   list(dir: string, signal?: AbortSignal): Promise<string[]>;
   /** Delete a file or a whole directory. */
   delete(path: string, signal?: AbortSignal): Promise<void>;
@@ -70,4 +74,31 @@ export function checkPath(driver: string, path: string, allowRoot = false): stri
     if (part === '' || part === '.' || part === '..') throw invalidPath(driver, path, `bad component ${JSON.stringify(part)}`);
   }
   return path;
+}
+
+export async function exists(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await driver.stat(path, signal);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Stream `source` into `path` and make it visible only if every byte arrived: a source that
+ * fails or is cut off (a dropped client) leaves the previous object, or nothing, in place.
+ * Returns the number of bytes stored.
+ */
+export async function writeFromStream(driver: StorageDriver, path: string, source: Readable, signal?: AbortSignal): Promise<number> {
+  const writer = await driver.writer(path, signal);
+  try {
+    await pipeline(source, writer.stream, signal ? { signal } : {});
+    await writer.commit();
+    return writer.size();
+  } catch (err) {
+    await writer.cancel();
+    throw err;
+  }
 }

@@ -1,18 +1,21 @@
 /**
  * Files under `storage_path`, in exactly the layout docker-registry wrote, so an existing
- * directory is served as-is. Every write goes to a hidden temp file in the target directory
- * and is renamed into place, so a reader sees the old object or the new one, never half.
+ * directory is served as-is. Every write goes to a hidden temp file in the target directory,
+ * is flushed to disk, and is renamed into place: a reader sees the old object or the new one,
+ * never half of one, even after a crash. Directories that a delete or move empties are
+ * removed, so that the tree behaves like S3's (a directory exists while it holds something).
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
-import { driverFailure, notFound } from '../errors.js';
+import { driverFailure, notFound, StorageError } from '../errors.js';
 
-const TEMP_PREFIX = '.berth-tmp-';
+/** Temp files are hidden from listings; a crash can leave them behind, never in place of an object. */
+export const TEMP_PREFIX = '.berth-tmp-';
 
 export class LocalDriver implements StorageDriver {
   readonly name = 'local';
@@ -30,36 +33,33 @@ export class LocalDriver implements StorageDriver {
 
   async getContent(key: string): Promise<Buffer> {
     const file = this.fullPath(key);
-    try {
-      return await fs.readFile(file);
-    } catch (err) {
-      throw this.mapError(err, key);
-    }
+    return fs.readFile(file).catch((err) => this.fail(err, key));
   }
 
   async putContent(key: string, data: Buffer | string): Promise<void> {
     const file = this.fullPath(key);
-    const temp = await this.tempFor(file, key);
+    const { temp, handle } = await this.openTemp(file, key);
     try {
-      await fs.writeFile(temp, data);
+      await handle.writeFile(data);
+      await handle.sync();
+      await handle.close();
       await fs.rename(temp, file);
     } catch (err) {
+      await handle.close().catch(() => {});
       await fs.rm(temp, { force: true });
-      throw this.mapError(err, key);
+      this.fail(err, key);
     }
   }
 
   async reader(key: string, options: ReadOptions = {}): Promise<Readable> {
     const file = this.fullPath(key);
-    const handle = await fs.open(file, 'r').catch((err) => {
-      throw this.mapError(err, key);
-    });
-    const start = options.offset ?? 0;
-    const end = options.length === undefined ? undefined : start + options.length - 1;
+    const handle = await fs.open(file, 'r').catch((err) => this.fail(err, key));
     if (options.length === 0) {
       await handle.close();
       return Readable.from([]);
     }
+    const start = options.offset ?? 0;
+    const end = options.length === undefined ? undefined : start + options.length - 1;
     return createReadStream('', {
       fd: handle,
       start,
@@ -71,13 +71,15 @@ export class LocalDriver implements StorageDriver {
 
   async writer(key: string): Promise<ObjectWriter> {
     const file = this.fullPath(key);
-    const temp = await this.tempFor(file, key);
-    const stream = createWriteStream(temp, { highWaterMark: 1 << 20 });
+    const { temp, handle } = await this.openTemp(file, key);
+    // flush: the data is on disk before the rename publishes it.
+    const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20, flush: true });
     let done = false;
     const cancel = async () => {
       if (done) return;
       done = true;
       stream.destroy();
+      await finished(stream).catch(() => {});
       await fs.rm(temp, { force: true });
     };
     return {
@@ -92,7 +94,7 @@ export class LocalDriver implements StorageDriver {
           done = true;
         } catch (err) {
           await cancel();
-          throw this.mapError(err, key);
+          this.fail(err, key);
         }
       },
       cancel,
@@ -100,45 +102,34 @@ export class LocalDriver implements StorageDriver {
   }
 
   async stat(key: string): Promise<FileInfo> {
-    try {
-      const s = await fs.stat(this.fullPath(key, true));
-      return { path: key, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
-    } catch (err) {
-      throw this.mapError(err, key);
-    }
+    const s = await fs.stat(this.fullPath(key, true)).catch((err) => this.fail(err, key));
+    if (s.isDirectory()) await this.list(key); // an emptied directory is missing, as on S3
+    return { path: key, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
   }
 
   async list(dir: string): Promise<string[]> {
-    try {
-      const names = await fs.readdir(this.fullPath(dir, true));
-      return names
-        .filter((n) => !n.startsWith(TEMP_PREFIX))
-        .sort()
-        .map((n) => (dir ? `${dir}/${n}` : n));
-    } catch (err) {
-      throw this.mapError(err, dir);
-    }
+    const entries = await fs.readdir(this.fullPath(dir, true)).catch((err) => this.fail(err, dir));
+    const names = entries.filter((n) => !n.startsWith(TEMP_PREFIX));
+    if (names.length === 0) throw notFound(this.name, dir);
+    return names.sort().map((n) => (dir ? `${dir}/${n}` : n));
   }
 
   async delete(key: string): Promise<void> {
     const file = this.fullPath(key);
-    try {
-      await fs.lstat(file);
-      await fs.rm(file, { recursive: true, force: true });
-    } catch (err) {
-      throw this.mapError(err, key);
-    }
+    await fs.lstat(file).catch((err) => this.fail(err, key));
+    await fs.rm(file, { recursive: true, force: true }).catch((err) => this.fail(err, key));
+    await this.pruneEmptyParents(file);
   }
 
   async move(from: string, to: string): Promise<void> {
     const src = this.fullPath(from);
     const dst = this.fullPath(to);
-    try {
+    await fs.lstat(src).catch((err) => this.fail(err, from));
+    await this.retryIfPruned(async () => {
       await fs.mkdir(path.dirname(dst), { recursive: true });
       await fs.rename(src, dst);
-    } catch (err) {
-      throw this.mapError(err, from);
-    }
+    }).catch((err) => this.fail(err, from));
+    await this.pruneEmptyParents(src);
   }
 
   async redirectUrl(): Promise<string | null> {
@@ -147,20 +138,42 @@ export class LocalDriver implements StorageDriver {
 
   async close(): Promise<void> {}
 
-  private async tempFor(file: string, key: string): Promise<string> {
-    const dir = path.dirname(file);
-    try {
-      await fs.mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw this.mapError(err, key);
-    }
-    return path.join(dir, `${TEMP_PREFIX}${path.basename(file)}.${randomBytes(6).toString('hex')}`);
+  /** A new temp file beside `file`, created exclusively. */
+  private async openTemp(file: string, key: string): Promise<{ temp: string; handle: FileHandle }> {
+    const temp = path.join(path.dirname(file), `${TEMP_PREFIX}${path.basename(file)}.${randomBytes(6).toString('hex')}`);
+    const handle = await this.retryIfPruned(async () => {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      return fs.open(temp, 'wx');
+    }).catch((err) => this.fail(err, key));
+    return { temp, handle };
   }
 
-  private mapError(err: unknown, key: string): Error {
+  /** A concurrent delete may prune the directory between our mkdir and our write: make it again. */
+  private async retryIfPruned<T>(op: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await op();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 5) throw err;
+      }
+    }
+  }
+
+  /** rmdir each parent up to the root while it is empty; rmdir refuses a non-empty one, so this is race-safe. */
+  private async pruneEmptyParents(file: string): Promise<void> {
+    for (let dir = path.dirname(file); dir.startsWith(this.root + path.sep); dir = path.dirname(dir)) {
+      try {
+        await fs.rmdir(dir);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  private fail(err: unknown, key: string): never {
+    if (err instanceof StorageError) throw err;
     const code = (err as NodeJS.ErrnoException)?.code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return notFound(this.name, key);
-    if (err instanceof Error && err.name === 'StorageError') return err;
-    return driverFailure(this.name, key, err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw notFound(this.name, key);
+    throw driverFailure(this.name, key, err);
   }
 }
