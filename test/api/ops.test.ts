@@ -113,7 +113,7 @@ describe('ops routes and V1 conventions over HTTP', () => {
     const body = (await res.json()) as { failures: object; services: string[] };
     assert.deepEqual(body.failures, {});
     assert.deepEqual(body.services, ['storage']);
-    assert.deepEqual(await srv.deps.storage.list(''), []);
+    await assert.rejects(srv.deps.storage.list(''), /path not found/, 'the status probe key was removed');
   });
 
   it('/metrics exposes request counts by route template', async () => {
