@@ -1,0 +1,18 @@
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { parseStoredChecksums, payloadChecksum } from '../../lib/services/v1-checksums.js';
+
+describe('V1 payload checksums (spec v1 §7.1 vectors)', () => {
+  it('empty json and empty layer', async () => {
+    assert.equal(await payloadChecksum(Buffer.alloc(0), Readable.from([])), 'sha256:01ba4719c80b6fe911b091a7c05124b64eeece964e09c058ef8f9805daca546b');
+  });
+  it('json "test" and an empty layer', async () => {
+    assert.equal(await payloadChecksum(Buffer.from('test'), Readable.from([])), 'sha256:f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2');
+  });
+  it('reads _checksum as a JSON list or a legacy plain string', () => {
+    assert.deepEqual(parseStoredChecksums(Buffer.from('["sha256:aa", "tarsum+sha256:bb"]')), ['sha256:aa', 'tarsum+sha256:bb']);
+    assert.deepEqual(parseStoredChecksums(Buffer.from('sha256:aa')), ['sha256:aa']);
+    assert.deepEqual(parseStoredChecksums(Buffer.from('tarsum+sha256:bb\n')), ['tarsum+sha256:bb']);
+    assert.deepEqual(parseStoredChecksums(Buffer.from('')), []);
+  });
+});
