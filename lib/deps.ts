@@ -28,7 +28,14 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
     config,
     log,
     metrics,
-    storage: overrides.storage ?? createStorage(config),
+    storage:
+      overrides.storage ??
+      createStorage(config, {
+        onFallback: ({ op, path, error }) => {
+          metrics.storageFallbacks.inc({ op });
+          log.warn({ err: error, path }, 'glance failed; stored on storage_alternate instead (run berth-glance-restore once Glance is healthy)');
+        },
+      }),
     mailer: overrides.mailer === undefined ? mailer : overrides.mailer,
     lifecycle: overrides.lifecycle ?? { draining: false },
     startedAt: new Date(),

@@ -45,6 +45,15 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     envSources.set('drain_timeout', 'GUNICORN_GRACEFUL_TIMEOUT');
   }
 
+  // The Glance driver's settings came from the environment in docker-registry.
+  for (const [key, envVar] of OPENSTACK_ENV) {
+    const value = env[envVar];
+    if (raw[key] == null && value) {
+      raw[key] = value;
+      envSources.set(key, envVar);
+    }
+  }
+
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const zi of parsed.error.issues) {
@@ -60,6 +69,17 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
   const config: Config = { ...parsed.data, flavor, source, listen };
   return { config: deepFreeze(config), warnings };
 }
+
+const OPENSTACK_ENV = [
+  ['glance_url', 'OS_GLANCE_URL'],
+  ['os_auth_url', 'OS_AUTH_URL'],
+  ['os_username', 'OS_USERNAME'],
+  ['os_password', 'OS_PASSWORD'],
+  ['os_tenant_name', 'OS_TENANT_NAME'],
+  ['os_region_name', 'OS_REGION_NAME'],
+  ['os_user_domain_name', 'OS_USER_DOMAIN_NAME'],
+  ['os_project_domain_name', 'OS_PROJECT_DOMAIN_NAME'],
+] as const;
 
 function parseFile(path: string, flavor: string): unknown {
   let text: string;

@@ -112,6 +112,17 @@ export const configSchema = z.looseObject({
   boto_proxy_pass: str(),
   cloudfront: section({ base: str(), keyid: str(), keysecret: str() }),
 
+  // Glance (§3.5). The old driver read these from OS_* environment variables only; they may
+  // now also be set here, and the OS_* variables fill in what is not.
+  glance_url: str(),
+  os_auth_url: str(),
+  os_username: str(),
+  os_password: str(),
+  os_tenant_name: str(),
+  os_region_name: str(),
+  os_user_domain_name: strOr('Default'),
+  os_project_domain_name: strOr('Default'),
+
   // Berth's own
   /** seconds that in-flight requests get to finish after SIGTERM */
   drain_timeout: seconds(60),

@@ -10,6 +10,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route'>;
   exceptionMails: Counter<'result'>;
   streamsAborted: Counter;
+  storageFallbacks: Counter<'op'>;
 }
 
 export function createMetrics(withProcessMetrics: boolean): Metrics {
@@ -34,6 +35,12 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
       name: 'berth_exception_mails_total',
       help: 'Exception mails by result: sent, failed, throttled',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    storageFallbacks: new Counter({
+      name: 'berth_storage_fallback_total',
+      help: 'Objects written to storage_alternate because Glance failed',
+      labelNames: ['op'],
       registers: [registry],
     }),
     streamsAborted: new Counter({

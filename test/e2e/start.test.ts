@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { tempDir, writeConfig } from '../support/config.js';
 import { halfRequest, spawnBerth } from '../support/process.js';
+import { sharedRgw } from '../support/services.js';
 
 const PY_091 = path.join(INSTALL_DIR, 'test/fixtures/config/python-0.9.1.yml');
 
@@ -119,5 +121,43 @@ describe('node dist', function () {
     assert.match(help.stdout(), /Usage:/);
     const bad = spawnBerth({}, ['--frobnicate']);
     assert.equal(await bad.exited, 2);
+  });
+});
+
+describe('node dist on S3 (Ceph RGW)', function () {
+  this.timeout(150_000);
+
+  it('SETTINGS_FLAVOR=prod with a config written for the Python registry starts and round-trips storage', async function () {
+    const rgw = await sharedRgw();
+    if (!rgw) return this.skip();
+    const bucket = `berth-prod-${Date.now()}`;
+    const client = new S3Client({
+      region: 'us-east-1',
+      endpoint: rgw.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
+    });
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    client.destroy();
+    const port = new URL(rgw.endpoint).port;
+    const b = spawnBerth({
+      DOCKER_REGISTRY_CONFIG: PY_091,
+      SETTINGS_FLAVOR: 'prod',
+      AWS_BUCKET: bucket,
+      AWS_KEY: rgw.accessKey,
+      AWS_SECRET: rgw.secretKey,
+      AWS_HOST: '127.0.0.1',
+      AWS_PORT: port,
+      AWS_SECURE: 'false',
+      AWS_ENCRYPT: 'false',
+      AWS_CALLING_FORMAT: 'boto.s3.connection.OrdinaryCallingFormat',
+    });
+    const url = await b.ready(30_000);
+    assert.match(b.stdout(), /"driver":"s3","path":"\/prod"/);
+    const status = await fetch(`${url}/_status`);
+    assert.equal(status.status, 200, await status.clone().text());
+    assert.deepEqual(((await status.json()) as { failures: object }).failures, {});
+    b.kill('SIGTERM');
+    assert.equal(await b.exited, 0);
   });
 });

@@ -1,0 +1,366 @@
+/**
+ * OpenStack Glance, as docker-registry's glance driver laid data out (spec v1 §3.5), on the
+ * Glance v2 API: one Glance image per V1 image (disk_format raw, container_format docker,
+ * property `docker_id`; v2 reserves `id`), the layer as the image data, every other
+ * `images/<id>/<file>` as the property `meta_<file>`, and everything else (`repositories/`,
+ * `images/<id>/_files`, V2 data) in the `storage_alternate` driver.
+ *
+ * The alternate is also a real fallback, as the old README promised: when Glance fails,
+ * image objects are written to the alternate, reads look there first (a fallback copy is
+ * always the newer one: a successful Glance write removes it), and `berth-glance-restore`
+ * moves them back once Glance is healthy.
+ *
+ * A layer is uploaded into a staging image and only takes the `docker_id` at commit, when the
+ * previous image's properties are copied over and the previous image is deleted: readers see
+ * the old layer or the new one, never a half-uploaded one.
+ */
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { commitGate } from '../commit-gate.js';
+import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver, writeFromStream } from '../driver.js';
+import { driverFailure, isNotFound, notFound, StorageError } from '../errors.js';
+import { type GlanceApi, GlanceHttpError, type GlanceImage, type PatchOp } from '../openstack/glance-api.js';
+
+type Route = { kind: 'alternate' } | { kind: 'images' } | { kind: 'image'; id: string } | { kind: 'file'; id: string; file: string };
+
+const META = 'meta_';
+const BINARY_MARK = 'berth-b64:';
+
+export interface FallbackEvent {
+  op: string;
+  path: string;
+  error: Error;
+}
+
+export class GlanceDriver implements StorageDriver {
+  readonly name = 'glance';
+  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+
+  constructor(
+    private readonly api: GlanceApi,
+    readonly alternate: StorageDriver,
+    /** told whenever Glance failed and the alternate took the object instead */
+    private readonly onFallback: (e: FallbackEvent) => void = () => {},
+  ) {}
+
+  async getContent(path: string, signal?: AbortSignal): Promise<Buffer> {
+    const r = this.route(path);
+    if (r.kind !== 'file') return this.alternate.getContent(path, signal);
+    const copy = await this.fromAlternate(() => this.alternate.getContent(path, signal));
+    if (copy) return copy;
+    const img = await this.glance(path, () => this.current(r.id, signal));
+    if (r.file === 'layer') return readAll(await this.layerReader(path, img, {}, signal));
+    return decode(this.property(path, img, r.file));
+  }
+
+  async putContent(path: string, data: Buffer | string, signal?: AbortSignal): Promise<void> {
+    const r = this.route(path);
+    if (r.kind !== 'file') return this.alternate.putContent(path, data, signal);
+    if (r.file === 'layer') return void (await writeFromStream(this, path, Readable.from([Buffer.from(data)]), signal));
+    try {
+      await this.glance(path, async () => {
+        const img = await this.ensureImage(r.id, signal);
+        await this.setProperty(img, `${META}${r.file}`, encode(Buffer.from(data)), signal);
+      });
+    } catch (err) {
+      if (!isFailure(err)) throw err;
+      this.onFallback({ op: 'put', path, error: err as Error });
+      return this.alternate.putContent(path, data, signal);
+    }
+    await this.dropAlternateCopy(path);
+  }
+
+  async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    const r = this.route(path);
+    if (r.kind !== 'file') return this.alternate.reader(path, options);
+    const copy = await this.fromAlternate(() => this.alternate.reader(path, options));
+    if (copy) return copy;
+    const img = await this.glance(path, () => this.current(r.id, options.signal));
+    if (r.file === 'layer') return this.layerReader(path, img, options, options.signal);
+    const data = decode(this.property(path, img, r.file));
+    const start = Math.min(options.offset ?? 0, data.length);
+    return Readable.from([data.subarray(start, options.length === undefined ? undefined : start + options.length)]);
+  }
+
+  async writer(path: string, signal?: AbortSignal): Promise<ObjectWriter> {
+    const r = this.route(path);
+    if (r.kind !== 'file') return this.alternate.writer(path, signal);
+    if (r.file !== 'layer') return bufferedWriter((data) => this.putContent(path, data, signal));
+    try {
+      return await this.glance(path, () => this.layerWriter(path, r.id, signal));
+    } catch (err) {
+      if (!isFailure(err)) throw err;
+      this.onFallback({ op: 'write', path, error: err as Error });
+      return this.alternate.writer(path, signal);
+    }
+  }
+
+  async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
+    const r = this.route(path, true);
+    if (r.kind === 'alternate') {
+      if (path !== '') return this.alternate.stat(path, signal);
+      await this.list('', signal);
+      return { path, size: 0, modTime: new Date(0), isDir: true };
+    }
+    if (r.kind !== 'file') {
+      await this.list(path, signal);
+      return { path, size: 0, modTime: new Date(0), isDir: true };
+    }
+    const copy = await this.fromAlternate(() => this.alternate.stat(path, signal));
+    if (copy) return copy;
+    const img = await this.glance(path, () => this.current(r.id, signal));
+    const modTime = new Date(img.updated_at);
+    if (r.file === 'layer') {
+      if (img.status !== 'active') throw notFound(this.name, path);
+      return { path, size: img.size ?? 0, modTime, isDir: false };
+    }
+    return { path, size: decode(this.property(path, img, r.file)).length, modTime, isDir: false };
+  }
+
+  async list(dir: string, signal?: AbortSignal): Promise<string[]> {
+    const r = this.route(dir, true);
+    const names = new Set<string>();
+    const fromAlternate = await this.fromAlternate(() => this.alternate.list(dir, signal));
+    for (const n of fromAlternate ?? []) names.add(n);
+    if (dir === '') {
+      if ((await this.glance(dir, () => this.api.list({ container_format: 'docker' }, signal))).some((i) => typeof i.docker_id === 'string'))
+        names.add('images');
+    } else if (r.kind === 'images') {
+      for (const img of await this.glance(dir, () => this.api.list({ container_format: 'docker' }, signal))) {
+        if (typeof img.docker_id === 'string') names.add(`images/${img.docker_id}`);
+      }
+    } else if (r.kind === 'image') {
+      const img = await this.glance(dir, () => this.current(r.id, signal)).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+      if (img?.status === 'active') names.add(`${dir}/layer`);
+      for (const key of Object.keys(img ?? {})) if (key.startsWith(META)) names.add(`${dir}/${key.slice(META.length)}`);
+    }
+    if (names.size === 0) throw notFound(this.name, dir);
+    return [...names].sort();
+  }
+
+  async delete(path: string, signal?: AbortSignal): Promise<void> {
+    const r = this.route(path);
+    if (r.kind === 'alternate') return this.alternate.delete(path, signal);
+    let found = (await this.fromAlternate(() => this.alternate.delete(path, signal).then(() => true))) ?? false;
+    const images = await this.glance(path, () => this.byDockerId(r.kind === 'images' ? undefined : r.id, signal));
+    if (r.kind === 'file') {
+      const img = images[0];
+      if (img && r.file === 'layer' && img.status === 'active') {
+        await this.glance(path, () => this.replaceWithoutData(img, signal));
+        found = true;
+      } else if (img && typeof img[`${META}${r.file}`] === 'string') {
+        await this.glance(path, () => this.api.patch(img.id, [{ op: 'remove', path: `/${META}${r.file}` }], signal));
+        found = true;
+      }
+    } else {
+      for (const img of images) await this.glance(path, () => this.api.delete(img.id, signal));
+      found ||= images.length > 0;
+    }
+    if (!found) throw notFound(this.name, path);
+  }
+
+  async move(from: string, to: string, signal?: AbortSignal): Promise<void> {
+    if (this.route(from).kind === 'alternate' && this.route(to).kind === 'alternate') return this.alternate.move(from, to, signal);
+    await writeFromStream(this, to, await this.reader(from, signal ? { signal } : {}), signal);
+    await this.delete(from, signal);
+  }
+
+  async redirectUrl(): Promise<string | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    await this.alternate.close();
+  }
+
+  /** Move every image object that landed on the alternate during a Glance outage into Glance. Returns the paths moved. */
+  async restoreFromAlternate(signal?: AbortSignal): Promise<string[]> {
+    const moved: string[] = [];
+    const ids = (await this.fromAlternate(() => this.alternate.list('images', signal))) ?? [];
+    for (const dir of ids) {
+      for (const path of (await this.fromAlternate(() => this.alternate.list(dir, signal))) ?? []) {
+        if (this.route(path).kind !== 'file') continue;
+        const source = await this.alternate.reader(path, signal ? { signal } : {});
+        await writeFromStream(this, path, source, signal); // a Glance write removes the alternate copy
+        moved.push(path);
+      }
+    }
+    return moved;
+  }
+
+  // --- routing and Glance helpers ---
+
+  private route(path: string, allowRoot = false): Route {
+    checkPath(this.name, path, allowRoot);
+    const parts = path.split('/');
+    if (parts[0] !== 'images') return { kind: 'alternate' };
+    if (parts.length === 1) return { kind: 'images' };
+    const id = parts[1] as string;
+    if (parts.length === 2) return { kind: 'image', id };
+    if (parts.length === 3 && parts[2] !== '_files') return { kind: 'file', id, file: parts[2] as string };
+    return { kind: 'alternate' }; // _files lives on the alternate since docker-registry 0.6.6
+  }
+
+  /** Images holding a docker id, oldest first: the oldest is the current one. */
+  private async byDockerId(id: string | undefined, signal?: AbortSignal): Promise<GlanceImage[]> {
+    const images = (await this.api.list({ container_format: 'docker', ...(id === undefined ? {} : { docker_id: id }) }, signal)).filter(
+      (i) => typeof i.docker_id === 'string',
+    );
+    return images.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  }
+
+  private async current(id: string, signal?: AbortSignal): Promise<GlanceImage> {
+    const img = (await this.byDockerId(id, signal))[0];
+    if (!img) throw notFound(this.name, `images/${id}`);
+    return img;
+  }
+
+  /** The image for `id`, created if needed. Racing creators converge on the oldest and delete the rest. */
+  private async ensureImage(id: string, signal?: AbortSignal): Promise<GlanceImage> {
+    const existing = await this.byDockerId(id, signal);
+    if (existing[0]) return existing[0];
+    await this.api.create({ name: `docker-image-${id}`, docker_id: id }, signal);
+    const [keep, ...extra] = await this.byDockerId(id, signal);
+    for (const img of extra)
+      if (!Object.keys(img).some((k) => k.startsWith(META)) && img.status === 'queued') await this.api.delete(img.id, signal).catch(() => {});
+    if (!keep) throw new Error(`glance lost the image just created for ${id}`);
+    return keep;
+  }
+
+  private property(path: string, img: GlanceImage, file: string): string {
+    const value = img[`${META}${file}`];
+    if (typeof value !== 'string') throw notFound(this.name, path);
+    return value;
+  }
+
+  private async setProperty(img: GlanceImage, name: string, value: string, signal?: AbortSignal): Promise<void> {
+    const op = typeof img[name] === 'string' ? 'replace' : 'add';
+    await this.api.patch(img.id, [{ op, path: `/${name}`, value }], signal);
+  }
+
+  private async layerReader(path: string, img: GlanceImage, options: ReadOptions, signal?: AbortSignal): Promise<Readable> {
+    if (img.status !== 'active') throw notFound(this.name, path);
+    const start = options.offset ?? 0;
+    if (options.length === 0 || start >= (img.size ?? 0)) return Readable.from([]);
+    return this.glance(path, () => this.api.download(img.id, start, options.length, signal));
+  }
+
+  private async layerWriter(path: string, id: string, signal?: AbortSignal): Promise<ObjectWriter> {
+    const staging = await this.api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }, signal);
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const abort = new AbortController();
+    const uploaded = this.api.upload(staging.id, body, abort.signal);
+    uploaded.catch(() => {}); // observed by commit()
+    const gate = commitGate(body);
+    const stream = gate.stream;
+    let state: 'open' | 'committed' | 'cancelled' = 'open';
+    const cancel = async () => {
+      if (state !== 'open') return;
+      state = 'cancelled';
+      stream.destroy();
+      abort.abort();
+      body.destroy();
+      await this.api.delete(staging.id).catch(() => {});
+    };
+    return {
+      stream,
+      size: gate.size,
+      commit: async () => {
+        if (state !== 'open') throw driverFailure(this.name, path, new Error(`writer already ${state}`));
+        gate.release();
+        try {
+          await uploaded;
+          const previous = await this.byDockerId(id, signal);
+          const ops: PatchOp[] = [
+            { op: 'add', path: '/docker_id', value: id },
+            { op: 'remove', path: '/docker_staging_id' },
+          ];
+          for (const [key, value] of Object.entries(previous[0] ?? {})) {
+            if (key.startsWith(META) && typeof value === 'string') ops.push({ op: 'add', path: `/${key}`, value });
+          }
+          await this.api.patch(staging.id, ops, signal);
+          state = 'committed';
+          for (const old of previous) await this.api.delete(old.id, signal);
+        } catch (err) {
+          state = 'open';
+          await cancel();
+          this.fail(err, path);
+        }
+        await this.dropAlternateCopy(path);
+      },
+      cancel,
+    };
+  }
+
+  /** Glance cannot drop an image's data: replace the image by a data-less one with the same properties. */
+  private async replaceWithoutData(img: GlanceImage, signal?: AbortSignal): Promise<void> {
+    const fields: Record<string, string> = { name: String(img.name ?? `docker-image-${img.docker_id}`), docker_id: String(img.docker_id) };
+    for (const [key, value] of Object.entries(img)) if (key.startsWith(META) && typeof value === 'string') fields[key] = value;
+    await this.api.create(fields, signal);
+    await this.api.delete(img.id, signal);
+  }
+
+  /** An alternate copy of an image object (left by a Glance outage), or null. */
+  private async fromAlternate<T>(op: () => Promise<T>): Promise<T | null> {
+    try {
+      return await op();
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  private async dropAlternateCopy(path: string): Promise<void> {
+    await this.alternate.delete(path).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+  }
+
+  /** Run a Glance call, turning its failures into storage errors. */
+  private async glance<T>(path: string, op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      this.fail(err, path);
+    }
+  }
+
+  private fail(err: unknown, path: string): never {
+    if (err instanceof StorageError) throw err;
+    if (err instanceof GlanceHttpError && err.status === 404) throw notFound(this.name, path);
+    throw driverFailure(this.name, path, err);
+  }
+}
+
+/** Glance being down or broken (not a missing object, not a bad path): the cases the alternate covers. */
+function isFailure(err: unknown): boolean {
+  return err instanceof StorageError && err.kind === 'driver_failure';
+}
+
+/** Property values must be strings: text as-is, anything else base64 behind a marker. */
+function encode(data: Buffer): string {
+  const text = data.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(data) && !text.startsWith(BINARY_MARK)) return text;
+  return BINARY_MARK + data.toString('base64');
+}
+
+function decode(value: string): Buffer {
+  return value.startsWith(BINARY_MARK) ? Buffer.from(value.slice(BINARY_MARK.length), 'base64') : Buffer.from(value, 'utf8');
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Small objects streamed in: collect them and store in one put on commit. */
+function bufferedWriter(put: (data: Buffer) => Promise<void>): ObjectWriter {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      size += chunk.length;
+      cb();
+    },
+  });
+  return { stream, size: () => size, commit: () => put(Buffer.concat(chunks)), cancel: async () => void stream.destroy() };
+}

@@ -1,0 +1,255 @@
+/**
+ * S3 (AWS, or an S3-compatible store such as Ceph RGW). Keys are `storage_path` + path, as
+ * docker-registry's boto driver wrote them, so an existing bucket is served as-is. Writes
+ * are multipart uploads that complete only on commit (an aborted one leaves no object),
+ * reads are ranged GETs, and a directory is a key prefix.
+ */
+
+import { PassThrough, Readable } from 'node:stream';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { commitGate } from '../commit-gate.js';
+import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import { driverFailure, notFound, StorageError } from '../errors.js';
+import type { S3Settings } from './s3-settings.js';
+
+const PART_SIZE = 8 * 1024 * 1024;
+const UPLOAD_QUEUE = 4; // parts in flight: memory per upload ≈ PART_SIZE × (UPLOAD_QUEUE + 1)
+const MAX_SINGLE_COPY = 5 * 1024 ** 3; // CopyObject's limit; larger objects are copied part by part
+const COPY_PART = 512 * 1024 * 1024;
+const REDIRECT_SECONDS = 20 * 60;
+
+export class S3Driver implements StorageDriver {
+  readonly name = 's3';
+  readonly capabilities: Capabilities = { ranges: true, redirect: true };
+  readonly client: S3Client;
+
+  constructor(private readonly s: S3Settings) {
+    this.client = new S3Client({
+      region: s.region,
+      ...(s.endpoint ? { endpoint: s.endpoint } : {}),
+      forcePathStyle: s.forcePathStyle,
+      ...(s.credentials ? { credentials: s.credentials } : {}),
+      // S3-compatible stores (RGW, Swift) refuse the SDK's default aws-chunked trailing checksums.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 5, // the SDK's standard retry: exponential backoff with jitter, bounded
+    });
+  }
+
+  async getContent(path: string, signal?: AbortSignal): Promise<Buffer> {
+    const res = await this.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), path, signal);
+    return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+  }
+
+  async putContent(path: string, data: Buffer | string, signal?: AbortSignal): Promise<void> {
+    const body = Buffer.from(data);
+    await this.send(new PutObjectCommand({ Bucket: this.s.bucket, Key: this.key(path), Body: body, ContentLength: body.length, ...this.sse() }), path, signal);
+  }
+
+  async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    const key = this.key(path);
+    const start = options.offset ?? 0;
+    if (options.length === 0 || start > 0) {
+      // S3 answers 416 for a range that starts at or past the end; we answer an empty stream.
+      const { size } = await this.stat(path, options.signal);
+      if (options.length === 0 || start >= size) return Readable.from([]);
+    }
+    const range = start > 0 || options.length !== undefined ? `bytes=${start}-${options.length === undefined ? '' : start + options.length - 1}` : undefined;
+    const res = await this.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: key, ...(range ? { Range: range } : {}) }), path, options.signal);
+    return res.Body as Readable;
+  }
+
+  async writer(path: string): Promise<ObjectWriter> {
+    const key = this.key(path);
+    const body = new PassThrough({ highWaterMark: PART_SIZE });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.s.bucket, Key: key, Body: body, ...this.sse() },
+      partSize: PART_SIZE,
+      queueSize: UPLOAD_QUEUE,
+      leavePartsOnError: false,
+    });
+    const done = upload.done();
+    done.catch(() => {}); // observed by commit(); a cancelled upload rejects here by design
+    const gate = commitGate(body);
+    const stream = gate.stream;
+    let state: 'open' | 'committed' | 'cancelled' = 'open';
+    return {
+      stream,
+      size: gate.size,
+      commit: async () => {
+        if (state !== 'open') throw driverFailure(this.name, path, new Error(`writer already ${state}`));
+        state = 'committed';
+        gate.release();
+        try {
+          await done;
+        } catch (err) {
+          this.fail(err, path);
+        }
+      },
+      cancel: async () => {
+        if (state !== 'open') return;
+        state = 'cancelled';
+        stream.destroy();
+        await upload.abort().catch(() => {});
+        body.destroy();
+      },
+    };
+  }
+
+  async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
+    checkPath(this.name, path, true);
+    if (path !== '') {
+      try {
+        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), signal ? { abortSignal: signal } : {});
+        return { path, size: head.ContentLength ?? 0, modTime: head.LastModified ?? new Date(0), isDir: false };
+      } catch (err) {
+        if (!isMissing(err)) this.fail(err, path);
+      }
+    }
+    const some = await this.send(new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: this.dirPrefix(path), MaxKeys: 1 }), path, signal);
+    if ((some.KeyCount ?? 0) > 0) return { path, size: 0, modTime: new Date(0), isDir: true };
+    throw notFound(this.name, path);
+  }
+
+  async list(dir: string, signal?: AbortSignal): Promise<string[]> {
+    checkPath(this.name, dir, true);
+    const prefix = this.dirPrefix(dir);
+    const children = new Set<string>();
+    let token: string | undefined;
+    do {
+      const page = await this.send(
+        new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }),
+        dir,
+        signal,
+      );
+      for (const o of page.Contents ?? []) {
+        const name = o.Key?.slice(prefix.length);
+        if (name) children.add(name); // '' is a directory-marker key, not a child
+      }
+      for (const p of page.CommonPrefixes ?? []) {
+        const name = p.Prefix?.slice(prefix.length).replace(/\/$/, '');
+        if (name) children.add(name);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (children.size === 0) throw notFound(this.name, dir);
+    return [...children].sort().map((n) => (dir ? `${dir}/${n}` : n));
+  }
+
+  async delete(path: string, signal?: AbortSignal): Promise<void> {
+    checkPath(this.name, path);
+    let found = false;
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), signal ? { abortSignal: signal } : {});
+      await this.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), path, signal);
+      found = true;
+    } catch (err) {
+      if (!isMissing(err)) this.fail(err, path);
+    }
+    // Then everything under `path/` (the trailing '/' keeps `a/bc` safe when deleting `a/b`).
+    const prefix = this.dirPrefix(path);
+    let token: string | undefined;
+    do {
+      const page = await this.send(
+        new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        path,
+        signal,
+      );
+      const keys = (page.Contents ?? []).map((o: { Key?: string }) => ({ Key: o.Key as string }));
+      if (keys.length > 0) {
+        found = true;
+        const res = await this.send(new DeleteObjectsCommand({ Bucket: this.s.bucket, Delete: { Objects: keys, Quiet: true } }), path, signal);
+        if (res.Errors?.length) throw driverFailure(this.name, path, new Error(`could not delete ${res.Errors.length} object(s): ${res.Errors[0]?.Message}`));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    if (!found) throw notFound(this.name, path);
+  }
+
+  async move(from: string, to: string, signal?: AbortSignal): Promise<void> {
+    const { size } = await this.stat(from, signal);
+    const source = `${this.s.bucket}/${this.key(from).split('/').map(encodeURIComponent).join('/')}`;
+    if (size <= MAX_SINGLE_COPY) {
+      await this.send(new CopyObjectCommand({ Bucket: this.s.bucket, Key: this.key(to), CopySource: source, ...this.sse() }), from, signal);
+    } else {
+      await this.multipartCopy(source, to, size, signal);
+    }
+    await this.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.key(from) }), from, signal);
+  }
+
+  async redirectUrl(path: string): Promise<string | null> {
+    await this.stat(path);
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), { expiresIn: REDIRECT_SECONDS });
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private async multipartCopy(source: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
+    const key = this.key(to);
+    const { UploadId } = await this.send(new CreateMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, ...this.sse() }), to, signal);
+    const parts: Array<{ ETag: string; PartNumber: number }> = [];
+    for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
+      const end = Math.min(size, start + COPY_PART) - 1;
+      const res = await this.send(
+        new UploadPartCopyCommand({ Bucket: this.s.bucket, Key: key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+        to,
+        signal,
+      );
+      parts.push({ ETag: res.CopyPartResult?.ETag ?? '', PartNumber: n });
+    }
+    await this.send(new CompleteMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }), to, signal);
+  }
+
+  private key(path: string): string {
+    checkPath(this.name, path);
+    return this.s.prefix ? `${this.s.prefix}/${path}` : path;
+  }
+
+  /** `<prefix>/<dir>/`, or the prefix itself for the root. */
+  private dirPrefix(dir: string): string {
+    if (dir === '') return this.s.prefix ? `${this.s.prefix}/` : '';
+    return `${this.key(dir)}/`;
+  }
+
+  private sse() {
+    return this.s.encrypt ? { ServerSideEncryption: 'AES256' as const } : {};
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: every command's output type flows through here
+  private async send<T extends { input: object }>(command: T, path: string, signal?: AbortSignal): Promise<any> {
+    try {
+      // biome-ignore lint/suspicious/noExplicitAny: the client's overloads do not accept a generic command
+      return await this.client.send(command as any, signal ? { abortSignal: signal } : {});
+    } catch (err) {
+      this.fail(err, path);
+    }
+  }
+
+  private fail(err: unknown, path: string): never {
+    if (err instanceof StorageError) throw err;
+    if (isMissing(err)) throw notFound(this.name, path);
+    throw driverFailure(this.name, path, err);
+  }
+}
+
+function isMissing(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+}

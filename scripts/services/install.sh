@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install the Debian packages the test suites need: RGW (S3), Glance, openssl, curl.
+# Idempotent: does nothing when every binary is already present.
+set -euo pipefail
+
+# openssl makes the STARTTLS test certificate; curl does the readiness checks.
+PKGS=(radosgw ceph-mon ceph-osd glance-api openssl curl)
+missing=()
+for b in "${PKGS[@]}"; do   # each package ships the binary of the same name
+  command -v "$b" >/dev/null 2>&1 || missing+=("$b")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$EUID" -ne 0 ]; then
+  echo "missing: ${missing[*]}" >&2
+  echo "install with: sudo bash scripts/services/install.sh" >&2
+  echo "  (runs: apt-get update -qq && apt-get install -y -qq --no-install-recommends ${PKGS[*]})" >&2
+  exit 1
+fi
+
+# Package init scripts would otherwise start system-wide daemons on default ports;
+# exit code 101 tells invoke-rc.d "not allowed", so apt only unpacks.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+fi
+
+# glance-common asks debconf questions; the defaults are fine since we never read /etc/glance.
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${PKGS[@]}"

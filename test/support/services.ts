@@ -1,0 +1,180 @@
+/**
+ * Real backing services for the storage suites: Ceph RadosGW (S3) and OpenStack glance-api.
+ * Each start runs scripts/services/{rgw,glance}.sh in a fresh temp dir on ports picked at run
+ * time, bound to 127.0.0.1 only. See /work/shared/docs/services.md for the background.
+ *
+ * Missing packages: outside CI the suites are skipped (start* returns null, with a loud warning);
+ * with CI set it is an error, so CI can never go green by silently skipping them.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const SCRIPTS = path.join(REPO_ROOT, 'scripts', 'services');
+const INSTALL_CMD = 'sudo bash scripts/services/install.sh';
+const START_TIMEOUT_MS = 120_000;
+// rgw stop is up to 3 daemons x (10 s TERM + 2 s KILL) in the worst case.
+const STOP_TIMEOUT_MS = 60_000;
+
+const RGW_BINARIES = ['radosgw', 'radosgw-admin', 'ceph', 'ceph-mon', 'ceph-osd', 'ceph-authtool', 'monmaptool'];
+const GLANCE_BINARIES = ['glance-api', 'glance-manage'];
+
+export interface S3Service {
+  endpoint: string;
+  accessKey: string;
+  secretKey: string;
+  region: string;
+  stop(): Promise<void>;
+}
+
+export interface GlanceService {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => (port > 0 ? resolve(port) : reject(new Error(`freePort: unexpected address ${String(addr)}`))));
+    });
+  });
+}
+
+/** Start a throw-away RGW. Null if the packages are missing outside CI. */
+export async function startRgw(): Promise<S3Service | null> {
+  if (!available('S3 (Ceph RadosGW)', 'S3 storage driver', RGW_BINARIES)) return null;
+  const port = await freePort();
+  let monPort = await freePort();
+  for (let i = 0; monPort === port && i < 10; i++) monPort = await freePort();
+  const accessKey = 'TESTACCESSKEY';
+  const secretKey = 'testsecretkey';
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-rgw-'));
+  const env = { RGW_DIR: dir, RGW_PORT: String(port), MON_PORT: String(monPort), RGW_ACCESS_KEY: accessKey, RGW_SECRET_KEY: secretKey };
+  const stop = await startScript('rgw.sh', dir, env);
+  return { endpoint: `http://127.0.0.1:${port}`, accessKey, secretKey, region: 'us-east-1', stop };
+}
+
+/** Start a throw-away glance-api (v2, no auth). Null if the packages are missing outside CI. */
+export async function startGlance(): Promise<GlanceService | null> {
+  if (!available('OpenStack Glance', 'Glance storage driver', GLANCE_BINARIES)) return null;
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-glance-'));
+  const stop = await startScript('glance.sh', dir, { GLANCE_DIR: dir, GLANCE_PORT: String(port) });
+  return { url: `http://127.0.0.1:${port}`, stop };
+}
+
+// One instance of each per process, started lazily. A failed start is cached too, so every
+// suite fails with the same error instead of each waiting out its own timeout.
+let rgw: Promise<S3Service | null> | undefined;
+let glance: Promise<GlanceService | null> | undefined;
+
+export function sharedRgw(): Promise<S3Service | null> {
+  rgw ??= startRgw();
+  return rgw;
+}
+
+export function sharedGlance(): Promise<GlanceService | null> {
+  glance ??= startGlance();
+  return glance;
+}
+
+/** Stop whatever sharedRgw()/sharedGlance() started. Called by the root hooks (services-hooks.ts). */
+export async function stopSharedServices(): Promise<void> {
+  const started = [rgw, glance];
+  rgw = undefined;
+  glance = undefined;
+  const services = await Promise.all(started.map((p) => p?.catch(() => null)));
+  await Promise.all(services.map((s) => s?.stop()));
+}
+
+/** Run `<script> start`; resolves to an idempotent stop(). On failure, stops what it started and throws. */
+async function startScript(script: string, dir: string, env: Record<string, string>): Promise<() => Promise<void>> {
+  const started = await run(script, 'start', env, START_TIMEOUT_MS);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      const r = await run(script, 'stop', env, STOP_TIMEOUT_MS);
+      // On failure keep the dir (PID files, logs) so the exit fallback can still try.
+      if (r.error) throw new Error(`${script} stop ${r.error}; state is in ${dir}. stderr:\n${r.stderr}`);
+      running.delete(syncStop);
+      await rm(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  // Last resort if the process exits without stopSharedServices()/stop(): 'exit' handlers
+  // cannot await, but a synchronous child process still runs.
+  const syncStop = (keepDir = false) => {
+    spawnSync('bash', [path.join(SCRIPTS, script), 'stop'], { env: { ...process.env, ...env }, stdio: 'ignore', timeout: STOP_TIMEOUT_MS });
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  };
+  if (started.error) {
+    syncStop(true); // the script stops on its own failures, but not when we time it out
+    throw new Error(`${script} start ${started.error}; logs are in ${dir}. stderr:\n${started.stderr}`);
+  }
+  running.add(syncStop);
+  return stop;
+}
+
+const running = new Set<() => void>();
+process.once('exit', () => {
+  for (const stop of running) stop();
+});
+
+interface RunResult {
+  /** Undefined on success, else a description like "exited with code 1". */
+  error: string | undefined;
+  stderr: string;
+}
+
+function run(script: string, action: 'start' | 'stop', env: Record<string, string>, timeout: number): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'bash',
+      [path.join(SCRIPTS, script), action],
+      { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout, maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) => {
+        if (!err) return resolve({ error: undefined, stderr });
+        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string | null; signal?: string | null };
+        const why = e.killed ? `timed out after ${timeout / 1000} s` : e.signal ? `killed by ${e.signal}` : `exited with code ${String(e.code)}`;
+        resolve({ error: why, stderr });
+      },
+    );
+  });
+}
+
+const warned = new Set<string>();
+
+/** True if all binaries exist. Otherwise throws under CI, or warns loudly (once) and returns false. */
+function available(service: string, suites: string, binaries: string[]): boolean {
+  const missing = binaries.filter((b) => !onPath(b));
+  if (missing.length === 0) return true;
+  const what = `${service} is not installed (missing: ${missing.join(', ')})`;
+  if (process.env.CI) {
+    throw new Error(`${what}. CI must run the ${suites} tests: run \`${INSTALL_CMD}\` in the CI image.`);
+  }
+  if (!warned.has(service)) {
+    warned.add(service);
+    const bar = '!'.repeat(100);
+    process.stderr.write(
+      `\n${bar}\n!! SKIPPING the ${suites} tests: ${what}.\n!! Enable them with: ${INSTALL_CMD}\n!! (With CI set, this is an error instead.)\n${bar}\n\n`,
+    );
+  }
+  return false;
+}
+
+function onPath(bin: string): boolean {
+  const dirs = new Set([...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin']);
+  for (const d of dirs) if (existsSync(path.join(d, bin))) return true;
+  return false;
+}
