@@ -10,7 +10,7 @@ export function createLogger(level: LevelWithSilent, destination?: pino.Destinat
   return pino(
     {
       level,
-      base: { name: 'berth' },
+      base: { name: 'berth', pid: process.pid }, // the pid tells wsgi-compat's workers apart
       redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.smtp_password', '*.s3_secret_key'], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

@@ -2,7 +2,8 @@
  * The writable a caller streams an object into, in front of a backend upload body. Ending
  * it does not end the upload: the body is ended only by `release()`, at commit, so nothing
  * becomes visible before the caller has decided to keep it (a digest check, say). Writes
- * wait for the body to drain, so memory stays bounded by the two buffers.
+ * wait for the body to drain, so memory stays bounded by the two buffers; if the upload dies
+ * meanwhile (the body is destroyed), waiting and later writes fail instead of hanging.
  */
 import { type PassThrough, Writable } from 'node:stream';
 
@@ -11,6 +12,8 @@ export interface CommitGate {
   size(): number;
   /** End the upload body: the object may now be completed. */
   release(): void;
+  /** The upload failed: fail the writer's stream with this error. */
+  fail(err: Error): void;
 }
 
 export function commitGate(body: PassThrough): CommitGate {
@@ -18,13 +21,30 @@ export function commitGate(body: PassThrough): CommitGate {
   const stream = new Writable({
     highWaterMark: 1 << 20,
     write(chunk: Buffer, _enc, cb) {
+      if (body.destroyed) return cb(new Error('the upload was aborted'));
       size += chunk.length;
-      if (body.write(chunk)) cb();
-      else body.once('drain', () => cb());
+      if (body.write(chunk)) return cb();
+      const settle = (err?: Error) => {
+        body.off('drain', onDrain);
+        body.off('close', onClose);
+        cb(err);
+      };
+      const onDrain = () => settle();
+      const onClose = () => settle(new Error('the upload was aborted'));
+      body.once('drain', onDrain);
+      body.once('close', onClose);
     },
     final(cb) {
       cb();
     },
   });
-  return { stream, size: () => size, release: () => body.end() };
+  return {
+    stream,
+    size: () => size,
+    release: () => body.end(),
+    fail: (err) => {
+      body.destroy();
+      stream.destroy(err);
+    },
+  };
 }

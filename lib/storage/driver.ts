@@ -5,7 +5,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { invalidPath, isNotFound } from './errors.js';
+import { invalidPath, isNotFound, StorageError } from './errors.js';
 
 export interface FileInfo {
   path: string;
@@ -76,6 +76,18 @@ export function checkPath(driver: string, path: string, allowRoot = false): stri
   return path;
 }
 
+/** Offsets and lengths are whole numbers of 0 or more; anything else never reaches a backend. */
+export function checkRange(driver: string, path: string, options: ReadOptions): void {
+  for (const [name, value] of [
+    ['offset', options.offset],
+    ['length', options.length],
+  ] as const) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw new StorageError('invalid_path', driver, path, `invalid ${name} ${String(value)}`);
+    }
+  }
+}
+
 export async function exists(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<boolean> {
   try {
     await driver.stat(path, signal);
@@ -92,7 +104,13 @@ export async function exists(driver: StorageDriver, path: string, signal?: Abort
  * Returns the number of bytes stored.
  */
 export async function writeFromStream(driver: StorageDriver, path: string, source: Readable, signal?: AbortSignal): Promise<number> {
-  const writer = await driver.writer(path, signal);
+  let writer: ObjectWriter;
+  try {
+    writer = await driver.writer(path, signal);
+  } catch (err) {
+    source.destroy();
+    throw err;
+  }
   try {
     await pipeline(source, writer.stream, signal ? { signal } : {});
     await writer.commit();

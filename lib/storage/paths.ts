@@ -44,3 +44,13 @@ export const v1 = {
   imagesList: (ns: string, repo: string) => `${v1.repository(ns, repo)}/_images_list`,
   privateFlag: (ns: string, repo: string) => `${v1.repository(ns, repo)}/_private`,
 } as const;
+
+/**
+ * Stores written before docker-registry 0.8.1 quoted the repository name once and the other
+ * components not at all (`ns/my+repo` → `repositories/ns/my%2Brepo`). Names a Docker client
+ * accepts ([a-z0-9-_.]) are the same either way; V1 lookups try these paths after the current ones.
+ */
+export const v1Pre081 = {
+  repository: (ns: string, repo: string) => `${REPOSITORIES}/${ns}/${quotePlus(repo)}`,
+  tag: (ns: string, repo: string, tag: string) => `${v1Pre081.repository(ns, repo)}/tag_${tag}`,
+} as const;

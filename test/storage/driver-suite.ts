@@ -346,6 +346,15 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
       await d.delete(base);
     });
 
+    it('refuses negative, fractional or NaN ranges before they reach the backend', async () => {
+      const p = name();
+      await d.putContent(p, 'content');
+      for (const range of [{ offset: -1 }, { length: -2 }, { offset: 1.5 }, { offset: Number.NaN }]) {
+        await rejectsKind(d.reader(p, range), 'invalid_path');
+      }
+      await d.delete(p);
+    });
+
     it('refuses path tricks before they reach the backend', async () => {
       for (const bad of ['..', '../x', 'a/../b', '/abs', 'a//b', 'a/', 'nul\u0000byte', 'back\\slash', '.', 'a/./b', '']) {
         await rejectsKind(d.getContent(bad), 'invalid_path');

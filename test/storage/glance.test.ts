@@ -4,14 +4,17 @@
  * fallback to storage_alternate with Glance stopped in the middle of a push.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { exists, writeFromStream } from '../../lib/storage/driver.js';
 import { type FallbackEvent, GlanceDriver } from '../../lib/storage/drivers/glance.js';
 import { LocalDriver } from '../../lib/storage/drivers/local.js';
 import { GlanceApi } from '../../lib/storage/openstack/glance-api.js';
-import { tempDir } from '../support/config.js';
+import { INSTALL_DIR } from '../../lib/version.js';
+import { tempDir, writeConfig } from '../support/config.js';
 import { sharedGlance, startGlance } from '../support/services.js';
 import { describeDriverSuite, failingSource, generated, readAll, rejectsKind } from './driver-suite.js';
 
@@ -214,3 +217,121 @@ describe('storage: glance stopped mid-run falls back to storage_alternate', func
     }
   });
 });
+
+describe('scripts/glance-restore', function () {
+  this.timeout(120_000);
+
+  it('moves what landed on the alternate into Glance; --dry-run only lists it', async function () {
+    const glance = await sharedGlance();
+    if (!glance) return this.skip();
+    const alternateRoot = tempDir('berth-restore-');
+    const id = imageId();
+    const local = new LocalDriver(alternateRoot);
+    await local.putContent(`images/${id}/json`, '{"restored":true}');
+    await local.putContent(`images/${id}/layer`, 'layer bytes');
+    await local.putContent('repositories/ns/repo/tag_latest', id);
+    const config = writeConfig(`prod:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${alternateRoot}\n`);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
+        env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
+        encoding: 'utf8',
+      });
+
+    const dry = run(['--dry-run']);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`would move images/${id}/json`));
+    assert.equal((await local.getContent(`images/${id}/json`)).toString(), '{"restored":true}');
+
+    const real = run(['--json']);
+    assert.equal(real.status, 0, real.stderr);
+    assert.deepEqual((JSON.parse(real.stdout) as { paths: string[] }).paths.sort(), [`images/${id}/json`, `images/${id}/layer`]);
+    await rejectsKind(local.list('images'), 'not_found');
+    assert.equal((await local.getContent('repositories/ns/repo/tag_latest')).toString(), id, 'repositories/ stay on the alternate');
+    const check = new GlanceDriver(new GlanceApi(glance.url, null), new LocalDriver(tempDir()));
+    assert.equal((await check.getContent(`images/${id}/layer`)).toString(), 'layer bytes');
+    await check.delete(`images/${id}`);
+
+    assert.equal(run(['--bogus']).status, 2);
+  });
+});
+
+describe('storage: glance failures', function () {
+  this.timeout(120_000);
+
+  it('a Glance URL that answers 404 for everything is a failure, so the alternate takes the write', async function () {
+    const glance = await sharedGlance();
+    if (!glance) return this.skip();
+    const events: FallbackEvent[] = [];
+    const { driver, cleanup } = glanceDriver(`${glance.url}/not-glance`, events);
+    try {
+      const id = imageId();
+      await driver.putContent(`images/${id}/json`, '{}');
+      assert.deepEqual(
+        events.map((e) => e.op),
+        ['put'],
+      );
+      assert.equal((await driver.alternate.getContent(`images/${id}/json`)).toString(), '{}');
+      await driver.alternate.delete(`images/${id}`);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('an old versioned endpoint (…/v1) still reaches the v2 API', async function () {
+    const glance = await sharedGlance();
+    if (!glance) return this.skip();
+    const events: FallbackEvent[] = [];
+    const { driver, cleanup } = glanceDriver(`${glance.url}/v1`, events);
+    try {
+      const id = imageId();
+      await driver.putContent(`images/${id}/json`, '{}');
+      assert.deepEqual(events, []);
+      await driver.delete(`images/${id}`);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('restore with Glance still down moves nothing and says so', async () => {
+    const root = tempDir('berth-restore-down-');
+    const id = imageId();
+    const local = new LocalDriver(root);
+    await local.putContent(`images/${id}/json`, '{"kept":true}');
+    const down = new GlanceDriver(new GlanceApi('http://127.0.0.1:9', null), local);
+    await rejectsKind(down.restoreFromAlternate(), 'driver_failure');
+    assert.equal((await local.getContent(`images/${id}/json`)).toString(), '{"kept":true}');
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('a layer upload that Glance cuts off fails the write instead of hanging', async () => {
+    // A private Glance, stopped while a 1 GiB layer is still streaming into it.
+    const glance = await startGlance();
+    if (!glance) return;
+    const { driver, cleanup } = glanceDriver(glance.url);
+    try {
+      const id = imageId();
+      const w = await driver.writer(`images/${id}/layer`);
+      const feeding = pipelineFeed(w.stream, 1024);
+      await new Promise((r) => setTimeout(r, 300));
+      await glance.stop(); // Glance dies while the layer is streaming
+      await assert.rejects(feeding);
+      await w.cancel();
+    } finally {
+      await glance.stop();
+      await cleanup();
+    }
+  });
+});
+
+/** Write `mib` MiB into a writable, respecting back-pressure; rejects if the writable fails. */
+async function pipelineFeed(stream: import('node:stream').Writable, mib: number): Promise<void> {
+  const { pipeline } = await import('node:stream/promises');
+  await pipeline(
+    Readable.from(
+      (function* () {
+        for (let i = 0; i < mib; i++) yield randomBytes(MiB);
+      })(),
+    ),
+    stream,
+  );
+}

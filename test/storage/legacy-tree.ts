@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseStoredChecksums, payloadChecksum } from '../../lib/services/v1-checksums.js';
 import type { StorageDriver } from '../../lib/storage/driver.js';
-import { v1 } from '../../lib/storage/paths.js';
+import { v1, v1Pre081 } from '../../lib/storage/paths.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 
 export const LEGACY_TREES = ['0.9', '0.6'] as const;
@@ -49,10 +49,12 @@ export function describeLegacyTree(label: string, version: string, make: () => P
       d = driver;
     });
 
-    it('lists namespaces and repositories, with odd names encoded as the old registry did', async () => {
+    it('lists namespaces and repositories, with odd names encoded as that version did', async () => {
+      const odd = version === '0.6' ? 'my%2Brepo' : 'my%252Brepo'; // quoted once before 0.8.1, twice after
       assert.deepEqual(await d.list('repositories'), ['repositories/library', 'repositories/ns']);
-      assert.deepEqual(await d.list('repositories/ns'), ['repositories/ns/my%252Brepo', 'repositories/ns/repo']);
-      assert.equal((await d.getContent(v1.tag('ns', 'my+repo', 'v2'))).toString(), B);
+      assert.deepEqual(await d.list('repositories/ns'), [`repositories/ns/${odd}`, 'repositories/ns/repo']);
+      const tagPath = version === '0.6' ? v1Pre081.tag('ns', 'my+repo', 'v2') : v1.tag('ns', 'my+repo', 'v2');
+      assert.equal((await d.getContent(tagPath)).toString(), B);
     });
 
     it('reads tags and tag metadata', async () => {

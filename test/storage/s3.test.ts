@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { StorageDriver } from '../../lib/storage/driver.js';
+import { type StorageDriver, writeFromStream } from '../../lib/storage/driver.js';
 import { S3Driver } from '../../lib/storage/drivers/s3.js';
 import { type S3Settings, s3Settings } from '../../lib/storage/drivers/s3-settings.js';
 import { loadYaml } from '../support/config.js';
 import { type S3Service, sharedRgw } from '../support/services.js';
-import { describeDriverSuite } from './driver-suite.js';
+import { describeDriverSuite, rejectsKind } from './driver-suite.js';
 import { describeLegacyTree, LEGACY_TREES, treeFiles } from './legacy-tree.js';
 
 /** A fresh bucket on the shared RGW, reached with the same settings a config.yml would give. */
@@ -85,5 +86,37 @@ describe('s3 (Ceph RGW) specifics', function () {
 
   it('redirectUrl of a missing object is not_found', async () => {
     await assert.rejects((driver as S3Driver).redirectUrl('images/missing/layer'), /path not found/);
+  });
+});
+
+describe('s3 (Ceph RGW) failures', function () {
+  this.timeout(60_000);
+  let rgw: S3Service | null = null;
+  before(async function () {
+    rgw = await sharedRgw();
+    if (!rgw) return this.skip();
+  });
+
+  it('a missing bucket is a driver failure (not an empty store), and a big write to it fails instead of hanging', async () => {
+    const service = rgw as S3Service;
+    const { config } = loadYaml(
+      `x:\n  storage: s3\n  boto_bucket: no-such-bucket-${randomBytes(4).toString('hex')}\n  boto_host: 127.0.0.1\n  boto_port: ${new URL(service.endpoint).port}\n` +
+        `  s3_access_key: ${service.accessKey}\n  s3_secret_key: ${service.secretKey}\n`,
+      'x',
+    );
+    const d = new S3Driver(s3Settings(config).settings as S3Settings);
+    try {
+      await rejectsKind(d.getContent('images/x/json'), 'driver_failure');
+      await rejectsKind(d.list('repositories'), 'driver_failure');
+      // 64 MiB: several parts, so the upload fails while the writer is still being fed.
+      const big = Readable.from(
+        (function* () {
+          for (let i = 0; i < 64; i++) yield randomBytes(1024 * 1024);
+        })(),
+      );
+      await assert.rejects(writeFromStream(d, 'images/x/layer', big));
+    } finally {
+      await d.close();
+    }
   });
 });

@@ -15,6 +15,7 @@
  * the old layer or the new one, never a half-uploaded one.
  */
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { commitGate } from '../commit-gate.js';
 import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver, writeFromStream } from '../driver.js';
 import { driverFailure, isNotFound, notFound, StorageError } from '../errors.js';
@@ -140,7 +141,7 @@ export class GlanceDriver implements StorageDriver {
   async delete(path: string, signal?: AbortSignal): Promise<void> {
     const r = this.route(path);
     if (r.kind === 'alternate') return this.alternate.delete(path, signal);
-    let found = (await this.fromAlternate(() => this.alternate.delete(path, signal).then(() => true))) ?? false;
+    let found = (await this.fromAlternate(() => this.alternate.delete(path, signal).then(() => true), false)) ?? false;
     const images = await this.glance(path, () => this.byDockerId(r.kind === 'images' ? undefined : r.id, signal));
     if (r.kind === 'file') {
       const img = images[0];
@@ -172,17 +173,42 @@ export class GlanceDriver implements StorageDriver {
     await this.alternate.close();
   }
 
-  /** Move every image object that landed on the alternate during a Glance outage into Glance. Returns the paths moved. */
-  async restoreFromAlternate(signal?: AbortSignal): Promise<string[]> {
-    const moved: string[] = [];
-    const ids = (await this.fromAlternate(() => this.alternate.list('images', signal))) ?? [];
-    for (const dir of ids) {
+  /** Image objects that landed on the alternate during a Glance outage (and belong in Glance). */
+  async pendingRestore(signal?: AbortSignal): Promise<string[]> {
+    const pending: string[] = [];
+    for (const dir of (await this.fromAlternate(() => this.alternate.list('images', signal))) ?? []) {
       for (const path of (await this.fromAlternate(() => this.alternate.list(dir, signal))) ?? []) {
-        if (this.route(path).kind !== 'file') continue;
-        const source = await this.alternate.reader(path, signal ? { signal } : {});
-        await writeFromStream(this, path, source, signal); // a Glance write removes the alternate copy
-        moved.push(path);
+        if (this.route(path).kind === 'file') pending.push(path);
       }
+    }
+    return pending;
+  }
+
+  /**
+   * Move every pending object into Glance, never falling back (a restore onto the alternate
+   * would move nothing while saying it did). Returns the paths moved; stops at the first failure.
+   */
+  async restoreFromAlternate(signal?: AbortSignal, onMoved: (path: string) => void = () => {}): Promise<string[]> {
+    const moved: string[] = [];
+    for (const path of await this.pendingRestore(signal)) {
+      const r = this.route(path);
+      if (r.kind !== 'file') continue;
+      if (r.file === 'layer') {
+        const writer = await this.glance(path, () => this.layerWriter(path, r.id, signal));
+        try {
+          await pipeline(await this.alternate.reader(path, signal ? { signal } : {}), writer.stream);
+        } catch (err) {
+          await writer.cancel();
+          throw err;
+        }
+        await writer.commit(); // removes the alternate copy once Glance has the layer
+      } else {
+        const data = await this.alternate.getContent(path, signal);
+        await this.glance(path, async () => this.setProperty(await this.ensureImage(r.id, signal), `${META}${r.file}`, encode(data), signal));
+        await this.dropAlternateCopy(path);
+      }
+      moved.push(path);
+      onMoved(path);
     }
     return moved;
   }
@@ -200,12 +226,12 @@ export class GlanceDriver implements StorageDriver {
     return { kind: 'alternate' }; // _files lives on the alternate since docker-registry 0.6.6
   }
 
-  /** Images holding a docker id, oldest first: the oldest is the current one. */
+  /** Images holding a docker id, newest first: the newest is the current one, so a committed layer shows at once. */
   private async byDockerId(id: string | undefined, signal?: AbortSignal): Promise<GlanceImage[]> {
     const images = (await this.api.list({ container_format: 'docker', ...(id === undefined ? {} : { docker_id: id }) }, signal)).filter(
       (i) => typeof i.docker_id === 'string',
     );
-    return images.sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+    return images.sort((a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id));
   }
 
   private async current(id: string, signal?: AbortSignal): Promise<GlanceImage> {
@@ -214,7 +240,7 @@ export class GlanceDriver implements StorageDriver {
     return img;
   }
 
-  /** The image for `id`, created if needed. Racing creators converge on the oldest and delete the rest. */
+  /** The image for `id`, created if needed. Racing creators converge on the newest and delete the other empty ones. */
   private async ensureImage(id: string, signal?: AbortSignal): Promise<GlanceImage> {
     const existing = await this.byDockerId(id, signal);
     if (existing[0]) return existing[0];
@@ -248,9 +274,9 @@ export class GlanceDriver implements StorageDriver {
     const staging = await this.api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }, signal);
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const abort = new AbortController();
-    const uploaded = this.api.upload(staging.id, body, abort.signal);
-    uploaded.catch(() => {}); // observed by commit()
     const gate = commitGate(body);
+    const uploaded = this.api.upload(staging.id, body, abort.signal);
+    uploaded.catch((err: Error) => gate.fail(err)); // observed by commit(); a writer waiting to drain must not hang
     const stream = gate.stream;
     let state: 'open' | 'committed' | 'cancelled' = 'open';
     const cancel = async () => {
@@ -267,24 +293,30 @@ export class GlanceDriver implements StorageDriver {
       commit: async () => {
         if (state !== 'open') throw driverFailure(this.name, path, new Error(`writer already ${state}`));
         gate.release();
+        let previous: GlanceImage[];
         try {
           await uploaded;
-          const previous = await this.byDockerId(id, signal);
+          const stored = await this.api.get(staging.id, signal);
+          if (stored.status !== 'active' || (stored.size ?? 0) !== gate.size()) {
+            throw new Error(`glance holds ${stored.size ?? 0} bytes in status ${stored.status} after an upload of ${gate.size()}`);
+          }
+          previous = await this.byDockerId(id, signal);
           const ops: PatchOp[] = [
             { op: 'add', path: '/docker_id', value: id },
             { op: 'remove', path: '/docker_staging_id' },
+            { op: 'replace', path: '/name', value: `docker-image-${id}` },
           ];
           for (const [key, value] of Object.entries(previous[0] ?? {})) {
             if (key.startsWith(META) && typeof value === 'string') ops.push({ op: 'add', path: `/${key}`, value });
           }
-          await this.api.patch(staging.id, ops, signal);
-          state = 'committed';
-          for (const old of previous) await this.api.delete(old.id, signal);
+          await this.api.patch(staging.id, ops, signal); // from here on the new layer is the current one
         } catch (err) {
-          state = 'open';
           await cancel();
           this.fail(err, path);
         }
+        state = 'committed';
+        // Older images are shadowed by the new one; removing them is housekeeping, not part of the commit.
+        for (const old of previous) await this.api.delete(old.id).catch(() => {});
         await this.dropAlternateCopy(path);
       },
       cancel,
@@ -299,12 +331,15 @@ export class GlanceDriver implements StorageDriver {
     await this.api.delete(img.id, signal);
   }
 
-  /** An alternate copy of an image object (left by a Glance outage), or null. */
-  private async fromAlternate<T>(op: () => Promise<T>): Promise<T | null> {
+  /**
+   * An alternate copy of an image object (left by a Glance outage), or null. For reads a failing
+   * alternate counts as "no copy", so that Glance still answers for what it holds.
+   */
+  private async fromAlternate<T>(op: () => Promise<T>, lenient = true): Promise<T | null> {
     try {
       return await op();
     } catch (err) {
-      if (isNotFound(err)) return null;
+      if (isNotFound(err) || (lenient && isFailure(err))) return null;
       throw err;
     }
   }
@@ -324,7 +359,7 @@ export class GlanceDriver implements StorageDriver {
 
   private fail(err: unknown, path: string): never {
     if (err instanceof StorageError) throw err;
-    if (err instanceof GlanceHttpError && err.status === 404) throw notFound(this.name, path);
+    if (err instanceof GlanceHttpError && err.imageMissing) throw notFound(this.name, path);
     throw driverFailure(this.name, path, err);
   }
 }

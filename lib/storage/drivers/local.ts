@@ -11,7 +11,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
 
 /** Temp files are hidden from listings; a crash can leave them behind, never in place of an object. */
@@ -47,12 +47,13 @@ export class LocalDriver implements StorageDriver {
     } catch (err) {
       await handle.close().catch(() => {});
       await fs.rm(temp, { force: true });
-      this.fail(err, key);
+      this.failWrite(err, key);
     }
   }
 
   async reader(key: string, options: ReadOptions = {}): Promise<Readable> {
     const file = this.fullPath(key);
+    checkRange(this.name, key, options);
     const handle = await fs.open(file, 'r').catch((err) => this.fail(err, key));
     if (options.length === 0) {
       await handle.close();
@@ -60,13 +61,18 @@ export class LocalDriver implements StorageDriver {
     }
     const start = options.offset ?? 0;
     const end = options.length === undefined ? undefined : start + options.length - 1;
-    return createReadStream('', {
-      fd: handle,
-      start,
-      ...(end === undefined ? {} : { end }),
-      highWaterMark: 1 << 20,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    try {
+      return createReadStream('', {
+        fd: handle,
+        start,
+        ...(end === undefined ? {} : { end }),
+        highWaterMark: 1 << 20,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      await handle.close();
+      this.fail(err, key);
+    }
   }
 
   async writer(key: string): Promise<ObjectWriter> {
@@ -94,7 +100,7 @@ export class LocalDriver implements StorageDriver {
           done = true;
         } catch (err) {
           await cancel();
-          this.fail(err, key);
+          this.failWrite(err, key);
         }
       },
       cancel,
@@ -168,6 +174,12 @@ export class LocalDriver implements StorageDriver {
         return;
       }
     }
+  }
+
+  /** A write whose temp file vanished (a concurrent delete of its directory) failed; the object is not "missing". */
+  private failWrite(err: unknown, key: string): never {
+    if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') throw driverFailure(this.name, key, err);
+    this.fail(err, key);
   }
 
   private fail(err: unknown, key: string): never {

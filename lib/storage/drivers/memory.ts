@@ -3,7 +3,7 @@
  * suite as the real drivers, so code tested on it behaves the same on them.
  */
 import { Readable, Writable } from 'node:stream';
-import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import { notFound } from '../errors.js';
 
 interface Entry {
@@ -26,6 +26,7 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    checkRange(this.name, path, options);
     const { data } = this.entry(path);
     const start = Math.min(options.offset ?? 0, data.length);
     const end = options.length === undefined ? data.length : Math.min(data.length, start + options.length);

@@ -7,6 +7,7 @@
 
 import { PassThrough, Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
@@ -22,7 +23,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { commitGate } from '../commit-gate.js';
-import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
 import type { S3Settings } from './s3-settings.js';
 
@@ -31,6 +32,8 @@ const UPLOAD_QUEUE = 4; // parts in flight: memory per upload ≈ PART_SIZE × (
 const MAX_SINGLE_COPY = 5 * 1024 ** 3; // CopyObject's limit; larger objects are copied part by part
 const COPY_PART = 512 * 1024 * 1024;
 const REDIRECT_SECONDS = 20 * 60;
+const CONNECT_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 120_000;
 
 export class S3Driver implements StorageDriver {
   readonly name = 's3';
@@ -47,6 +50,9 @@ export class S3Driver implements StorageDriver {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 5, // the SDK's standard retry: exponential backoff with jitter, bounded
+      // A store that stops answering must fail the request, not hang it; a long transfer that
+      // keeps moving is fine, so the limit is on silence, not on total time.
+      requestHandler: { connectionTimeout: CONNECT_TIMEOUT_MS, socketTimeout: IDLE_TIMEOUT_MS },
     });
   }
 
@@ -61,6 +67,7 @@ export class S3Driver implements StorageDriver {
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
+    checkRange(this.name, path, options);
     const key = this.key(path);
     const start = options.offset ?? 0;
     if (options.length === 0 || start > 0) {
@@ -83,9 +90,11 @@ export class S3Driver implements StorageDriver {
       queueSize: UPLOAD_QUEUE,
       leavePartsOnError: false,
     });
-    const done = upload.done();
-    done.catch(() => {}); // observed by commit(); a cancelled upload rejects here by design
     const gate = commitGate(body);
+    const done = upload.done();
+    // Observed by commit(); meanwhile a failure must also stop the writer, or a caller
+    // waiting for the body to drain would wait forever.
+    done.catch((err: Error) => gate.fail(err));
     const stream = gate.stream;
     let state: 'open' | 'committed' | 'cancelled' = 'open';
     return {
@@ -204,17 +213,23 @@ export class S3Driver implements StorageDriver {
   private async multipartCopy(source: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
     const key = this.key(to);
     const { UploadId } = await this.send(new CreateMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, ...this.sse() }), to, signal);
-    const parts: Array<{ ETag: string; PartNumber: number }> = [];
-    for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
-      const end = Math.min(size, start + COPY_PART) - 1;
-      const res = await this.send(
-        new UploadPartCopyCommand({ Bucket: this.s.bucket, Key: key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
-        to,
-        signal,
-      );
-      parts.push({ ETag: res.CopyPartResult?.ETag ?? '', PartNumber: n });
+    try {
+      const parts: Array<{ ETag: string; PartNumber: number }> = [];
+      for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
+        const end = Math.min(size, start + COPY_PART) - 1;
+        const res = await this.send(
+          new UploadPartCopyCommand({ Bucket: this.s.bucket, Key: key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+          to,
+          signal,
+        );
+        parts.push({ ETag: res.CopyPartResult?.ETag ?? '', PartNumber: n });
+      }
+      await this.send(new CompleteMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }), to, signal);
+    } catch (err) {
+      // Parts already copied would otherwise stay in the bucket (and on the bill).
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId })).catch(() => {});
+      throw err;
     }
-    await this.send(new CompleteMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }), to, signal);
   }
 
   private key(path: string): string {
@@ -249,7 +264,8 @@ export class S3Driver implements StorageDriver {
   }
 }
 
+/** A missing object (not a missing bucket, which is a broken setup and must not look like an empty store). */
 function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
+  const e = err as { name?: string; Code?: string };
+  return e?.name === 'NoSuchKey' || e?.name === 'NotFound';
 }

@@ -8,6 +8,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Keystone } from './keystone.js';
 
+const CALL_TIMEOUT_MS = 30_000;
+const IDLE_TIMEOUT_MS = 120_000;
+
 export interface GlanceImage {
   id: string;
   status: 'queued' | 'saving' | 'active' | 'killed' | 'deleted' | 'pending_delete' | 'deactivated' | 'uploading' | 'importing';
@@ -24,16 +27,23 @@ export class GlanceHttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** a 404 on a call about one image: that image is missing (a 404 elsewhere is a wrong endpoint) */
+    readonly imageMissing = false,
   ) {
     super(message);
   }
 }
 
 export class GlanceApi {
+  private readonly url: string | null;
+
   constructor(
-    private readonly url: string | null,
+    url: string | null,
     private readonly keystone: Keystone | null,
-  ) {}
+  ) {
+    // Old settings name the versioned root (…:9292/v1); the paths below carry /v2 themselves.
+    this.url = url ? url.replace(/\/+$/, '').replace(/\/v\d+(\.\d+)?$/, '') : null;
+  }
 
   /** Every image whose properties equal `filters` (follows pagination). */
   async list(filters: Record<string, string>, signal?: AbortSignal): Promise<GlanceImage[]> {
@@ -48,7 +58,7 @@ export class GlanceApi {
   }
 
   async get(id: string, signal?: AbortSignal): Promise<GlanceImage> {
-    return (await (await this.request('GET', `/v2/images/${id}`, { signal })).json()) as GlanceImage;
+    return (await (await this.request('GET', `/v2/images/${id}`, { signal, perImage: true })).json()) as GlanceImage;
   }
 
   async create(fields: Record<string, string>, signal?: AbortSignal): Promise<GlanceImage> {
@@ -61,6 +71,7 @@ export class GlanceApi {
       body: JSON.stringify(ops),
       headers: { 'Content-Type': 'application/openstack-images-v2.1-json-patch' },
       signal,
+      perImage: true,
     });
     return (await res.json()) as GlanceImage;
   }
@@ -79,6 +90,11 @@ export class GlanceApi {
       res.resume();
       return Readable.from([]);
     }
+    if (range && res.statusCode !== 206) {
+      // A Glance (or proxy) that ignores Range sends the whole image: never pass that off as the range.
+      res.destroy();
+      throw new GlanceHttpError(res.statusCode ?? 0, `glance ignored the Range header (HTTP ${res.statusCode} instead of 206)`);
+    }
     return res;
   }
 
@@ -92,21 +108,25 @@ export class GlanceApi {
     if (token) headers['X-Auth-Token'] = token;
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers, ...(signal ? { signal } : {}) }, (res) => {
+        res.setTimeout(IDLE_TIMEOUT_MS, () => res.destroy(new Error(`glance ${method} ${path}: no data for ${IDLE_TIMEOUT_MS / 1000} s`)));
         const status = res.statusCode ?? 0;
-        if (status < 400) return resolve(res);
+        if (status >= 200 && status < 300) return resolve(res);
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (text += c.length < 200 ? c : ''));
-        res.on('end', () => reject(new GlanceHttpError(status, `glance ${method} ${path}: HTTP ${status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`)));
+        res.on('end', () =>
+          reject(new GlanceHttpError(status, `glance ${method} ${path}: HTTP ${status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`, status === 404)),
+        );
       });
       req.on('error', reject);
+      req.setTimeout(IDLE_TIMEOUT_MS, () => req.destroy(new Error(`glance ${method} ${path}: no answer for ${IDLE_TIMEOUT_MS / 1000} s`)));
       if (body) pipeline(body, req).catch((err) => req.destroy(err));
       else req.end();
     });
   }
 
   async delete(id: string, signal?: AbortSignal): Promise<void> {
-    await this.request('DELETE', `/v2/images/${id}`, { signal });
+    await this.request('DELETE', `/v2/images/${id}`, { signal, perImage: true });
   }
 
   private async endpoint(signal?: AbortSignal): Promise<{ base: string; token: string | null }> {
@@ -119,7 +139,8 @@ export class GlanceApi {
   private async request(
     method: string,
     path: string,
-    o: { json?: unknown; body?: string; headers?: Record<string, string>; signal?: AbortSignal | undefined },
+    o: { json?: unknown; body?: string; headers?: Record<string, string>; signal?: AbortSignal | undefined; perImage?: boolean },
+    retried = false,
   ): Promise<Response> {
     const { base, token } = await this.endpoint(o.signal);
     const headers: Record<string, string> = { ...o.headers };
@@ -129,15 +150,26 @@ export class GlanceApi {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(o.json);
     }
+    // Metadata calls are small: a Glance that does not answer within the limit is failing.
+    const timeout = AbortSignal.timeout(CALL_TIMEOUT_MS);
     const res = await fetch(base + path, {
       method,
       headers,
       ...(body !== undefined ? { body } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
+      signal: o.signal ? AbortSignal.any([o.signal, timeout]) : timeout,
     } as RequestInit);
-    if (res.status >= 400) {
+    if (res.status === 401 && this.keystone && !retried) {
+      // A revoked or expired token: get a new one once, instead of failing until the cache expires.
+      this.keystone.invalidate();
+      return this.request(method, path, o, true);
+    }
+    if (res.status >= 300) {
       const text = await res.text().catch(() => '');
-      throw new GlanceHttpError(res.status, `glance ${method} ${path.split('?')[0]}: HTTP ${res.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
+      throw new GlanceHttpError(
+        res.status,
+        `glance ${method} ${path.split('?')[0]}: HTTP ${res.status} ${text.slice(0, 200).replace(/\s+/g, ' ')}`,
+        Boolean(o.perImage) && res.status === 404,
+      );
     }
     return res;
   }

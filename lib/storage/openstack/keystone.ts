@@ -22,9 +22,15 @@ export class Keystone {
 
   constructor(private readonly c: KeystoneCredentials) {}
 
+  /** Forget the cached token (Glance said 401). */
+  invalidate(): void {
+    this.token = null;
+  }
+
   async auth(signal?: AbortSignal): Promise<{ token: string; glanceUrl: string | null }> {
     if (this.token && this.token.expires - 60_000 > Date.now()) return { token: this.token.value, glanceUrl: this.token.glanceUrl };
-    const base = this.c.authUrl.replace(/\/+$/, '').replace(/\/v3$/, '');
+    // OS_AUTH_URL often names a version (…:5000/v2.0 from the Keystone v2 days); v3 lives beside it.
+    const base = this.c.authUrl.replace(/\/+$/, '').replace(/\/v\d+(\.\d+)?$/, '');
     const res = await fetch(`${base}/v3/auth/tokens`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

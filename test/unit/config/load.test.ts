@@ -233,3 +233,33 @@ describe('config: errors and warnings', () => {
     assert.match(err.message, /dev\.email_exceptions\.smtp_secure/);
   });
 });
+
+describe('config: storage drivers', () => {
+  it('glance without an endpoint or Keystone names glance_url', async () => {
+    const { createStorage } = await import('../../../lib/storage/factory.js');
+    const { config } = loadYaml('g:\n  storage: glance\n  storage_alternate: file\n', 'g');
+    assert.throws(() => createStorage(config), /g\.glance_url: set glance_url \(or OS_GLANCE_URL\)/);
+  });
+
+  it('OS_* variables fill the Glance settings, as the old driver read them', () => {
+    const { config } = loadYaml('g:\n  storage: glance\n', 'g', { OS_GLANCE_URL: 'http://127.0.0.1:9292', OS_USERNAME: 'reg', OS_TENANT_NAME: 'proj' });
+    assert.equal(config.glance_url, 'http://127.0.0.1:9292');
+    assert.equal(config.os_username, 'reg');
+    assert.equal(config.os_tenant_name, 'proj');
+  });
+
+  it('a bad storage_alternate is named', async () => {
+    const { createStorage } = await import('../../../lib/storage/factory.js');
+    const { config } = loadYaml('g:\n  storage: glance\n  glance_url: http://127.0.0.1:1\n  storage_alternate: swift\n', 'g');
+    assert.throws(() => createStorage(config), /g\.storage_alternate: must be one of local, file, s3; got "swift"/);
+  });
+
+  it('s3 without a bucket names boto_bucket', async () => {
+    const { createStorage } = await import('../../../lib/storage/factory.js');
+    const { config } = loadYaml('p:\n  storage: s3\n  s3_access_key: k\n', 'p');
+    assert.throws(
+      () => createStorage(config),
+      (err: Error) => /p\.boto_bucket: the S3 bucket is not set/.test(err.message) && /p\.s3_secret_key: set both/.test(err.message),
+    );
+  });
+});

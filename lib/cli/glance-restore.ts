@@ -1,0 +1,73 @@
+/**
+ * berth-glance-restore: move image objects that were written to `storage_alternate` while
+ * Glance was failing back into Glance. Reads the same config as the server
+ * (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR). Safe to run while the server runs, and again
+ * after an interruption: each object is removed from the alternate only once Glance has it.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
+import { GlanceDriver } from '../storage/drivers/glance.js';
+import { createStorage } from '../storage/factory.js';
+import { INSTALL_DIR, VERSION } from '../version.js';
+
+const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-glance-restore [--dry-run] [--json]
+
+Moves images/<id>/* objects from storage_alternate back into Glance (storage: glance).
+  --dry-run   list what would be moved, move nothing
+  --json      print the result as JSON
+  --help, --version`;
+
+export async function main(argv: string[]): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (args.version) {
+    console.log(VERSION);
+    return 0;
+  }
+
+  let driver: GlanceDriver;
+  try {
+    const { config } = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
+    const storage = createStorage(config);
+    if (!(storage instanceof GlanceDriver)) {
+      await storage.close();
+      throw new ConfigError([{ key: 'storage', message: `is ${config.storage}; this tool is for storage: glance` }], config.flavor, config.source.path);
+    }
+    driver = storage;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`berth-glance-restore: ${err.message}`);
+    return 78;
+  }
+  try {
+    const paths = args['dry-run'] ? await driver.pendingRestore() : await driver.restoreFromAlternate(undefined, (p) => args.json || console.log(`moved ${p}`));
+    if (args.json) console.log(JSON.stringify({ dryRun: Boolean(args['dry-run']), paths }));
+    else if (args['dry-run']) for (const p of paths) console.log(`would move ${p}`);
+    if (!args.json) console.log(`${paths.length} object(s) ${args['dry-run'] ? 'to move' : 'moved'}`);
+    return 0;
+  } catch (err) {
+    console.error(`berth-glance-restore: ${(err as Error).message} (what was moved stays moved; run again once Glance answers)`);
+    return 1;
+  } finally {
+    await driver.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  }).values;
+}
