@@ -78,7 +78,6 @@ const cpMs = await medianMs(async () => execFileSync('cp', [source, copy]));
 // The local driver flushes each object to disk before publishing it; this is the same work by hand.
 const cpSyncMs = await medianMs(async () => execFileSync('sh', ['-c', `cp '${source}' '${copy}' && sync '${copy}'`]));
 const catMs = await medianMs(async () => execFileSync('sh', ['-c', `cat '${copy}' > /dev/null`]));
-rmSync(copy);
 rows.push(['cp / cat', mbps(SIZE, cpMs), mbps(SIZE, catMs), '-']);
 rows.push(['cp + sync (flushed, like local)', mbps(SIZE, cpSyncMs), '-', '-']);
 
@@ -91,13 +90,56 @@ async function measure(label, driver, key) {
     }
   });
   rows.push([label, mbps(SIZE, writeMs), mbps(SIZE, readMs), peakMiB().toFixed(0)]);
-  await driver.delete(key.split('/').slice(0, -1).join('/') || key);
+  await driver.delete(key.split('/')[0]);
+}
+
+/**
+ * local against the plain copy, run by run in turn (cp + sync, driver write, cat, driver
+ * read, …), so that both see the same state of the disk: on a VM disk, writeback stalls come
+ * and go, and comparing medians taken minutes apart compares the weather.
+ */
+async function localPaired(driver, key) {
+  const runs = { cpSync: [], write: [], cat: [], read: [] };
+  resetPeak();
+  for (let i = 0; i < Math.max(REPEAT, 5); i++) {
+    execFileSync('sync');
+    runs.cpSync.push(await timed(async () => execFileSync('sh', ['-c', `cp '${source}' '${copy}' && sync '${copy}'`])));
+    execFileSync('sync');
+    runs.write.push(await timed(() => writeFromStream(driver, key, createReadStream(source, { highWaterMark: MB }))));
+    dropCaches();
+    runs.cat.push(await timed(async () => execFileSync('sh', ['-c', `cat '${copy}' > /dev/null`])));
+    dropCaches();
+    runs.read.push(
+      await timed(async () => {
+        for await (const _ of await driver.reader(key)) {
+          // drain
+        }
+      }),
+    );
+  }
+  const peak = peakMiB();
+  rmSync(copy);
+  await driver.delete(key.split('/')[0]);
+  const spread = (xs) => `${mbps(SIZE, Math.max(...xs))}..${mbps(SIZE, Math.min(...xs))}`;
+  rows.push(['local, paired: cp + sync / cat', mbps(SIZE, median(runs.cpSync)), mbps(SIZE, median(runs.cat)), '-']);
+  rows.push(['local, paired: driver', mbps(SIZE, median(runs.write)), mbps(SIZE, median(runs.read)), peak.toFixed(0)]);
+  paired = { write: spread(runs.write), cpSync: spread(runs.cpSync), read: spread(runs.read), cat: spread(runs.cat) };
+}
+let paired = null;
+
+/** BENCH_COLD=1 (root): read from the disk, not the page cache, as a registry serving old layers does. */
+const COLD = process.env.BENCH_COLD === '1';
+function dropCaches() {
+  if (!COLD) return;
+  execFileSync('sync');
+  writeFileSync('/proc/sys/vm/drop_caches', '3');
 }
 
 for (const name of DRIVERS) {
   if (name === 'local') {
     const root = path.join(work, 'local');
     await measure('local', new LocalDriver(root), 'images/bench/layer');
+    await localPaired(new LocalDriver(root), 'images/bench/layer');
   } else if (name === 's3') {
     const rgw = await startRgw();
     stops.push(rgw.stop);
@@ -131,12 +173,16 @@ for (const name of DRIVERS) {
 }
 rmSync(work, { recursive: true, force: true });
 
-console.log(`Streamed ${SIZE / MB} MiB per driver; node ${process.version}, ${os.cpus().length} cores; page cache warm for every row`);
+console.log(
+  `Streamed ${SIZE / MB} MiB per driver; node ${process.version}, ${os.cpus().length} cores; page cache ${COLD ? 'dropped before each paired read' : 'warm for every row'}`,
+);
 console.log(`${'driver'.padEnd(34)}${'write MB/s'.padStart(11)}${'read MB/s'.padStart(11)}${'peak RSS MiB'.padStart(14)}`);
 for (const [label, w, r, rss] of rows) console.log(`${label.padEnd(34)}${w.padStart(11)}${r.padStart(11)}${rss.padStart(14)}`);
-const local = rows.find((r) => r[0] === 'local');
 const pct = (a, b) => `${((100 * Number(a)) / Number(b)).toFixed(0)}%`;
-if (local) {
-  console.log(`local write: ${pct(local[1], rows[1][1])} of cp + sync, ${pct(local[1], rows[0][1])} of cp; local read: ${pct(local[2], rows[0][2])} of cat`);
+const base = rows.find((r) => r[0].startsWith('local, paired: cp'));
+const mine = rows.find((r) => r[0] === 'local, paired: driver');
+if (base && mine) {
+  console.log(`local, paired runs: write ${pct(mine[1], base[1])} of cp + sync, read ${pct(mine[2], base[2])} of cat`);
+  console.log(`  spread (MB/s, slowest..fastest run): driver write ${paired.write}, cp + sync ${paired.cpSync}; driver read ${paired.read}, cat ${paired.cat}`);
 }
 console.log(`median of ${REPEAT} runs per figure, each after a sync; peak RSS is this process's (the driver side), reset per driver`);
