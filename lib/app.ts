@@ -12,6 +12,7 @@ import { errorHandler } from './http/middleware/errors.js';
 import { familyHeaders } from './http/middleware/family-headers.js';
 import { requestId } from './http/middleware/request-id.js';
 import { opsRouter } from './http/routes/ops.js';
+import { v1Router } from './http/routes/v1/index.js';
 import type { RequestState } from './http/state.js';
 
 export function createApp(deps: Deps): Koa<RequestState> {
@@ -29,5 +30,8 @@ export function createApp(deps: Deps): Koa<RequestState> {
   const ops = opsRouter(deps);
   app.use(ops.routes());
   app.use(ops.allowedMethods());
+  const registryV1 = v1Router(deps);
+  app.use(registryV1.routes());
+  app.use(registryV1.allowedMethods());
   return app;
 }

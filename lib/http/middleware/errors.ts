@@ -82,5 +82,8 @@ function toRegistryError(err: Error): RegistryError | null {
 
 function isClientGone(ctx: Context, err: Error): boolean {
   const code = (err as NodeJS.ErrnoException).code;
-  return (code !== undefined && CLIENT_GONE.has(code)) || err.message === 'aborted' || (ctx.req.destroyed && !ctx.res.writableEnded);
+  // A request whose body was read in full is destroyed too (autoDestroy): only an incomplete
+  // body or a dead socket means the client went away.
+  const aborted = (ctx.req.destroyed && !ctx.req.complete) || ctx.req.socket?.destroyed === true;
+  return (code !== undefined && CLIENT_GONE.has(code)) || err.message === 'aborted' || aborted;
 }

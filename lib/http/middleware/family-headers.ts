@@ -1,9 +1,9 @@
 /**
  * Headers each API family always carries. V1 responses get X-Docker-Registry-Version (old
  * Docker refuses a registry without it, and proxies used it to recognise one) and
- * X-Docker-Registry-Config; V2 responses, errors included, get
- * Docker-Distribution-API-Version. A V1 response must never say registry/2.0, or Docker
- * 1.6+ would take it for a V2 registry.
+ * X-Docker-Registry-Config. Docker-Distribution-API-Version is sent only by the V2 routes
+ * (which set ctx.state.apiFamily): a 404 for /v2/ that said registry/2.0 would make Docker
+ * 1.6+ take a V1-only server for a V2 registry.
  */
 import type { Middleware } from 'koa';
 import { V1_COMPAT_VERSION } from '../../version.js';
@@ -15,9 +15,9 @@ export function familyHeaders(flavor: string): Middleware<RequestState> {
       await next();
     } finally {
       if (!ctx.headerSent) {
-        if (familyOf(ctx.state, ctx.path) === 'v2') {
+        if (ctx.state.apiFamily === 'v2') {
           ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
-        } else {
+        } else if (familyOf(ctx.state, ctx.path) === 'v1') {
           ctx.set('X-Docker-Registry-Version', V1_COMPAT_VERSION);
           ctx.set('X-Docker-Registry-Config', flavor);
         }

@@ -1,0 +1,17 @@
+/**
+ * `Range` on V1 layer GETs (spec v1 §1.6), done right while staying what Docker 1.x expects:
+ * only `bytes=N-` and `bytes=N-M` are honoured (other forms are ignored, as before: a full
+ * 200), the end is clamped to the last byte, and a start at or past the end is a 416 with
+ * `Content-Range: bytes *\/S`, which Docker reads as a clean end of a resumed download.
+ */
+export type RangeResult = { kind: 'full' } | { kind: 'partial'; start: number; end: number } | { kind: 'unsatisfiable' };
+
+export function parseLayerRange(header: string | undefined, size: number): RangeResult {
+  if (!header) return { kind: 'full' };
+  const m = /^bytes=(\d+)-(\d*)$/.exec(header.trim());
+  if (!m) return { kind: 'full' };
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (!Number.isSafeInteger(start) || start >= size || end < start) return { kind: 'unsatisfiable' };
+  return { kind: 'partial', start, end };
+}

@@ -1,0 +1,19 @@
+/**
+ * Small request bodies (image JSON, tag ids, index lists) read whole, with a limit: a layer is
+ * never read this way, and a client cannot make the server buffer without bound.
+ */
+import type { Context } from 'koa';
+import { v1Error } from '../errors/registry-error.js';
+
+export async function readSmallBody(ctx: Context, limit = 10 * 1024 * 1024): Promise<Buffer> {
+  const declared = Number(ctx.get('Content-Length') || 0);
+  if (declared > limit) throw v1Error(413, `Request body over ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw v1Error(413, `Request body over ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,116 @@
+/**
+ * /v1/images/<id>/{json,layer,checksum,ancestry,diff}: thin handlers over ImageService.
+ */
+import type Router from '@koa/router';
+import type { Deps } from '../../../deps.js';
+import { v1Error } from '../../../errors/registry-error.js';
+import type { ImageService } from '../../../services/v1/images.js';
+import { LocalDriver } from '../../../storage/drivers/local.js';
+import { v1 } from '../../../storage/paths.js';
+import { parseLayerRange } from '../../byte-range.js';
+import { notModified, setImmutableCacheHeaders } from '../../cache-headers.js';
+import { pyJson } from '../../py-json.js';
+import { readSmallBody } from '../../read-body.js';
+import type { RequestState } from '../../state.js';
+import { checkImageId } from '../../v1-names.js';
+import { v1Json } from '../../v1-response.js';
+
+export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService): void {
+  const { config } = deps;
+  const abortSignal = (req: import('node:http').IncomingMessage) => {
+    const controller = new AbortController();
+    req.once('close', () => {
+      if (!req.complete) controller.abort(new Error('aborted'));
+    });
+    return controller.signal;
+  };
+
+  router.get('/v1/images/:id/json', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
+    const info = await images.getJson(id);
+    setImmutableCacheHeaders(ctx, id);
+    if (info.size !== null) ctx.set('X-Docker-Size', String(info.size));
+    if (info.checksums.length > 0) ctx.set('X-Docker-Checksum-Payload', info.checksums);
+    ctx.type = 'application/json';
+    ctx.body = info.json;
+  });
+
+  router.put('/v1/images/:id/json', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    await images.putJson(id, await readSmallBody(ctx));
+    v1Json(ctx, true);
+  });
+
+  router.get('/v1/images/:id/layer', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    const ranges = deps.storage.capabilities.ranges;
+    if (ranges) ctx.set('Accept-Ranges', 'bytes');
+    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
+    if (config.nginx_x_accel_redirect && deps.storage instanceof LocalDriver) {
+      await images.layerSize(id);
+      setImmutableCacheHeaders(ctx, id);
+      ctx.set('X-Accel-Redirect', `${config.nginx_x_accel_redirect.replace(/\/+$/, '')}/${v1.imageLayer(id)}`);
+      ctx.type = 'application/octet-stream';
+      ctx.body = '';
+      return;
+    }
+    const size = await images.layerSize(id);
+    if (config.storage_redirect && deps.storage.capabilities.redirect) {
+      const url = await images.layerRedirect(id);
+      if (url) return void ctx.redirect(url);
+    }
+    setImmutableCacheHeaders(ctx, id);
+    ctx.type = 'application/octet-stream';
+    const range = ranges ? parseLayerRange(ctx.get('Range'), size) : { kind: 'full' as const };
+    if (range.kind === 'unsatisfiable') {
+      ctx.status = 416;
+      ctx.set('Content-Range', `bytes */${size}`);
+      ctx.body = '';
+      return;
+    }
+    const signal = abortSignal(ctx.req);
+    if (range.kind === 'partial') {
+      ctx.status = 206;
+      ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
+      ctx.length = range.end - range.start + 1;
+      ctx.body = await images.layer(id, { offset: range.start, length: range.end - range.start + 1 }, signal);
+      return;
+    }
+    ctx.status = 200;
+    ctx.length = size; // a zero-size layer is an empty 200 (the old registry answered 416)
+    ctx.body = size === 0 ? '' : await images.layer(id, undefined, signal);
+  });
+
+  router.put('/v1/images/:id/layer', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    await images.putLayer(id, ctx.req, abortSignal(ctx.req));
+    v1Json(ctx, true);
+  });
+
+  router.put('/v1/images/:id/checksum', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    const header = ctx.req.headers['x-docker-checksum-payload'];
+    await images.putChecksum(id, Array.isArray(header) ? header[0] : header);
+    v1Json(ctx, true);
+  });
+
+  router.get('/v1/images/:id/ancestry', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
+    const ancestry = await images.getAncestry(id);
+    setImmutableCacheHeaders(ctx, id);
+    ctx.type = 'application/json';
+    ctx.body = pyJson(ancestry);
+  });
+
+  router.get('/v1/images/:id/diff', async (ctx) => {
+    checkImageId(ctx.params.id as string);
+    throw v1Error(400, 'Diff queue is disabled');
+  });
+}
+
+function notModifiedReply(ctx: import('koa').Context, id: string): void {
+  setImmutableCacheHeaders(ctx, id);
+  ctx.status = 304;
+}

@@ -1,0 +1,25 @@
+/** The V1 registry API router: image and repository routes behind the token-auth gate, and the index's user routes. */
+import Router from '@koa/router';
+import type { Deps } from '../../../deps.js';
+import { KeyedMutex } from '../../../services/keyed-mutex.js';
+import { ImageService } from '../../../services/v1/images.js';
+import { IndexImagesService } from '../../../services/v1/index-images.js';
+import { TagService } from '../../../services/v1/tags.js';
+import type { RequestState } from '../../state.js';
+import { requiresAuth } from './auth.js';
+import { imageRoutes } from './images.js';
+import { repositoryRoutes, userRoutes } from './repositories.js';
+
+export function v1Router(deps: Deps): Router<RequestState> {
+  const router = new Router<RequestState>();
+  const locks = new KeyedMutex();
+  router.use(async (ctx, next) => {
+    ctx.state.apiFamily = 'v1';
+    await next();
+  });
+  if (deps.config.standalone) userRoutes(router);
+  router.use(['/v1/images', '/v1/repositories'], requiresAuth(deps.config));
+  imageRoutes(router, deps, new ImageService(deps.storage, locks));
+  repositoryRoutes(router, deps, new TagService(deps.storage, locks), new IndexImagesService(deps.storage, locks));
+  return router;
+}

@@ -1,0 +1,87 @@
+/**
+ * /v1/repositories/<repository>/…: tags, repository metadata and deletes, and in standalone
+ * mode the index emulation Docker talks to before a push or pull (spec v1 §1.5.11–1.5.12).
+ * Routes are registered most specific first, as werkzeug ordered them.
+ */
+import { randomInt } from 'node:crypto';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Deps } from '../../../deps.js';
+import type { IndexImagesService } from '../../../services/v1/index-images.js';
+import type { TagService } from '../../../services/v1/tags.js';
+import { readSmallBody } from '../../read-body.js';
+import type { RequestState } from '../../state.js';
+import { checkTag, parseRepository, type RepositoryName } from '../../v1-names.js';
+import { v1Json } from '../../v1-response.js';
+
+const REPO = '/v1/repositories/*repository';
+
+export function repositoryRoutes(router: Router<RequestState>, deps: Deps, tags: TagService, index: IndexImagesService): void {
+  const name = (ctx: Context) => parseRepository(String(ctx.params.repository));
+
+  router.get(`${REPO}/tags/:tag/json`, async (ctx) => v1Json(ctx, await tags.tagJson(name(ctx), ctx.params.tag as string)));
+  router.get(`${REPO}/tags/:tag`, async (ctx) => v1Json(ctx, await tags.get(name(ctx), ctx.params.tag as string)));
+  router.put(`${REPO}/tags/:tag`, async (ctx) => {
+    const repo = name(ctx);
+    const tag = checkTag(ctx.params.tag as string);
+    await tags.put(repo, tag, await readSmallBody(ctx), ctx.get('User-Agent'));
+    v1Json(ctx, true);
+  });
+  router.delete(`${REPO}/tags/:tag`, async (ctx) => {
+    await tags.delete(name(ctx), ctx.params.tag as string);
+    v1Json(ctx, true);
+  });
+  router.get(`${REPO}/tags`, async (ctx) => v1Json(ctx, await tags.list(name(ctx))));
+  router.delete(`${REPO}/tags`, async (ctx) => {
+    await tags.deleteRepository(name(ctx));
+    v1Json(ctx, true);
+  });
+  router.get(`${REPO}/json`, async (ctx) => v1Json(ctx, await tags.repositoryJson(name(ctx))));
+
+  if (deps.config.standalone) {
+    router.put(`${REPO}/images`, async (ctx) => {
+      const repo = name(ctx);
+      await index.put(repo, await readSmallBody(ctx));
+      v1Json(ctx, null, 204, tokenHeaders(ctx, deps, repo, 'write'));
+    });
+    router.get(`${REPO}/images`, async (ctx) => {
+      const repo = name(ctx);
+      const body = await index.get(repo);
+      v1Json(ctx, null, 200, tokenHeaders(ctx, deps, repo, 'read'));
+      ctx.body = body; // raw, as stored
+    });
+    router.delete(`${REPO}/images`, async (ctx) => v1Json(ctx, null, 204, tokenHeaders(ctx, deps, name(ctx), 'delete')));
+    router.put(`${REPO}/auth`, async (ctx) => v1Json(ctx, 'OK'));
+    router.put(REPO, async (ctx) => {
+      const repo = name(ctx);
+      await index.put(repo, await readSmallBody(ctx));
+      v1Json(ctx, true, 200, tokenHeaders(ctx, deps, repo, 'write'));
+    });
+  }
+  router.delete(REPO, async (ctx) => {
+    await tags.deleteRepository(name(ctx));
+    v1Json(ctx, true);
+  });
+}
+
+export function userRoutes(router: Router<RequestState>): void {
+  for (const path of ['/v1/users', '/v1/users/']) {
+    router.get(path, (ctx) => v1Json(ctx, 'OK'));
+    router.post(path, async (ctx) => {
+      try {
+        JSON.parse((await readSmallBody(ctx, 64 * 1024)).toString('utf8'));
+      } catch {
+        return void v1Json(ctx, { error: 'Error Decoding JSON' }, 400);
+      }
+      v1Json(ctx, 'User Created', 201);
+    });
+  }
+  router.put('/v1/users/:username/', (ctx) => v1Json(ctx, null, 204));
+}
+
+/** X-Docker-Token and X-Docker-Endpoints, without which Docker refuses to push or pull. */
+function tokenHeaders(ctx: Context, deps: Deps, repo: RepositoryName, access: 'read' | 'write' | 'delete'): Record<string, string> {
+  const signature = Array.from({ length: 16 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[randomInt(36)]).join('');
+  const token = `Token signature=${signature},repository="${repo.namespace}/${repo.repository}",access=${access}`;
+  return { 'X-Docker-Token': token, 'WWW-Authenticate': token, 'X-Docker-Endpoints': deps.config.registry_endpoints ?? ctx.host };
+}

@@ -1,0 +1,151 @@
+/**
+ * V1 images: push (json → layer → checksum) and pull (json, ancestry, layer), with
+ * docker-registry 0.9.1's checks, statuses and messages (spec v1 §1.5.4–1.5.9), and its
+ * faults fixed: writes of one image are serialised, a layer becomes visible only when whole,
+ * a checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
+ */
+import { type Readable, Transform } from 'node:stream';
+import { v1Error } from '../../errors/registry-error.js';
+import { pyJson } from '../../http/py-json.js';
+import { exists, type StorageDriver, writeFromStream } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
+import { v1 } from '../../storage/paths.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
+
+export interface ImageJsonInfo {
+  json: Buffer;
+  /** layer size, when the layer exists */
+  size: number | null;
+  checksums: string[];
+}
+
+const IMAGE_NOT_FOUND = 'Image not found';
+
+export class ImageService {
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly locks: KeyedMutex,
+  ) {}
+
+  async getJson(id: string): Promise<ImageJsonInfo> {
+    await this.requireComplete(id);
+    const json = await this.read(v1.imageJson(id));
+    const size = await this.storage.stat(v1.imageLayer(id)).then(
+      (s) => s.size,
+      (err) => (isNotFound(err) ? null : Promise.reject(err)),
+    );
+    const checksums = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, (err) => (isNotFound(err) ? [] : Promise.reject(err)));
+    return { json, size, checksums };
+  }
+
+  async putJson(id: string, body: Buffer): Promise<void> {
+    const parsed = parseImageJson(body);
+    if (!('id' in parsed)) throw v1Error(400, "Missing key `id' in JSON");
+    if (parsed.id !== id) throw v1Error(400, 'JSON data contains invalid id');
+    const parent = typeof parsed.parent === 'string' && parsed.parent !== '' ? parsed.parent : null;
+    await this.locks.run(id, async () => {
+      let ancestry: string[] = [id];
+      if (parent) {
+        if (!(await exists(this.storage, v1.imageJson(parent)))) throw v1Error(400, 'Image depends on a non existing parent');
+        const parentAncestry = await this.storage.getContent(v1.imageAncestry(parent)).catch((err) => {
+          if (isNotFound(err)) throw v1Error(400, 'Image depends on a non existing parent');
+          throw err;
+        });
+        ancestry = [id, ...(JSON.parse(parentAncestry.toString('utf8')) as string[])];
+      }
+      if ((await exists(this.storage, v1.imageJson(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
+        throw v1Error(409, 'Image already exists');
+      }
+      // The mark goes first: from here until PUT checksum, readers get "being uploaded".
+      await this.storage.putContent(v1.imageMark(id), 'true');
+      await this.storage.delete(v1.imageChecksum(id)).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+      await this.storage.putContent(v1.imageJson(id), body); // byte-exact: it feeds the payload checksum
+      await this.storage.putContent(v1.imageAncestry(id), pyJson(ancestry));
+    });
+  }
+
+  /** Stream a layer in; its payload checksum is computed on the way and stored as `_checksum`. */
+  async putLayer(id: string, body: Readable, signal?: AbortSignal): Promise<void> {
+    await this.locks.run(id, async () => {
+      const json = await this.read(v1.imageJson(id));
+      if ((await exists(this.storage, v1.imageLayer(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
+        throw v1Error(409, 'Image already exists');
+      }
+      const hash = payloadHasher(json);
+      const hashing = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal);
+      await this.storage.putContent(v1.imageChecksum(id), pyJson([`sha256:${hash.digest('hex')}`]));
+    });
+  }
+
+  async putChecksum(id: string, payloadChecksum: string | undefined): Promise<void> {
+    if (payloadChecksum === undefined) {
+      throw v1Error(412, 'X-Docker-Checksum-Payload not set.  If you are using the Docker daemon, you should upgrade to version 0.10 or later');
+    }
+    if (payloadChecksum === '') throw v1Error(400, "Missing Image's checksum");
+    await this.locks.run(id, async () => {
+      await this.read(v1.imageJson(id));
+      if (!(await exists(this.storage, v1.imageMark(id)))) throw v1Error(409, 'Cannot set this image checksum');
+      const stored = await this.storage.getContent(v1.imageChecksum(id)).catch((err) => {
+        // The Python registry crashed here (issue #527): a checksum before any layer.
+        if (isNotFound(err)) throw v1Error(400, 'Checksum mismatch (no layer was uploaded for this image)');
+        throw err;
+      });
+      if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw v1Error(400, 'Checksum mismatch');
+      await this.storage.delete(v1.imageMark(id));
+    });
+  }
+
+  async getAncestry(id: string): Promise<string[]> {
+    await this.requireComplete(id);
+    return JSON.parse((await this.read(v1.imageAncestry(id))).toString('utf8')) as string[];
+  }
+
+  /** Size of a complete image's layer (404 when there is none). */
+  async layerSize(id: string): Promise<number> {
+    await this.requireComplete(id);
+    try {
+      return (await this.storage.stat(v1.imageLayer(id))).size;
+    } catch (err) {
+      if (isNotFound(err)) throw v1Error(404, IMAGE_NOT_FOUND);
+      throw err;
+    }
+  }
+
+  layer(id: string, range?: { offset: number; length: number }, signal?: AbortSignal): Promise<Readable> {
+    return this.storage.reader(v1.imageLayer(id), { ...(range ?? {}), ...(signal ? { signal } : {}) });
+  }
+
+  layerRedirect(id: string): Promise<string | null> {
+    return this.storage.redirectUrl(v1.imageLayer(id)).catch(() => null); // no URL: stream it ourselves
+  }
+
+  private async requireComplete(id: string): Promise<void> {
+    if (await exists(this.storage, v1.imageMark(id))) throw v1Error(400, 'Image is being uploaded, retry later');
+  }
+
+  private async read(path: string): Promise<Buffer> {
+    try {
+      return await this.storage.getContent(path);
+    } catch (err) {
+      if (isNotFound(err)) throw v1Error(404, IMAGE_NOT_FOUND);
+      throw err;
+    }
+  }
+}
+
+function parseImageJson(body: Buffer): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && Object.keys(parsed).length > 0) return parsed as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw v1Error(400, 'Invalid JSON');
+}

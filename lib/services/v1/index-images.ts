@@ -1,0 +1,56 @@
+/**
+ * The standalone index's image lists (`_index_images`, spec v1 §1.5.12): the first PUT is
+ * stored as sent; later ones merge by id, an entry with a checksum winning over one without.
+ */
+import { v1Error } from '../../errors/registry-error.js';
+import { pyJson } from '../../http/py-json.js';
+import type { RepositoryName } from '../../http/v1-names.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
+import { v1 } from '../../storage/paths.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+
+interface IndexEntry {
+  id: string;
+  checksum?: string;
+}
+
+export class IndexImagesService {
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly locks: KeyedMutex,
+  ) {}
+
+  async put(name: RepositoryName, body: Buffer): Promise<void> {
+    let entries: unknown;
+    try {
+      entries = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw v1Error(400, 'Error Decoding JSON');
+    }
+    if (!Array.isArray(entries)) throw v1Error(400, 'Invalid data');
+    const path = v1.indexImages(name.namespace, name.repository);
+    await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
+      const stored = await this.storage.getContent(path).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+      if (!stored) return this.storage.putContent(path, body);
+      const merged = new Map<string, IndexEntry>();
+      for (const e of [...entries, ...(JSON.parse(stored.toString('utf8')) as unknown[])]) {
+        if (!e || typeof e !== 'object' || typeof (e as IndexEntry).id !== 'string') continue;
+        const { id, checksum } = e as IndexEntry;
+        const earlier = merged.get(id);
+        if (earlier?.checksum) continue;
+        merged.set(id, checksum ? { id, checksum } : { id });
+      }
+      await this.storage.putContent(path, pyJson([...merged.values()]));
+    });
+  }
+
+  async get(name: RepositoryName): Promise<Buffer> {
+    try {
+      return await this.storage.getContent(v1.indexImages(name.namespace, name.repository));
+    } catch (err) {
+      if (isNotFound(err)) throw v1Error(404, 'images not found');
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * V1 tags and repositories (spec v1 §1.5.11): `tag_<tag>` files holding an image id, tag
+ * metadata from the client's User-Agent, and whole-repository deletes. Repositories written
+ * before docker-registry 0.8.1 (names quoted once) are found too.
+ */
+import { v1Error } from '../../errors/registry-error.js';
+import { pyJson } from '../../http/py-json.js';
+import { isImageId, type RepositoryName } from '../../http/v1-names.js';
+import { exists, type StorageDriver } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
+import { v1, v1Pre081 } from '../../storage/paths.js';
+import type { KeyedMutex } from '../keyed-mutex.js';
+
+export const DEFAULT_TAG_JSON = { arch: 'amd64', docker_go_version: null, docker_version: null, kernel: null, last_update: null, os: 'linux' };
+
+export class TagService {
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly locks: KeyedMutex,
+  ) {}
+
+  /** `{tag: id}` of a repository; 404 `Repository not found` when it has no directory. */
+  async list(name: RepositoryName): Promise<Record<string, string>> {
+    const { dir } = await this.repositoryDir(name);
+    const entries = await this.storage.list(dir);
+    const tags: Record<string, string> = {};
+    await Promise.all(
+      entries.map(async (path) => {
+        const file = path.slice(dir.length + 1);
+        if (!file.startsWith('tag_')) return;
+        const id = (await this.storage.getContent(path)).toString('utf8').trim();
+        // A `tag_<x>_json` metadata file of a tag named `_<x>` is not a tag (a quirk the old listing had).
+        if (file.endsWith('_json') && !isImageId(id)) return;
+        tags[decodeTag(file.slice(4))] = id;
+      }),
+    );
+    return tags;
+  }
+
+  async get(name: RepositoryName, tag: string): Promise<string> {
+    const { dir, legacy } = await this.repositoryDir(name).catch(() => {
+      throw v1Error(404, 'Tag not found');
+    });
+    const path = legacy ? `${dir}/tag_${tag}` : v1.tag(name.namespace, name.repository, tag);
+    try {
+      return (await this.storage.getContent(path)).toString('utf8').trim();
+    } catch (err) {
+      if (isNotFound(err)) throw v1Error(404, 'Tag not found');
+      throw err;
+    }
+  }
+
+  async put(name: RepositoryName, tag: string, body: Buffer, userAgent: string): Promise<void> {
+    let id: unknown;
+    try {
+      id = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw v1Error(400, 'Invalid data');
+    }
+    if (typeof id !== 'string') throw v1Error(400, 'Invalid data');
+    if (!(await exists(this.storage, v1.imageJson(id)))) throw v1Error(404, 'Image not found');
+    const { namespace: ns, repository: repo } = name;
+    await this.locks.run(`repo:${ns}/${repo}`, async () => {
+      await this.storage.putContent(v1.tag(ns, repo, tag), id as string);
+      const meta = pyJson(tagMetadata(userAgent));
+      await this.storage.putContent(v1.tagJson(ns, repo, tag), meta);
+      if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), meta);
+    });
+  }
+
+  async delete(name: RepositoryName, tag: string): Promise<void> {
+    const { namespace: ns, repository: repo } = name;
+    await this.locks.run(`repo:${ns}/${repo}`, async () => {
+      try {
+        await this.storage.delete(v1.tag(ns, repo, tag));
+      } catch (err) {
+        if (isNotFound(err)) throw v1Error(404, `Tag not found: ${tag}`);
+        throw err;
+      }
+      // Metadata may be missing (data from before 0.6.6): that is not an error any more.
+      await ignoreMissing(this.storage.delete(v1.tagJson(ns, repo, tag)));
+      if (tag === 'latest') await ignoreMissing(this.storage.delete(v1.repositoryJson(ns, repo)));
+    });
+  }
+
+  async tagJson(name: RepositoryName, tag: string): Promise<unknown> {
+    return this.readJson(v1.tagJson(name.namespace, name.repository, tag));
+  }
+
+  async repositoryJson(name: RepositoryName): Promise<unknown> {
+    return this.readJson(v1.repositoryJson(name.namespace, name.repository));
+  }
+
+  /** Every tag, then the whole repository directory (index images, flags). Images stay. */
+  async deleteRepository(name: RepositoryName): Promise<void> {
+    const { dir } = await this.repositoryDir(name);
+    await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
+      await this.storage.delete(dir).catch((err) => {
+        if (isNotFound(err)) throw v1Error(404, 'Repository not found');
+        throw err;
+      });
+    });
+  }
+
+  /** The repository's directory: the 0.8.1+ name, else the name an older registry wrote. */
+  private async repositoryDir(name: RepositoryName): Promise<{ dir: string; legacy: boolean }> {
+    const current = v1.repository(name.namespace, name.repository);
+    if (await exists(this.storage, current)) return { dir: current, legacy: false };
+    const legacy = v1Pre081.repository(name.namespace, name.repository);
+    if (legacy !== current && (await exists(this.storage, legacy))) return { dir: legacy, legacy: true };
+    throw v1Error(404, 'Repository not found');
+  }
+
+  private async readJson(path: string): Promise<unknown> {
+    try {
+      return JSON.parse((await this.storage.getContent(path)).toString('utf8'));
+    } catch (err) {
+      if (isNotFound(err)) return DEFAULT_TAG_JSON;
+      throw err;
+    }
+  }
+}
+
+function decodeTag(stored: string): string {
+  try {
+    return decodeURIComponent(decodeURIComponent(stored.replace(/\+/g, ' ')));
+  } catch {
+    return stored;
+  }
+}
+
+/** `docker/1.3.0 go/go1.3.3 git-commit/c78088f kernel/3.13.0 os/linux arch/amd64` → tag metadata. */
+export function tagMetadata(userAgent: string, now = Date.now()): Record<string, string | number> {
+  const meta: Record<string, string | number> = { last_update: Math.floor(now / 1000) };
+  for (const [, key, value] of userAgent.matchAll(/([^\s/]+)\/([^\s/]+)/g)) {
+    const k = (key as string).toLowerCase();
+    if (k === 'docker') meta.docker_version = value as string;
+    else if (k === 'go') meta.docker_go_version = value as string;
+    else if (k === 'arch' || k === 'kernel' || k === 'os') meta[k] = value as string;
+  }
+  return meta;
+}
+
+async function ignoreMissing(p: Promise<unknown>): Promise<void> {
+  await p.catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+}
