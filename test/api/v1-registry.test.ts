@@ -332,6 +332,17 @@ describe('V1 bad input leaves stored data as it was', () => {
     assert.equal((await call('GET', `/v1/images/${E}/json`)).status, 200, 'images are never deleted with a repository');
   });
 
+  it('repository properties: the private flag', async () => {
+    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'public' });
+    assert.equal((await call('PUT', '/v1/repositories/ns/props/properties', { body: '{"access": "private"}' })).status, 200);
+    assert.equal((await srv.deps.storage.getContent('repositories/ns/props/_private')).length, 0);
+    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'private' });
+    assert.equal((await call('PUT', '/v1/repositories/ns/props/properties', { body: '{"access": "public"}' })).status, 200);
+    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'public' });
+    const bad = await call('PUT', '/v1/repositories/ns/props/properties', { body: '[]' });
+    assert.equal(bad.status, 400);
+  });
+
   it('a one-part name lives in the library namespace', async () => {
     assert.equal((await call('PUT', '/v1/repositories/ubuntu/tags/14.04', { body: `"${E}"` })).status, 200);
     assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/library/ubuntu/tags')).body.toString()), { '14.04': E });
@@ -390,3 +401,52 @@ for (const version of ['0.9', '0.6']) {
     });
   });
 }
+
+describe('V1 layer offloading', function () {
+  this.timeout(60_000);
+  const H = '8'.repeat(64);
+
+  it('nginx_x_accel_redirect hands the layer to nginx by path (local storage)', async () => {
+    const srv = await startTestServer(
+      loadYaml(`t:\n  storage_path: ${tempDir()}\n  standalone: true\n  loglevel: error\n  nginx_x_accel_redirect: /registry/\n`, 't').config,
+    );
+    try {
+      await pushImage(srv.url, H, jsonOf(H), Buffer.from('layer bytes'));
+      const res = await fetch(`${srv.url}/v1/images/${H}/layer`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-accel-redirect'), `/registry/images/${H}/layer`);
+      assert.equal((await res.arrayBuffer()).byteLength, 0);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('storage_redirect answers 302 to a presigned S3 URL that serves the layer', async function () {
+    const rgw = await sharedRgw();
+    if (!rgw) return this.skip();
+    const bucket = `berth-redirect-${Date.now()}`;
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: rgw.endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    s3.destroy();
+    const config = loadYaml(
+      `t:\n  storage: s3\n  standalone: true\n  loglevel: error\n  storage_redirect: true\n  boto_bucket: ${bucket}\n  boto_host: 127.0.0.1\n  boto_port: ${new URL(rgw.endpoint).port}\n  s3_access_key: ${rgw.accessKey}\n  s3_secret_key: ${rgw.secretKey}\n`,
+      't',
+    ).config;
+    const srv = await startTestServer(config);
+    try {
+      await pushImage(srv.url, H, jsonOf(H), layerA);
+      const res = await fetch(`${srv.url}/v1/images/${H}/layer`, { redirect: 'manual' });
+      assert.equal(res.status, 302);
+      const location = res.headers.get('location') ?? '';
+      assert.match(location, /^http:\/\/127\.0\.0\.1:\d+\/berth-redirect-\d+\/registry\/images\/8+\/layer\?/);
+      assert.deepEqual(Buffer.from(await (await fetch(location)).arrayBuffer()), layerA);
+    } finally {
+      await srv.stop();
+    }
+  });
+});

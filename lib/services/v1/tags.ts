@@ -91,6 +91,25 @@ export class TagService {
     return this.readJson(v1.repositoryJson(name.namespace, name.repository));
   }
 
+  /** `{"access": "private"|"public"}`: the `_private` flag file (only an index can enforce it). */
+  async properties(name: RepositoryName): Promise<{ access: 'private' | 'public' }> {
+    return { access: (await exists(this.storage, v1.privateFlag(name.namespace, name.repository))) ? 'private' : 'public' };
+  }
+
+  async setProperties(name: RepositoryName, body: Buffer): Promise<void> {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw v1Error(400, 'Invalid data');
+    }
+    const access = (parsed as { access?: unknown } | null)?.access;
+    if (!parsed || typeof parsed !== 'object' || (access !== 'private' && access !== 'public')) throw v1Error(400, 'Invalid data');
+    const flag = v1.privateFlag(name.namespace, name.repository);
+    if (access === 'private') await this.storage.putContent(flag, '');
+    else await ignoreMissing(this.storage.delete(flag));
+  }
+
   /** Every tag, then the whole repository directory (index images, flags). Images stay. */
   async deleteRepository(name: RepositoryName): Promise<void> {
     const { dir } = await this.repositoryDir(name);

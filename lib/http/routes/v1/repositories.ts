@@ -37,6 +37,11 @@ export function repositoryRoutes(router: Router<RequestState>, deps: Deps, tags:
     v1Json(ctx, true);
   });
   router.get(`${REPO}/json`, async (ctx) => v1Json(ctx, await tags.repositoryJson(name(ctx))));
+  router.get(`${REPO}/properties`, async (ctx) => v1Json(ctx, await tags.properties(name(ctx))));
+  router.put(`${REPO}/properties`, async (ctx) => {
+    await tags.setProperties(name(ctx), await readSmallBody(ctx, 64 * 1024));
+    v1Json(ctx, true);
+  });
 
   if (deps.config.standalone) {
     router.put(`${REPO}/images`, async (ctx) => {
