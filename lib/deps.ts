@@ -7,6 +7,7 @@ import type { Lifecycle } from './http/middleware/draining.js';
 import type { Logger } from './logging/logger.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { ExceptionMailer } from './notify/exception-mailer.js';
+import { SearchIndex } from './search/search-index.js';
 import type { StorageDriver } from './storage/driver.js';
 import { createStorage } from './storage/factory.js';
 
@@ -17,6 +18,8 @@ export interface Deps {
   storage: StorageDriver;
   mailer: ExceptionMailer | null;
   lifecycle: Lifecycle;
+  /** the /v1/search index, when search_backend is set */
+  search: SearchIndex | null;
   /** when the process started serving; reported by the debug ping */
   startedAt: Date;
 }
@@ -38,11 +41,13 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
       }),
     mailer: overrides.mailer === undefined ? mailer : overrides.mailer,
     lifecycle: overrides.lifecycle ?? { draining: false },
+    search: overrides.search === undefined ? SearchIndex.open(config) : overrides.search,
     startedAt: new Date(),
   };
 }
 
 /** Release what the graph holds: pending mails, storage clients. */
 export async function closeDeps(deps: Deps): Promise<void> {
+  deps.search?.close();
   await Promise.allSettled([deps.mailer?.close(), deps.storage.close()]);
 }

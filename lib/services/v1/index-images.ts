@@ -9,6 +9,7 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
+import type { RepositoryListener } from './search.js';
 
 interface IndexEntry {
   id: string;
@@ -19,6 +20,7 @@ export class IndexImagesService {
   constructor(
     private readonly storage: StorageDriver,
     private readonly locks: KeyedMutex,
+    private readonly onRepository: RepositoryListener = () => {},
   ) {}
 
   async put(name: RepositoryName, body: Buffer): Promise<void> {
@@ -32,7 +34,7 @@ export class IndexImagesService {
     const path = v1.indexImages(name.namespace, name.repository);
     await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
       const stored = await this.storage.getContent(path).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
-      if (!stored) return this.storage.putContent(path, body);
+      if (!stored) return void (await this.storage.putContent(path, body));
       const merged = new Map<string, IndexEntry>();
       for (const e of [...entries, ...(JSON.parse(stored.toString('utf8')) as unknown[])]) {
         if (!e || typeof e !== 'object' || typeof (e as IndexEntry).id !== 'string') continue;
@@ -43,6 +45,7 @@ export class IndexImagesService {
       }
       await this.storage.putContent(path, pyJson([...merged.values()]));
     });
+    this.onRepository('changed', name);
   }
 
   async get(name: RepositoryName): Promise<Buffer> {

@@ -10,6 +10,7 @@ import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1, v1Pre081 } from '../../storage/paths.js';
 import type { KeyedMutex } from '../keyed-mutex.js';
+import type { RepositoryListener } from './search.js';
 
 export const DEFAULT_TAG_JSON = { arch: 'amd64', docker_go_version: null, docker_version: null, kernel: null, last_update: null, os: 'linux' };
 
@@ -17,6 +18,7 @@ export class TagService {
   constructor(
     private readonly storage: StorageDriver,
     private readonly locks: KeyedMutex,
+    private readonly onRepository: RepositoryListener = () => {},
   ) {}
 
   /** `{tag: id}` of a repository; 404 `Repository not found` when it has no directory. */
@@ -66,6 +68,7 @@ export class TagService {
       await this.storage.putContent(v1.tagJson(ns, repo, tag), meta);
       if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), meta);
     });
+    this.onRepository('changed', name);
   }
 
   async delete(name: RepositoryName, tag: string): Promise<void> {
@@ -119,6 +122,7 @@ export class TagService {
         throw err;
       });
     });
+    this.onRepository('deleted', name);
   }
 
   /** The repository's directory: the 0.8.1+ name, else the name an older registry wrote. */

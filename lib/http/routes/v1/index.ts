@@ -4,8 +4,10 @@ import type { Deps } from '../../../deps.js';
 import { KeyedMutex } from '../../../services/keyed-mutex.js';
 import { ImageService } from '../../../services/v1/images.js';
 import { IndexImagesService } from '../../../services/v1/index-images.js';
+import { SearchService } from '../../../services/v1/search.js';
 import { TagService } from '../../../services/v1/tags.js';
 import type { RequestState } from '../../state.js';
+import { v1Json } from '../../v1-response.js';
 import { requiresAuth } from './auth.js';
 import { imageRoutes } from './images.js';
 import { repositoryRoutes, userRoutes } from './repositories.js';
@@ -19,7 +21,17 @@ export function v1Router(deps: Deps): Router<RequestState> {
   });
   if (deps.config.standalone) userRoutes(router);
   router.use(['/v1/images', '/v1/repositories'], requiresAuth(deps.config));
+  const search = deps.search ? new SearchService(deps.search, deps.storage) : null;
+  const onRepository = search?.onRepository;
+  if (search) {
+    // Fill a new or empty index from storage, in the background: the server answers meanwhile.
+    search.rebuildIfEmpty().then(
+      (n) => n > 0 && deps.log.info({ repositories: n }, 'search index rebuilt from storage'),
+      (err) => deps.log.error({ err }, 'could not rebuild the search index from storage'),
+    );
+    router.get('/v1/search', (ctx) => v1Json(ctx, search.search(String(ctx.query.q ?? ''))));
+  }
   imageRoutes(router, deps, new ImageService(deps.storage, locks));
-  repositoryRoutes(router, deps, new TagService(deps.storage, locks), new IndexImagesService(deps.storage, locks));
+  repositoryRoutes(router, deps, new TagService(deps.storage, locks, onRepository), new IndexImagesService(deps.storage, locks, onRepository));
   return router;
 }

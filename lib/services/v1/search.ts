@@ -1,0 +1,63 @@
+/**
+ * `/v1/search` over the SQLite index, and the index's upkeep: every repository change the V1
+ * services report, and a rebuild from the `repositories/` tree when the index is new or empty.
+ */
+import type { RepositoryName } from '../../http/v1-names.js';
+import type { SearchIndex } from '../../search/search-index.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
+import { REPOSITORIES } from '../../storage/paths.js';
+
+export type RepositoryEvent = 'changed' | 'deleted';
+export type RepositoryListener = (event: RepositoryEvent, name: RepositoryName) => void;
+
+export class SearchService {
+  constructor(
+    private readonly index: SearchIndex,
+    private readonly storage: StorageDriver,
+  ) {}
+
+  readonly onRepository: RepositoryListener = (event, { namespace, repository }) => {
+    const name = `${namespace}/${repository}`;
+    if (event === 'changed') this.index.add(name);
+    else this.index.remove(name);
+  };
+
+  /** The answer Docker expects from `docker search`. */
+  search(query: string) {
+    const results = this.index
+      .search(query)
+      .map((r) => ({ description: r.description ?? '', is_official: false, is_trusted: false, name: r.name, star_count: 0 }));
+    return { num_results: results.length, query, results };
+  }
+
+  /** Fill an empty index from storage (a new database, or one an old registry never filled). Returns how many were added. */
+  async rebuildIfEmpty(): Promise<number> {
+    if (!this.index.isEmpty()) return 0;
+    let added = 0;
+    for (const nsDir of await listOrNone(this.storage, REPOSITORIES)) {
+      for (const repoDir of await listOrNone(this.storage, nsDir)) {
+        const [, ns, repo] = repoDir.split('/');
+        this.index.add(`${decodeName(ns as string)}/${decodeName(repo as string)}`);
+        added++;
+      }
+    }
+    return added;
+  }
+}
+
+async function listOrNone(storage: StorageDriver, dir: string): Promise<string[]> {
+  return storage.list(dir).catch((err) => (isNotFound(err) ? [] : Promise.reject(err)));
+}
+
+/** A stored name component back to the name: quoted twice since 0.8.1 (`%25` shows it), once before. */
+function decodeName(stored: string): string {
+  const once = (s: string) => {
+    try {
+      return decodeURIComponent(s.replace(/\+/g, ' '));
+    } catch {
+      return s;
+    }
+  };
+  return stored.includes('%25') ? once(once(stored)) : once(stored);
+}
