@@ -3,6 +3,8 @@
  * as one zod schema. The `Config` type is inferred from it. Keys keep the old snake_case
  * names so that an error path is the key the operator wrote.
  */
+import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import { bool, int, seconds, section, str, strOr } from './fields.js';
 
@@ -130,6 +132,8 @@ export const configSchema = z.looseObject({
   keepalive_timeout: seconds(75),
   /** trust X-Forwarded-* from a reverse proxy */
   trust_proxy: bool(false),
+  /** where the per-image push locks shared by the worker processes of this host live */
+  lock_dir: strOr(path.join(os.tmpdir(), 'berth-locks')),
   /** serve Prometheus metrics at /metrics */
   metrics: bool(true),
   inherit_common: bool(true),

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger.js';
+import type { Token } from '../services/v1/tokens.js';
 
 /** Which envelope errors are rendered in: V1 `{"error"}` or V2 `{"errors": [...]}`. */
 export type ApiFamily = 'v1' | 'v2';
@@ -9,6 +10,8 @@ export interface RequestState {
   log: Logger;
   /** set when a router family is mounted; unmatched requests fall back to the path prefix */
   apiFamily?: ApiFamily;
+  /** the V1 index token that authorised this request (token mode only) */
+  token?: Token;
 }
 
 export function familyOf(state: Partial<RequestState>, path: string): ApiFamily {

@@ -10,7 +10,7 @@ import { pyJson } from '../../http/py-json.js';
 import { exists, type StorageDriver, writeFromStream } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
-import type { KeyedMutex } from '../keyed-mutex.js';
+import type { Locks } from '../host-lock.js';
 import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
 
 export interface ImageJsonInfo {
@@ -25,7 +25,7 @@ const IMAGE_NOT_FOUND = 'Image not found';
 export class ImageService {
   constructor(
     private readonly storage: StorageDriver,
-    private readonly locks: KeyedMutex,
+    private readonly locks: Locks,
   ) {}
 
   async getJson(id: string): Promise<ImageJsonInfo> {
@@ -39,10 +39,12 @@ export class ImageService {
     return { json, size, checksums };
   }
 
-  async putJson(id: string, body: Buffer): Promise<void> {
+  /** `belongs`: token mode's check that the index listed this image for the token's repository. */
+  async putJson(id: string, body: Buffer, belongs: () => Promise<void> = async () => {}): Promise<void> {
     const parsed = parseImageJson(body);
     if (!('id' in parsed)) throw v1Error(400, "Missing key `id' in JSON");
     if (parsed.id !== id) throw v1Error(400, 'JSON data contains invalid id');
+    await belongs();
     const parent = typeof parsed.parent === 'string' && parsed.parent !== '' ? parsed.parent : null;
     await this.locks.run(id, async () => {
       let ancestry: string[] = [id];

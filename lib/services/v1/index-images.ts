@@ -8,7 +8,7 @@ import type { RepositoryName } from '../../http/v1-names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
-import type { KeyedMutex } from '../keyed-mutex.js';
+import type { Locks } from '../host-lock.js';
 import type { RepositoryListener } from './search.js';
 
 interface IndexEntry {
@@ -19,7 +19,7 @@ interface IndexEntry {
 export class IndexImagesService {
   constructor(
     private readonly storage: StorageDriver,
-    private readonly locks: KeyedMutex,
+    private readonly locks: Locks,
     private readonly onRepository: RepositoryListener = () => {},
   ) {}
 

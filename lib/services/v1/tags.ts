@@ -9,7 +9,7 @@ import { isImageId, type RepositoryName } from '../../http/v1-names.js';
 import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1, v1Pre081 } from '../../storage/paths.js';
-import type { KeyedMutex } from '../keyed-mutex.js';
+import type { Locks } from '../host-lock.js';
 import type { RepositoryListener } from './search.js';
 
 export const DEFAULT_TAG_JSON = { arch: 'amd64', docker_go_version: null, docker_version: null, kernel: null, last_update: null, os: 'linux' };
@@ -17,7 +17,7 @@ export const DEFAULT_TAG_JSON = { arch: 'amd64', docker_go_version: null, docker
 export class TagService {
   constructor(
     private readonly storage: StorageDriver,
-    private readonly locks: KeyedMutex,
+    private readonly locks: Locks,
     private readonly onRepository: RepositoryListener = () => {},
   ) {}
 

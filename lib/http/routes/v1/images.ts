@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Deps } from '../../../deps.js';
 import { v1Error } from '../../../errors/registry-error.js';
 import type { ImageService } from '../../../services/v1/images.js';
+import type { TokenService } from '../../../services/v1/tokens.js';
 import { LocalDriver } from '../../../storage/drivers/local.js';
 import { v1 } from '../../../storage/paths.js';
 import { parseLayerRange } from '../../byte-range.js';
@@ -15,7 +16,7 @@ import type { RequestState } from '../../state.js';
 import { checkImageId } from '../../v1-names.js';
 import { v1Json } from '../../v1-response.js';
 
-export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService): void {
+export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService, tokens: TokenService): void {
   const { config } = deps;
   const abortSignal = (req: import('node:http').IncomingMessage) => {
     const controller = new AbortController();
@@ -38,7 +39,8 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
 
   router.put('/v1/images/:id/json', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
-    await images.putJson(id, await readSmallBody(ctx));
+    const token = ctx.state.token;
+    await images.putJson(id, await readSmallBody(ctx), token ? () => tokens.checkImageBelongs(token, id) : undefined);
     v1Json(ctx, true);
   });
 

@@ -1,11 +1,12 @@
 /** The V1 registry API router: image and repository routes behind the token-auth gate, and the index's user routes. */
 import Router from '@koa/router';
 import type { Deps } from '../../../deps.js';
-import { KeyedMutex } from '../../../services/keyed-mutex.js';
+import { HostLocks } from '../../../services/host-lock.js';
 import { ImageService } from '../../../services/v1/images.js';
 import { IndexImagesService } from '../../../services/v1/index-images.js';
 import { SearchService } from '../../../services/v1/search.js';
 import { TagService } from '../../../services/v1/tags.js';
+import { TokenService } from '../../../services/v1/tokens.js';
 import type { RequestState } from '../../state.js';
 import { v1Json } from '../../v1-response.js';
 import { requiresAuth } from './auth.js';
@@ -14,13 +15,14 @@ import { repositoryRoutes, userRoutes } from './repositories.js';
 
 export function v1Router(deps: Deps): Router<RequestState> {
   const router = new Router<RequestState>();
-  const locks = new KeyedMutex();
+  const locks = new HostLocks(deps.config.lock_dir);
   router.use(async (ctx, next) => {
     ctx.state.apiFamily = 'v1';
     await next();
   });
   if (deps.config.standalone) userRoutes(router);
-  router.use(['/v1/images', '/v1/repositories'], requiresAuth(deps.config));
+  const tokens = new TokenService(deps.config.index_endpoint, deps.storage);
+  router.use(['/v1/images', '/v1/repositories'], requiresAuth(deps.config, tokens));
   const search = deps.search ? new SearchService(deps.search, deps.storage) : null;
   const onRepository = search?.onRepository;
   if (search) {
@@ -31,7 +33,7 @@ export function v1Router(deps: Deps): Router<RequestState> {
     );
     router.get('/v1/search', (ctx) => v1Json(ctx, search.search(String(ctx.query.q ?? ''))));
   }
-  imageRoutes(router, deps, new ImageService(deps.storage, locks));
+  imageRoutes(router, deps, new ImageService(deps.storage, locks), tokens);
   repositoryRoutes(router, deps, new TagService(deps.storage, locks, onRepository), new IndexImagesService(deps.storage, locks, onRepository));
   return router;
 }
