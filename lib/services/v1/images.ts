@@ -12,6 +12,7 @@ import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
 import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
+import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
 
 export interface ImageJsonInfo {
   json: Buffer;
@@ -102,6 +103,30 @@ export class ImageService {
       if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw v1Error(400, 'Checksum mismatch');
       await this.storage.delete(v1.imageMark(id));
     });
+  }
+
+  /** The `_files` listing, computed from the layer on first request and kept (a complete layer never changes). */
+  async files(id: string): Promise<Buffer> {
+    await this.requireComplete(id);
+    const cached = await this.storage.getContent(v1.imageFiles(id)).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+    if (cached) return cached;
+    let layer: Readable;
+    try {
+      layer = await this.storage.reader(v1.imageLayer(id));
+    } catch (err) {
+      if (isNotFound(err)) throw v1Error(404, IMAGE_NOT_FOUND);
+      throw err;
+    }
+    let entries: FileEntry[];
+    try {
+      entries = await listLayerFiles(layer);
+    } catch (err) {
+      if (err instanceof LayerFormatError) throw v1Error(400, 'Layer format not supported');
+      throw err;
+    }
+    const body = Buffer.from(pyJson(entries));
+    await this.storage.putContent(v1.imageFiles(id), body);
+    return body;
   }
 
   async getAncestry(id: string): Promise<string[]> {

@@ -106,6 +106,15 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
     ctx.body = pyJson(ancestry);
   });
 
+  router.get('/v1/images/:id/files', async (ctx) => {
+    const id = checkImageId(ctx.params.id as string);
+    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
+    const files = await images.files(id);
+    setImmutableCacheHeaders(ctx, id);
+    ctx.type = 'application/json';
+    ctx.body = files;
+  });
+
   router.get('/v1/images/:id/diff', async (ctx) => {
     checkImageId(ctx.params.id as string);
     throw v1Error(400, 'Diff queue is disabled');

@@ -1,0 +1,92 @@
+/**
+ * The `_files` listing of a layer (spec v1 §3.2): one `[path, type, deleted, size, mtime,
+ * mode, uid, gid]` entry per tar member, in archive order, with AUFS whiteouts (`./.wh.x`)
+ * turned into deleted entries, read from the layer as it streams (plain or gzip tar).
+ */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { extract, type Header } from 'tar-stream';
+
+export type FileEntry = [path: string, type: string, deleted: boolean, size: number, mtime: number, mode: number, uid: number, gid: number];
+
+const TYPES: Record<string, string> = {
+  file: 'f',
+  link: 'l',
+  symlink: 's',
+  'character-device': 'c',
+  'block-device': 'b',
+  directory: 'd',
+  fifo: 'i',
+  'contiguous-file': 't',
+  'gnu-long-path': 'L',
+  'gnu-long-link-path': 'K',
+};
+
+export class LayerFormatError extends Error {}
+
+const GZIP = Buffer.from([0x1f, 0x8b]);
+const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+
+export async function listLayerFiles(layer: Readable): Promise<FileEntry[]> {
+  const { head, rest } = await peek(layer, 6);
+  if (head.subarray(0, 6).equals(XZ)) {
+    rest.destroy();
+    throw new LayerFormatError('xz-compressed layers (Docker 0.4–0.5) are not read yet');
+  }
+  const entries: FileEntry[] = [];
+  const tar = extract();
+  tar.on('entry', (header: Header, stream, next) => {
+    const entry = toEntry(header);
+    if (entry) entries.push(entry);
+    stream.on('end', next);
+    stream.resume();
+  });
+  const source = head.subarray(0, 2).equals(GZIP) ? [rest, createGunzip()] : [rest];
+  try {
+    await pipeline(...(source as [Readable]), tar);
+  } catch (err) {
+    throw new LayerFormatError((err as Error).message);
+  }
+  return entries;
+}
+
+/** docker-registry's name rules: `.` → `/`, `./x` → `/x`, `/.wh.x` → deleted `/x`, `/.wh..wh.*` dropped. */
+export function toEntry(h: Header): FileEntry | null {
+  let name = h.name.replace(/\/+$/, '');
+  if (name === '.' || name === '') name = '/';
+  else if (name.startsWith('./')) name = `/${name.slice(2)}`;
+  let deleted = false;
+  if (name.startsWith('/.wh.')) {
+    name = `/${name.slice(5)}`;
+    deleted = true;
+    if (name.startsWith('/.wh.')) return null;
+  }
+  const mtime = h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0;
+  return [name, TYPES[h.type ?? 'file'] ?? 'u', deleted, h.size ?? 0, mtime, h.mode ?? 0, h.uid ?? 0, h.gid ?? 0];
+}
+
+/** The first `n` bytes, and a stream that still yields everything. */
+async function peek(stream: Readable, n: number): Promise<{ head: Buffer; rest: Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const iterator = stream[Symbol.asyncIterator]();
+  while (size < n) {
+    const { value, done } = await iterator.next();
+    if (done) break;
+    chunks.push(value as Buffer);
+    size += (value as Buffer).length;
+  }
+  const head = Buffer.concat(chunks);
+  const rest = Readable.from(
+    (async function* () {
+      yield head;
+      for (;;) {
+        const { value, done } = await iterator.next();
+        if (done) return;
+        yield value as Buffer;
+      }
+    })(),
+  );
+  return { head, rest };
+}
