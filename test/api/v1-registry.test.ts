@@ -8,12 +8,11 @@ import { createHash } from 'node:crypto';
 import { cpSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../../lib/config/load.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { loadYaml, tempDir, testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { sharedRgw } from '../support/services.js';
+import { s3ConfigLines, sharedRgw } from '../support/services.js';
 
 const UA = 'docker/1.3.0 go/go1.3.3 git-commit/c78088f kernel/3.13.0 os/linux arch/amd64';
 const A = 'a'.repeat(63) + '1';
@@ -206,20 +205,7 @@ describeRegistry('local storage', async () => testConfig());
 describeRegistry('S3 (Ceph RGW)', async () => {
   const rgw = await sharedRgw();
   if (!rgw) return null;
-  const bucket = `berth-v1-${Date.now()}`;
-  const s3 = new S3Client({
-    region: 'us-east-1',
-    endpoint: rgw.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
-  });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  s3.destroy();
-  const port = new URL(rgw.endpoint).port;
-  return loadYaml(
-    `t:\n  storage: s3\n  standalone: true\n  loglevel: error\n  boto_bucket: ${bucket}\n  boto_host: 127.0.0.1\n  boto_port: ${port}\n  s3_access_key: ${rgw.accessKey}\n  s3_secret_key: ${rgw.secretKey}\n`,
-    't',
-  ).config;
+  return loadYaml(`t:\n  standalone: true\n  loglevel: error\n${await s3ConfigLines(rgw, 'berth-v1')}`, 't').config;
 });
 
 describe('V1 bad input leaves stored data as it was', () => {
@@ -424,26 +410,14 @@ describe('V1 layer offloading', function () {
   it('storage_redirect answers 302 to a presigned S3 URL that serves the layer', async function () {
     const rgw = await sharedRgw();
     if (!rgw) return this.skip();
-    const bucket = `berth-redirect-${Date.now()}`;
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: rgw.endpoint,
-      forcePathStyle: true,
-      credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    s3.destroy();
-    const config = loadYaml(
-      `t:\n  storage: s3\n  standalone: true\n  loglevel: error\n  storage_redirect: true\n  boto_bucket: ${bucket}\n  boto_host: 127.0.0.1\n  boto_port: ${new URL(rgw.endpoint).port}\n  s3_access_key: ${rgw.accessKey}\n  s3_secret_key: ${rgw.secretKey}\n`,
-      't',
-    ).config;
+    const config = loadYaml(`t:\n  standalone: true\n  loglevel: error\n  storage_redirect: true\n${await s3ConfigLines(rgw, 'berth-redirect')}`, 't').config;
     const srv = await startTestServer(config);
     try {
       await pushImage(srv.url, H, jsonOf(H), layerA);
       const res = await fetch(`${srv.url}/v1/images/${H}/layer`, { redirect: 'manual' });
       assert.equal(res.status, 302);
       const location = res.headers.get('location') ?? '';
-      assert.match(location, /^http:\/\/127\.0\.0\.1:\d+\/berth-redirect-\d+\/registry\/images\/8+\/layer\?/);
+      assert.match(location, /^http:\/\/127\.0\.0\.1:\d+\/berth-redirect-[\d-]+\/registry\/images\/8+\/layer\?/);
       assert.deepEqual(Buffer.from(await (await fetch(location)).arrayBuffer()), layerA);
     } finally {
       await srv.stop();

@@ -178,3 +178,18 @@ function onPath(bin: string): boolean {
   for (const d of dirs) if (existsSync(path.join(d, bin))) return true;
   return false;
 }
+
+/** A new bucket on an RGW, and the config.yml lines (S3 keys of docker-registry) that reach it. */
+export async function s3ConfigLines(rgw: S3Service, prefix = 'berth'): Promise<string> {
+  const { CreateBucketCommand, S3Client } = await import('@aws-sdk/client-s3');
+  const bucket = `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const client = new S3Client({
+    region: rgw.region,
+    endpoint: rgw.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: rgw.accessKey, secretAccessKey: rgw.secretKey },
+  });
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  client.destroy();
+  return `  storage: s3\n  boto_bucket: ${bucket}\n  boto_host: 127.0.0.1\n  boto_port: ${new URL(rgw.endpoint).port}\n  s3_access_key: ${rgw.accessKey}\n  s3_secret_key: ${rgw.secretKey}\n`;
+}

@@ -9,6 +9,7 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
+import { parseJsonBody } from './json-body.js';
 import type { RepositoryListener } from './search.js';
 
 interface IndexEntry {
@@ -24,12 +25,7 @@ export class IndexImagesService {
   ) {}
 
   async put(name: RepositoryName, body: Buffer): Promise<void> {
-    let entries: unknown;
-    try {
-      entries = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw v1Error(400, 'Error Decoding JSON');
-    }
+    const entries = parseJsonBody(body, 'Error Decoding JSON');
     if (!Array.isArray(entries)) throw v1Error(400, 'Invalid data');
     const path = v1.indexImages(name.namespace, name.repository);
     await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {

@@ -10,6 +10,7 @@ import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1, v1Pre081 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
+import { parseJsonBody } from './json-body.js';
 import type { RepositoryListener } from './search.js';
 
 export const DEFAULT_TAG_JSON = { arch: 'amd64', docker_go_version: null, docker_version: null, kernel: null, last_update: null, os: 'linux' };
@@ -53,12 +54,7 @@ export class TagService {
   }
 
   async put(name: RepositoryName, tag: string, body: Buffer, userAgent: string): Promise<void> {
-    let id: unknown;
-    try {
-      id = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw v1Error(400, 'Invalid data');
-    }
+    const id = parseJsonBody(body, 'Invalid data');
     if (typeof id !== 'string') throw v1Error(400, 'Invalid data');
     if (!(await exists(this.storage, v1.imageJson(id)))) throw v1Error(404, 'Image not found');
     const { namespace: ns, repository: repo } = name;
@@ -100,12 +96,7 @@ export class TagService {
   }
 
   async setProperties(name: RepositoryName, body: Buffer): Promise<void> {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw v1Error(400, 'Invalid data');
-    }
+    const parsed = parseJsonBody(body, 'Invalid data');
     const access = (parsed as { access?: unknown } | null)?.access;
     if (!parsed || typeof parsed !== 'object' || (access !== 'private' && access !== 'public')) throw v1Error(400, 'Invalid data');
     const flag = v1.privateFlag(name.namespace, name.repository);
