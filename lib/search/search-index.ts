@@ -60,6 +60,14 @@ export class SearchIndex {
     this.db.prepare("INSERT OR IGNORE INTO repository (name, description) VALUES (?, '')").run(name);
   }
 
+  /** Many at once, in one transaction: readers see none of them or all of them. */
+  addAll(names: readonly string[]): void {
+    const insert = this.db.prepare("INSERT OR IGNORE INTO repository (name, description) VALUES (?, '')");
+    this.db.transaction((all: readonly string[]) => {
+      for (const name of all) insert.run(name);
+    })(names);
+  }
+
   remove(name: string): void {
     this.db.prepare('DELETE FROM repository WHERE name = ?').run(name);
   }

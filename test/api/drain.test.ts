@@ -4,10 +4,11 @@ import type { RequestState } from '../../lib/http/state.js';
 import { testConfig } from '../support/config.js';
 import { startTestServer } from '../support/server.js';
 
-function slowRoutes(release: Promise<void>) {
+function slowRoutes(release: Promise<void>, arrived: () => void = () => {}) {
   return (app: Koa<RequestState>) =>
     app.use(async (ctx, next) => {
       if (ctx.path === '/v1/slow') {
+        arrived();
         await release;
         ctx.body = 'finished';
         return;
@@ -21,9 +22,11 @@ describe('graceful shutdown', () => {
   it('lets an in-flight request finish, refuses new connections, then stops', async () => {
     let release!: () => void;
     const released = new Promise<void>((r) => (release = r));
-    const srv = await startTestServer(testConfig('  drain_timeout: 30\n'), { extend: slowRoutes(released) });
+    let arrived!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const srv = await startTestServer(testConfig('  drain_timeout: 30\n'), { extend: slowRoutes(released, arrived) });
     const inFlight = fetch(`${srv.url}/v1/slow`);
-    await new Promise((r) => setTimeout(r, 100)); // the request has reached the handler
+    await reached; // the request is in the handler
     const stopped = srv.stop();
     assert.equal(srv.deps.lifecycle.draining, true);
     await assert.rejects(fetch(`${srv.url}/v1/_ping`), 'a new connection is refused while draining');

@@ -15,6 +15,8 @@ export interface SuiteTarget {
   driver: StorageDriver;
   /** Drivers an error may name: a wrapper passes on the error of the backend that failed. Default: the driver's own name. */
   errorNames?: string[];
+  /** What the backend holds that the driver's own listing hides (temp files, unfinished uploads, staging images): must be empty after the suite. */
+  leftovers?: () => Promise<string[]>;
   /** Called once after the suite; the suite has already checked that nothing was left behind. */
   cleanup?: () => Promise<void>;
 }
@@ -304,6 +306,13 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
       await d.delete(dir);
     });
 
+    it('a large write aborted after several parts leaves nothing behind', async () => {
+      const p = `${name()}/big-aborted`;
+      // 24 MiB: past the 8 MiB part size, so an S3 multipart upload has begun and must be aborted.
+      await assert.rejects(writeFromStream(d, p, failingSource(Array.from({ length: 24 }, () => randomBytes(MiB)))), /client went away/);
+      assert.equal(await exists(d, p), false);
+    });
+
     it('two concurrent writers to one path leave one complete object', async () => {
       const p = name();
       const a = randomBytes(3 * MiB + 17);
@@ -369,6 +378,7 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
 
     it('left nothing behind', async () => {
       await rejectsKind(d.list(''), 'not_found');
+      assert.deepEqual((await target?.leftovers?.()) ?? [], [], 'hidden leftovers in the backend');
     });
   });
 }

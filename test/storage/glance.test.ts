@@ -166,6 +166,15 @@ describe('storage: glance image objects', function () {
     }
     assert.ok(peak - before < 256 * MiB, `RSS grew by ${Math.round((peak - before) / MiB)} MiB`);
   });
+
+  it('left no staging image behind (aborted, failed and concurrent layer writes included)', async () => {
+    const glance = await sharedGlance();
+    const images = await new GlanceApi(glance?.url ?? '', null).list({ container_format: 'docker' });
+    assert.deepEqual(
+      images.filter((i) => typeof i.docker_staging_id === 'string').map((i) => `${i.name} (${i.status})`),
+      [],
+    );
+  });
 });
 
 describe('storage: glance stopped mid-run falls back to storage_alternate', function () {

@@ -40,7 +40,8 @@ describe('host locks (pushes serialised across worker processes)', () => {
         order.push('two out');
       }),
     ]);
-    assert.deepEqual(order, ['one in', 'two in', 'two out', 'one out']);
+    // 'two' ran to its end while 'one' still held its lock: different keys do not wait for each other.
+    assert.ok(order.indexOf('two out') < order.indexOf('one out'), order.join(', '));
   });
 
   it('takes over a lock whose holder died (not touched for longer than the stale limit)', async () => {

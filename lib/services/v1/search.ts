@@ -31,18 +31,21 @@ export class SearchService {
     return { num_results: results.length, query, results };
   }
 
-  /** Fill an empty index from storage (a new database, or one an old registry never filled). Returns how many were added. */
+  /**
+   * Fill an empty index from storage (a new database, or one an old registry never filled),
+   * all at once, so a search never sees half of it. Returns how many were added.
+   */
   async rebuildIfEmpty(): Promise<number> {
     if (!this.index.isEmpty()) return 0;
-    let added = 0;
+    const names: string[] = [];
     for (const nsDir of await listOrNone(this.storage, REPOSITORIES)) {
       for (const repoDir of await listOrNone(this.storage, nsDir)) {
         const [, ns, repo] = repoDir.split('/');
-        this.index.add(`${decodeName(ns as string)}/${decodeName(repo as string)}`);
-        added++;
+        names.push(`${decodeName(ns as string)}/${decodeName(repo as string)}`);
       }
     }
-    return added;
+    this.index.addAll(names);
+    return names.length;
   }
 }
 

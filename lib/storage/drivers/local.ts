@@ -47,6 +47,7 @@ export class LocalDriver implements StorageDriver {
     } catch (err) {
       await handle.close().catch(() => {});
       await fs.rm(temp, { force: true });
+      await this.pruneEmptyParents(temp); // a write that did not happen leaves no directory behind
       this.failWrite(err, key);
     }
   }
@@ -87,6 +88,7 @@ export class LocalDriver implements StorageDriver {
       stream.destroy();
       await finished(stream).catch(() => {});
       await fs.rm(temp, { force: true });
+      await this.pruneEmptyParents(temp); // a write that did not happen leaves no directory behind
     };
     return {
       stream,
