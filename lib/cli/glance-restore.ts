@@ -13,9 +13,11 @@ import { INSTALL_DIR, VERSION } from '../version.js';
 
 const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-glance-restore [--dry-run] [--json]
 
-Moves images/<id>/* objects from storage_alternate back into Glance (storage: glance).
-  --dry-run   list what would be moved, move nothing
-  --json      print the result as JSON
+Moves images/<id>/* objects from storage_alternate back into Glance (storage: glance), and
+deletes staging images of layer uploads that never finished (older than --staging-age).
+  --dry-run            list what would be moved or deleted, change nothing
+  --staging-age SECS   age after which an unfinished layer upload is abandoned (default 3600)
+  --json               print the result as JSON
   --help, --version`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -50,10 +52,20 @@ export async function main(argv: string[]): Promise<number> {
     return 78;
   }
   try {
-    const paths = args['dry-run'] ? await driver.pendingRestore() : await driver.restoreFromAlternate(undefined, (p) => args.json || console.log(`moved ${p}`));
-    if (args.json) console.log(JSON.stringify({ dryRun: Boolean(args['dry-run']), paths }));
-    else if (args['dry-run']) for (const p of paths) console.log(`would move ${p}`);
-    if (!args.json) console.log(`${paths.length} object(s) ${args['dry-run'] ? 'to move' : 'moved'}`);
+    const dryRun = Boolean(args['dry-run']);
+    const stagingAge = Number(args['staging-age'] ?? 3600);
+    if (!Number.isFinite(stagingAge) || stagingAge < 0) {
+      console.error(`--staging-age ${args['staging-age']}: expected a number of seconds\n\n${USAGE}`);
+      return 2;
+    }
+    const paths = dryRun ? await driver.pendingRestore() : await driver.restoreFromAlternate(undefined, (p) => args.json || console.log(`moved ${p}`));
+    const staging = await driver.sweepStaging(stagingAge * 1000, dryRun);
+    if (args.json) console.log(JSON.stringify({ dryRun, paths, staging }));
+    else {
+      if (dryRun) for (const p of paths) console.log(`would move ${p}`);
+      for (const s of staging) console.log(`${dryRun ? 'would delete' : 'deleted'} unfinished upload ${s}`);
+      console.log(`${paths.length} object(s) ${dryRun ? 'to move' : 'moved'}, ${staging.length} unfinished upload(s) ${dryRun ? 'to delete' : 'deleted'}`);
+    }
     return 0;
   } catch (err) {
     console.error(`berth-glance-restore: ${(err as Error).message} (what was moved stays moved; run again once Glance answers)`);
@@ -66,7 +78,13 @@ export async function main(argv: string[]): Promise<number> {
 function parse(argv: string[]) {
   return parseArgs({
     args: argv,
-    options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } },
+    options: {
+      'dry-run': { type: 'boolean' },
+      'staging-age': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
     strict: true,
     allowPositionals: false,
   }).values;

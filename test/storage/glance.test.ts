@@ -261,6 +261,29 @@ describe('scripts/glance-restore', function () {
     await check.delete(`images/${id}`);
 
     assert.equal(run(['--bogus']).status, 2);
+    assert.equal(run(['--staging-age', 'soon']).status, 2);
+  });
+
+  it('deletes staging images of uploads that never finished (a crash mid-push)', async function () {
+    const glance = await sharedGlance();
+    if (!glance) return this.skip();
+    const api = new GlanceApi(glance.url, null);
+    const id = imageId();
+    const left = await api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }); // as a killed process leaves it
+    const config = writeConfig(`prod:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_path: ${tempDir()}\n`);
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
+        env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
+        encoding: 'utf8',
+      });
+    const young = JSON.parse(run(['--json']).stdout) as { staging: string[] };
+    assert.deepEqual(young.staging, [], 'an upload younger than --staging-age may still be running');
+    const dry = JSON.parse(run(['--json', '--dry-run', '--staging-age', '0']).stdout) as { staging: string[] };
+    assert.equal(dry.staging.length, 1);
+    assert.equal((await api.get(left.id)).id, left.id, 'a dry run deletes nothing');
+    const swept = JSON.parse(run(['--json', '--staging-age', '0']).stdout) as { staging: string[] };
+    assert.deepEqual(swept.staging, [`docker-layer-staging-${id} (${left.id}, queued)`]);
+    await assert.rejects(api.get(left.id), /404/);
   });
 });
 

@@ -173,6 +173,19 @@ export class GlanceDriver implements StorageDriver {
     await this.alternate.close();
   }
 
+  /**
+   * Staging images older than `olderThanMs`: layer uploads that a crash (or a cancel whose
+   * delete failed) never finished. Deleted unless `dryRun`. Returns their names.
+   */
+  async sweepStaging(olderThanMs: number, dryRun = false, signal?: AbortSignal): Promise<string[]> {
+    const cutoff = Date.now() - olderThanMs;
+    const stale = (await this.glance('images', () => this.api.list({ container_format: 'docker' }, signal))).filter(
+      (img) => typeof img.docker_staging_id === 'string' && Date.parse(img.created_at) <= cutoff,
+    );
+    if (!dryRun) for (const img of stale) await this.glance('images', () => this.api.delete(img.id, signal));
+    return stale.map((img) => `${img.name} (${img.id}, ${img.status})`);
+  }
+
   /** Image objects that landed on the alternate during a Glance outage (and belong in Glance). */
   async pendingRestore(signal?: AbortSignal): Promise<string[]> {
     const pending: string[] = [];
