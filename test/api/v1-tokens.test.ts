@@ -25,6 +25,11 @@ describe('V1 token mode (standalone: false) against an index', () => {
   before(async () => {
     index = http.createServer((req, res) => {
       indexCalls++;
+      const access = /^\/v1\/repositories\/ns\/repo\/layer\/([0-9a-f]+)\/access$/.exec(req.url ?? '');
+      if (access) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        return void res.end(JSON.stringify({ access: access[1] === A }));
+      }
       const ok = req.url === '/v1/repositories/ns/repo/images' && req.headers.authorization?.includes('signature=GOOD');
       res.writeHead(ok ? 200 : 401, { 'Content-Type': 'application/json' });
       res.end(ok ? JSON.stringify([{ id: A }, { id: 'c3'.repeat(32), checksum: 'sha256:x' }]) : '{"error": "no"}');
@@ -82,6 +87,29 @@ describe('V1 token mode (standalone: false) against an index', () => {
     const before = indexCalls;
     for (let i = 0; i < 5; i++) await call('GET', '/v1/repositories/ns/repo/tags', READ);
     assert.ok(indexCalls - before <= 1, `${indexCalls - before} index calls`);
+  });
+
+  it('a parent the index does not let this token use is refused', async () => {
+    const child = 'c3'.repeat(32); // listed by the index for ns/repo
+    await srv.deps.storage.putContent(`images/${OTHER}/json`, `{"id": "${OTHER}"}`);
+    await srv.deps.storage.putContent(`images/${OTHER}/ancestry`, `["${OTHER}"]`);
+    const res = await call('PUT', `/v1/images/${child}/json`, WRITE, `{"id": "${child}", "parent": "${OTHER}"}`);
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { error: 'Image depends on an unauthorized parent' });
+    await srv.deps.storage.putContent(`images/${A}/ancestry`, `["${A}"]`);
+    assert.equal((await call('PUT', `/v1/images/${child}/json`, WRITE, `{"id": "${child}", "parent": "${A}"}`)).status, 200);
+  });
+
+  it('in a private repository, images the index does not grant read as missing', async () => {
+    await srv.deps.storage.putContent('repositories/ns/repo/_private', '');
+    await srv.deps.storage.delete(`images/${A}/_inprogress`).catch(() => {});
+    assert.equal((await call('GET', `/v1/images/${A}/json`, READ)).status, 200);
+    const denied = await call('GET', `/v1/images/${OTHER}/json`, READ);
+    assert.equal(denied.status, 404);
+    assert.deepEqual(await denied.json(), { error: 'Image not found' });
+    assert.equal((await call('GET', `/v1/images/${OTHER}/layer`, READ)).status, 404);
+    await srv.deps.storage.delete('repositories/ns/repo/_private');
+    assert.equal((await call('GET', `/v1/images/${OTHER}/json`, READ)).status, 200, 'public again: readable');
   });
 
   it('there is no index emulation outside standalone mode', async () => {

@@ -14,6 +14,11 @@ import type { Locks } from '../host-lock.js';
 import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
 
+export interface TokenChecks {
+  belongs?: () => Promise<void>;
+  parentAllowed?: (parent: string) => Promise<boolean>;
+}
+
 export interface ImageJsonInfo {
   json: Buffer;
   /** layer size, when the layer exists */
@@ -40,17 +45,21 @@ export class ImageService {
     return { json, size, checksums };
   }
 
-  /** `belongs`: token mode's check that the index listed this image for the token's repository. */
-  async putJson(id: string, body: Buffer, belongs: () => Promise<void> = async () => {}): Promise<void> {
+  /**
+   * Token mode adds two checks, in the old order: `belongs` (the index listed this image for
+   * the token's repository) and `parentAllowed` (the index lets the token use the parent).
+   */
+  async putJson(id: string, body: Buffer, token: TokenChecks = {}): Promise<void> {
     const parsed = parseImageJson(body);
     if (!('id' in parsed)) throw v1Error(400, "Missing key `id' in JSON");
     if (parsed.id !== id) throw v1Error(400, 'JSON data contains invalid id');
-    await belongs();
+    await token.belongs?.();
     const parent = typeof parsed.parent === 'string' && parsed.parent !== '' ? parsed.parent : null;
     await this.locks.run(id, async () => {
       let ancestry: string[] = [id];
       if (parent) {
         if (!(await exists(this.storage, v1.imageJson(parent)))) throw v1Error(400, 'Image depends on a non existing parent');
+        if (token.parentAllowed && !(await token.parentAllowed(parent))) throw v1Error(400, 'Image depends on an unauthorized parent');
         const parentAncestry = await this.storage.getContent(v1.imageAncestry(parent)).catch((err) => {
           if (isNotFound(err)) throw v1Error(400, 'Image depends on a non existing parent');
           throw err;

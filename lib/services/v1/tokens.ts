@@ -61,6 +61,33 @@ export class TokenService {
     if (!list.includes(imageId)) throw v1Error(400, 'This image does not belong to the repository');
   }
 
+  /**
+   * docker-registry's validate_parent_access: may the token's holder use this image? The index
+   * answers `GET /v1/repositories/<ns>/<repo>/layer/<id>/access` with `{"access": true}`.
+   */
+  async imageAccess(token: Token, imageId: string): Promise<boolean> {
+    const [ns, repo] = token.repository.split('/') as [string, string];
+    try {
+      const res = await fetch(`${this.indexEndpoint}/v1/repositories/${ns}/${repo}/layer/${imageId}/access`, {
+        headers: { Authorization: token.raw },
+        signal: AbortSignal.timeout(INDEX_TIMEOUT_MS),
+      });
+      return res.status === 200 && ((await res.json()) as { access?: unknown }).access === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Reads of an image through a token for a private repository need the index's yes (0.8.1+); a refusal looks like a missing image. */
+  async checkImageRead(token: Token, imageId: string): Promise<void> {
+    const { namespace, repository } = tokenRepository(token);
+    const isPrivate = await this.storage.stat(v1.privateFlag(namespace, repository)).then(
+      () => true,
+      () => false,
+    );
+    if (isPrivate && !(await this.imageAccess(token, imageId))) throw v1Error(404, 'Image not found');
+  }
+
   private async validate(token: Token): Promise<void> {
     const seen = this.validated.get(token.raw);
     if (seen && seen > Date.now() - REMEMBER_MS) return;

@@ -26,8 +26,14 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
     return controller.signal;
   };
 
+  /** Token mode: reads through a token for a private repository need the index's consent. */
+  const readAllowed = async (ctx: import('koa').ParameterizedContext<RequestState>, id: string) => {
+    if (ctx.state.token) await tokens.checkImageRead(ctx.state.token, id);
+  };
+
   router.get('/v1/images/:id/json', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
+    await readAllowed(ctx, id);
     if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
     const info = await images.getJson(id);
     setImmutableCacheHeaders(ctx, id);
@@ -40,12 +46,14 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
   router.put('/v1/images/:id/json', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
     const token = ctx.state.token;
-    await images.putJson(id, await readSmallBody(ctx), token ? () => tokens.checkImageBelongs(token, id) : undefined);
+    const checks = token ? { belongs: () => tokens.checkImageBelongs(token, id), parentAllowed: (parent: string) => tokens.imageAccess(token, parent) } : {};
+    await images.putJson(id, await readSmallBody(ctx), checks);
     v1Json(ctx, true);
   });
 
   router.get('/v1/images/:id/layer', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
+    await readAllowed(ctx, id);
     const ranges = deps.storage.capabilities.ranges;
     if (ranges) ctx.set('Accept-Ranges', 'bytes');
     if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
@@ -108,6 +116,7 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
 
   router.get('/v1/images/:id/files', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
+    await readAllowed(ctx, id);
     if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
     const files = await images.files(id);
     setImmutableCacheHeaders(ctx, id);
