@@ -19,3 +19,18 @@ export function setImmutableCacheHeaders(ctx: Context, etag: string): void {
 export function notModified(ctx: Context, etag: string): boolean {
   return Boolean(ctx.get('If-Modified-Since')) || ctx.get('If-None-Match') === `"${etag}"`;
 }
+
+/**
+ * An immutable image resource: 304 when the client may use its copy, else `serve` and mark
+ * the answer cacheable for a year.
+ */
+export async function serveImmutable(ctx: Context, etag: string, serve: () => Promise<void>): Promise<void> {
+  if (notModified(ctx, etag)) return replyNotModified(ctx, etag);
+  await serve();
+  setImmutableCacheHeaders(ctx, etag);
+}
+
+export function replyNotModified(ctx: Context, etag: string): void {
+  setImmutableCacheHeaders(ctx, etag);
+  ctx.status = 304;
+}

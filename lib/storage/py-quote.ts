@@ -23,3 +23,17 @@ export function checkComponent(value: string): string {
   if (value === '.') return quotePlus('%2E');
   return quotePlus(value);
 }
+
+/** The inverse of quotePlus, leniently: an invalid escape leaves the value as it came. */
+export function unquotePlus(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return value;
+  }
+}
+
+/** A stored path component back to the name: quoted twice since 0.8.1 (a `%25` shows it), once before. */
+export function unquoteStored(stored: string): string {
+  return stored.includes('%25') ? unquotePlus(unquotePlus(stored)) : unquotePlus(stored);
+}

@@ -7,6 +7,7 @@ import type { SearchIndex } from '../../search/search-index.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { REPOSITORIES } from '../../storage/paths.js';
+import { unquoteStored } from '../../storage/py-quote.js';
 
 export type RepositoryEvent = 'changed' | 'deleted';
 export type RepositoryListener = (event: RepositoryEvent, name: RepositoryName) => void;
@@ -41,7 +42,7 @@ export class SearchService {
     for (const nsDir of await listOrNone(this.storage, REPOSITORIES)) {
       for (const repoDir of await listOrNone(this.storage, nsDir)) {
         const [, ns, repo] = repoDir.split('/');
-        names.push(`${decodeName(ns as string)}/${decodeName(repo as string)}`);
+        names.push(`${unquoteStored(ns as string)}/${unquoteStored(repo as string)}`);
       }
     }
     this.index.addAll(names);
@@ -51,16 +52,4 @@ export class SearchService {
 
 async function listOrNone(storage: StorageDriver, dir: string): Promise<string[]> {
   return storage.list(dir).catch((err) => (isNotFound(err) ? [] : Promise.reject(err)));
-}
-
-/** A stored name component back to the name: quoted twice since 0.8.1 (`%25` shows it), once before. */
-function decodeName(stored: string): string {
-  const once = (s: string) => {
-    try {
-      return decodeURIComponent(s.replace(/\+/g, ' '));
-    } catch {
-      return s;
-    }
-  };
-  return stored.includes('%25') ? once(once(stored)) : once(stored);
 }

@@ -9,6 +9,7 @@ import { isImageId, type RepositoryName } from '../../http/v1-names.js';
 import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1, v1Pre081 } from '../../storage/paths.js';
+import { unquoteStored } from '../../storage/py-quote.js';
 import type { Locks } from '../host-lock.js';
 import { parseJsonBody } from './json-body.js';
 import type { RepositoryListener } from './search.js';
@@ -34,7 +35,7 @@ export class TagService {
         const id = (await this.storage.getContent(path)).toString('utf8').trim();
         // A `tag_<x>_json` metadata file of a tag named `_<x>` is not a tag (a quirk the old listing had).
         if (file.endsWith('_json') && !isImageId(id)) return;
-        tags[decodeTag(file.slice(4))] = id;
+        tags[unquoteStored(file.slice(4))] = id;
       }),
     );
     return tags;
@@ -132,14 +133,6 @@ export class TagService {
       if (isNotFound(err)) return DEFAULT_TAG_JSON;
       throw err;
     }
-  }
-}
-
-function decodeTag(stored: string): string {
-  try {
-    return decodeURIComponent(decodeURIComponent(stored.replace(/\+/g, ' ')));
-  } catch {
-    return stored;
   }
 }
 

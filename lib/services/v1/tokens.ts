@@ -13,7 +13,7 @@ import { pyJson } from '../../http/py-json.js';
 import type { RepositoryName } from '../../http/v1-names.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { v1 } from '../../storage/paths.js';
-import { quotePlus } from '../../storage/py-quote.js';
+import { quotePlus, unquotePlus } from '../../storage/py-quote.js';
 
 export interface Token {
   repository: string;
@@ -116,13 +116,7 @@ export class TokenService {
 /** The token names `ns/<quote_plus(repo)>`; storage paths quote the plain name themselves. */
 function tokenRepository(token: Token): RepositoryName {
   const [namespace, quoted] = token.repository.split('/') as [string, string];
-  let repository = quoted;
-  try {
-    repository = decodeURIComponent(quoted.replace(/\+/g, ' '));
-  } catch {
-    // keep it as it came
-  }
-  return { namespace, repository };
+  return { namespace, repository: unquotePlus(quoted) };
 }
 
 function accessAllows(access: string | undefined, method: string): boolean {

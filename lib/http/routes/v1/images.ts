@@ -9,7 +9,7 @@ import type { TokenService } from '../../../services/v1/tokens.js';
 import { LocalDriver } from '../../../storage/drivers/local.js';
 import { v1 } from '../../../storage/paths.js';
 import { parseLayerRange } from '../../byte-range.js';
-import { notModified, setImmutableCacheHeaders } from '../../cache-headers.js';
+import { notModified, replyNotModified, serveImmutable, setImmutableCacheHeaders } from '../../cache-headers.js';
 import { pyJson } from '../../py-json.js';
 import { readSmallBody } from '../../read-body.js';
 import type { RequestState } from '../../state.js';
@@ -34,13 +34,13 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
   router.get('/v1/images/:id/json', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
     await readAllowed(ctx, id);
-    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
-    const info = await images.getJson(id);
-    setImmutableCacheHeaders(ctx, id);
-    if (info.size !== null) ctx.set('X-Docker-Size', String(info.size));
-    if (info.checksums.length > 0) ctx.set('X-Docker-Checksum-Payload', info.checksums);
-    ctx.type = 'application/json';
-    ctx.body = info.json;
+    await serveImmutable(ctx, id, async () => {
+      const info = await images.getJson(id);
+      if (info.size !== null) ctx.set('X-Docker-Size', String(info.size));
+      if (info.checksums.length > 0) ctx.set('X-Docker-Checksum-Payload', info.checksums);
+      ctx.type = 'application/json';
+      ctx.body = info.json;
+    });
   });
 
   router.put('/v1/images/:id/json', async (ctx) => {
@@ -56,7 +56,7 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
     await readAllowed(ctx, id);
     const ranges = deps.storage.capabilities.ranges;
     if (ranges) ctx.set('Accept-Ranges', 'bytes');
-    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
+    if (notModified(ctx, id)) return replyNotModified(ctx, id);
     if (config.nginx_x_accel_redirect && deps.storage instanceof LocalDriver) {
       await images.layerSize(id);
       setImmutableCacheHeaders(ctx, id);
@@ -107,30 +107,23 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
 
   router.get('/v1/images/:id/ancestry', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
-    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
-    const ancestry = await images.getAncestry(id);
-    setImmutableCacheHeaders(ctx, id);
-    ctx.type = 'application/json';
-    ctx.body = pyJson(ancestry);
+    await serveImmutable(ctx, id, async () => {
+      ctx.type = 'application/json';
+      ctx.body = pyJson(await images.getAncestry(id));
+    });
   });
 
   router.get('/v1/images/:id/files', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
     await readAllowed(ctx, id);
-    if (notModified(ctx, id)) return void notModifiedReply(ctx, id);
-    const files = await images.files(id);
-    setImmutableCacheHeaders(ctx, id);
-    ctx.type = 'application/json';
-    ctx.body = files;
+    await serveImmutable(ctx, id, async () => {
+      ctx.type = 'application/json';
+      ctx.body = await images.files(id);
+    });
   });
 
   router.get('/v1/images/:id/diff', async (ctx) => {
     checkImageId(ctx.params.id as string);
     throw v1Error(400, 'Diff queue is disabled');
   });
-}
-
-function notModifiedReply(ctx: import('koa').Context, id: string): void {
-  setImmutableCacheHeaders(ctx, id);
-  ctx.status = 304;
 }
