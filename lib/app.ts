@@ -13,9 +13,10 @@ import { familyHeaders } from './http/middleware/family-headers.js';
 import { requestId } from './http/middleware/request-id.js';
 import { opsRouter } from './http/routes/ops.js';
 import { v1Router } from './http/routes/v1/index.js';
+import { v2Router, v2Services } from './http/routes/v2/index.js';
 import type { RequestState } from './http/state.js';
 
-export function createApp(deps: Deps): Koa<RequestState> {
+export function createApp(deps: Deps, v2 = v2Services(deps)): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trust_proxy });
   // Errors are logged (with the request id) and mailed by errorHandler; Koa's default
   // console printing would only duplicate them.
@@ -33,5 +34,8 @@ export function createApp(deps: Deps): Koa<RequestState> {
   const registryV1 = v1Router(deps);
   app.use(registryV1.routes());
   app.use(registryV1.allowedMethods());
+  const registryV2 = v2Router(deps, v2);
+  app.use(registryV2.routes());
+  app.use(registryV2.allowedMethods());
   return app;
 }

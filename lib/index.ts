@@ -10,8 +10,10 @@ import { ConfigError } from './config/errors.js';
 import { type Config, loadConfig } from './config/load.js';
 import { bannerFields, redactedConfig } from './config/summary.js';
 import { buildDeps, type Deps } from './deps.js';
+import { v2Services } from './http/routes/v2/index.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { startServer } from './server.js';
+import { startUploadPurger } from './services/v2/upload-purger.js';
 import { INSTALL_DIR, VERSION } from './version.js';
 
 const EX_CONFIG = 78;
@@ -56,7 +58,9 @@ async function main(argv: string[]): Promise<void> {
   }
   installCrashHandlers(deps);
 
-  const app = createApp(deps);
+  const v2 = v2Services(deps);
+  const app = createApp(deps, v2);
+  startUploadPurger(v2.uploads, config.upload_purge_age, config.upload_purge_interval, log);
   const running = await startServer(app as never, deps, config.listen.host, config.listen.port).catch((err: NodeJS.ErrnoException) => {
     log.fatal({ err }, `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
     process.exit(1);

@@ -136,6 +136,12 @@ export const configSchema = z.looseObject({
   lock_dir: strOr(path.join(os.tmpdir(), 'berth-locks')),
   /** serve Prometheus metrics at /metrics */
   metrics: bool(true),
+  /** V2 manifest and blob DELETE (registry:2's storage.delete.enabled); off → 405 UNSUPPORTED */
+  storage_delete_enabled: bool(true),
+  /** V2 upload sessions older than this are purged (registry:2's uploadpurging age, 168 h) */
+  upload_purge_age: seconds(7 * 24 * 3600),
+  /** how often each process sweeps for them; 0 turns the sweep off (scripts/purge-uploads still works) */
+  upload_purge_interval: seconds(24 * 3600),
   inherit_common: bool(true),
 });
 

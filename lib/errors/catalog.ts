@@ -15,7 +15,7 @@ export const V2 = {
   BLOB_UPLOAD_INVALID: { status: 400, code: 'BLOB_UPLOAD_INVALID', message: 'blob upload invalid' },
   BLOB_UPLOAD_UNKNOWN: { status: 404, code: 'BLOB_UPLOAD_UNKNOWN', message: 'blob upload unknown to registry' },
   DIGEST_INVALID: { status: 400, code: 'DIGEST_INVALID', message: 'provided digest did not match uploaded content' },
-  MANIFEST_BLOB_UNKNOWN: { status: 404, code: 'MANIFEST_BLOB_UNKNOWN', message: 'manifest references a manifest or blob unknown to registry' },
+  MANIFEST_BLOB_UNKNOWN: { status: 400, code: 'MANIFEST_BLOB_UNKNOWN', message: 'manifest references a manifest or blob unknown to registry' },
   MANIFEST_INVALID: { status: 400, code: 'MANIFEST_INVALID', message: 'manifest invalid' },
   MANIFEST_UNKNOWN: { status: 404, code: 'MANIFEST_UNKNOWN', message: 'manifest unknown to registry' },
   NAME_INVALID: { status: 400, code: 'NAME_INVALID', message: 'invalid repository name' },
@@ -27,6 +27,11 @@ export const V2 = {
   DENIED: { status: 403, code: 'DENIED', message: 'requested access to the resource is denied' },
   UNSUPPORTED: { status: 405, code: 'UNSUPPORTED', message: 'the operation is unsupported' },
   TOOMANYREQUESTS: { status: 429, code: 'TOOMANYREQUESTS', message: 'too many requests' },
+  // distribution's extras
+  MANIFEST_UNVERIFIED: { status: 400, code: 'MANIFEST_UNVERIFIED', message: 'manifest failed signature verification' },
+  PAGINATION_NUMBER_INVALID: { status: 400, code: 'PAGINATION_NUMBER_INVALID', message: 'invalid number of results requested' },
+  /** the spec's "413 above its limit" for manifests; the code is the nearest one the spec lists */
+  MANIFEST_TOO_LARGE: { status: 413, code: 'SIZE_INVALID', message: 'manifest over the size limit' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** Failures that are not about the request: both families render them, V1 as {"error"}, V2 as {"errors"}. */

@@ -15,3 +15,23 @@ export function parseLayerRange(header: string | undefined, size: number): Range
   if (!Number.isSafeInteger(start) || start >= size || end < start) return { kind: 'unsatisfiable' };
   return { kind: 'partial', start, end };
 }
+
+/**
+ * `Range` on V2 blob GETs: RFC 9110 single ranges, including the suffix form `bytes=-N`, as
+ * the OCI conformance suite asks (`bytes=2000-5000` on a shorter blob is clamped; a start past
+ * the end or an end before the start is 416). Several ranges, or another unit, get the whole blob.
+ */
+export function parseBlobRange(header: string | undefined, size: number): RangeResult {
+  if (!header) return { kind: 'full' };
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return { kind: 'full' };
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return { kind: 'unsatisfiable' };
+    return { kind: 'partial', start: Math.max(size - suffix, 0), end: size - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (!Number.isSafeInteger(start) || start >= size || end < start) return { kind: 'unsatisfiable' };
+  return { kind: 'partial', start, end };
+}

@@ -3,17 +3,26 @@
  * never read this way, and a client cannot make the server buffer without bound.
  */
 import type { Context } from 'koa';
-import { v1Error } from '../errors/registry-error.js';
+import { type RegistryError, v1Error } from '../errors/registry-error.js';
 
-export async function readSmallBody(ctx: Context, limit = 10 * 1024 * 1024): Promise<Buffer> {
+export async function readSmallBody(
+  ctx: Context,
+  limit = 10 * 1024 * 1024,
+  tooLarge: () => RegistryError = () => v1Error(413, `Request body over ${limit} bytes`),
+): Promise<Buffer> {
   const declared = Number(ctx.get('Content-Length') || 0);
-  if (declared > limit) throw v1Error(413, `Request body over ${limit} bytes`);
+  if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw v1Error(413, `Request body over ${limit} bytes`);
+    if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** Whether a request carries a body at all (chunked, or a non-zero Content-Length). */
+export function hasBody(ctx: Context): boolean {
+  return ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0;
 }

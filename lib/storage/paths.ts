@@ -17,7 +17,24 @@
  *   repositories/<ns>/<repo>/_index_images     index image list
  *   repositories/<ns>/<repo>/_images_list      ids the real index allows (token mode)
  *   repositories/<ns>/<repo>/_private          empty file: private repository
+ *
+ * V2, as the reference registry (distribution, "registry:2") lays it out under the same root
+ * (../shared/spec/v2-storage-layout.md), so a registry:2 tree is served as it is:
+ *
+ *   docker/registry/v2/blobs/<alg>/<hex[0:2]>/<hex>/data                  content, written once
+ *   docker/registry/v2/repositories/<name>/_layers/<alg>/<hex>/link        blob linked into the repository
+ *   …/<name>/_manifests/revisions/<alg>/<hex>/link                         manifest of the repository
+ *   …/<name>/_manifests/tags/<tag>/current/link                            digest the tag points at
+ *   …/<name>/_manifests/tags/<tag>/index/<alg>/<hex>/link                  every digest it pointed at
+ *   …/<name>/_uploads/<uuid>/startedat                                     RFC 3339 start of the upload
+ *   …/<name>/_uploads/<uuid>/parts/<offset>                                Berth: bytes of one PATCH, from <offset>
+ *   …/<name>/_uploads/<uuid>/sums/<offset>                                 Berth: sha256 of that part
+ *   …/<name>/_referrers/<alg>/<hex>/<alg>/<hex>/link                       Berth: manifest whose subject is the first digest
+ *
+ * registry:2 skips `_`-directories it does not know, so Berth's additions do not disturb it.
+ * Names and tags have passed the spec's regexes before they get here.
  */
+import type { Digest } from '../services/v2/digest.js';
 import { checkComponent, quotePlus } from './py-quote.js';
 
 export const IMAGES = 'images';
@@ -53,4 +70,38 @@ export const v1 = {
 export const v1Pre081 = {
   repository: (ns: string, repo: string) => `${REPOSITORIES}/${ns}/${quotePlus(repo)}`,
   tag: (ns: string, repo: string, tag: string) => `${v1Pre081.repository(ns, repo)}/tag_${tag}`,
+} as const;
+
+export const V2_ROOT = 'docker/registry/v2';
+export const V2_REPOSITORIES = `${V2_ROOT}/repositories`;
+
+const repo = (name: string) => `${V2_REPOSITORIES}/${name}`;
+const digestDir = (d: Digest) => `${d.algorithm}/${d.hex}`;
+/** Offsets are zero-padded so that a sorted listing is in byte order. */
+const partName = (offset: number) => String(offset).padStart(16, '0');
+
+export const v2 = {
+  blobData: (d: Digest) => `${V2_ROOT}/blobs/${d.algorithm}/${d.hex.slice(0, 2)}/${d.hex}/data`,
+  repositories: V2_REPOSITORIES,
+  repository: repo,
+  layerLink: (name: string, d: Digest) => `${repo(name)}/_layers/${digestDir(d)}/link`,
+  revisionLink: (name: string, d: Digest) => `${repo(name)}/_manifests/revisions/${digestDir(d)}/link`,
+  tags: (name: string) => `${repo(name)}/_manifests/tags`,
+  tag: (name: string, tag: string) => `${repo(name)}/_manifests/tags/${tag}`,
+  tagCurrent: (name: string, tag: string) => `${repo(name)}/_manifests/tags/${tag}/current/link`,
+  tagIndexLink: (name: string, tag: string, d: Digest) => `${repo(name)}/_manifests/tags/${tag}/index/${digestDir(d)}/link`,
+  uploads: (name: string) => `${repo(name)}/_uploads`,
+  upload: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}`,
+  uploadStartedAt: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}/startedat`,
+  uploadParts: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}/parts`,
+  uploadPart: (name: string, uuid: string, offset: number) => `${repo(name)}/_uploads/${uuid}/parts/${partName(offset)}`,
+  uploadPartSum: (name: string, uuid: string, offset: number) => `${repo(name)}/_uploads/${uuid}/sums/${partName(offset)}`,
+  referrers: (name: string, subject: Digest) => `${repo(name)}/_referrers/${digestDir(subject)}`,
+  referrerLink: (name: string, subject: Digest, d: Digest) => `${repo(name)}/_referrers/${digestDir(subject)}/${digestDir(d)}/link`,
+} as const;
+
+/** Berth's own objects (not part of either registry's layout). */
+export const berth = {
+  /** the P-256 key schema1 manifests are signed with on the way out, shared by every worker */
+  schema1SigningKey: 'berth/schema1-signing-key.pem',
 } as const;

@@ -56,21 +56,23 @@ describe('ops routes and V1 conventions over HTTP', () => {
     assert.deepEqual(await res.json(), { error: 'Not found' });
   });
 
-  it('an unknown V2 route is a JSON 404 {"errors"}, without claiming to be a V2 registry', async () => {
-    for (const p of ['/v2/', '/v2/nothing/here']) {
-      const res = await fetch(srv.url + p);
-      assert.equal(res.status, 404);
-      assert.equal(res.headers.get('docker-distribution-api-version'), null, 'Docker 1.6+ would switch to V2');
-      assert.equal(res.headers.get('x-docker-registry-version'), null);
-    }
+  it('an unknown V2 route is a JSON 404 {"errors"} from a V2 registry; Docker before 1.6 is not told about V2', async () => {
     const res = await fetch(`${srv.url}/v2/nothing/here`);
+    assert.equal(res.status, 404);
+    assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
+    assert.equal(res.headers.get('x-docker-registry-version'), null);
     const body = (await res.json()) as { errors: Array<{ code: string }> };
     assert.equal(body.errors[0]?.code, 'NOT_FOUND');
+    for (const p of ['/v2/', '/v2/nothing/here']) {
+      const old = await fetch(srv.url + p, { headers: { 'User-Agent': 'docker/1.5.0 go/go1.4.1 git-commit/a8a31ef os/linux arch/amd64' } });
+      assert.equal(old.status, 404);
+      assert.equal(old.headers.get('docker-distribution-api-version'), null, 'Docker 1.5 would try its incompatible V2 draft');
+    }
   });
 
   it('a RegistryError on a V2 route renders its code, status and detail', async () => {
     const res = await fetch(`${srv.url}/v2/test-error`);
-    assert.equal(res.headers.get('docker-distribution-api-version'), null);
+    assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
     assert.equal(res.status, 404);
     assert.deepEqual(await res.json(), { errors: [{ code: 'BLOB_UNKNOWN', message: 'blob unknown to registry', detail: { digest: 'sha256:00' } }] });
   });

@@ -1,12 +1,12 @@
 /**
  * Headers each API family always carries. V1 responses get X-Docker-Registry-Version (old
  * Docker refuses a registry without it, and proxies used it to recognise one) and
- * X-Docker-Registry-Config. Docker-Distribution-API-Version is sent only by the V2 routes
- * (which set ctx.state.apiFamily): a 404 for /v2/ that said registry/2.0 would make Docker
- * 1.6+ take a V1-only server for a V2 registry.
+ * X-Docker-Registry-Config. V2 responses get Docker-Distribution-API-Version, which Docker
+ * reads on /v2/ to decide between V2 and V1; Docker before 1.6 never sees it (it must stay on V1).
  */
 import type { Middleware } from 'koa';
 import { V1_COMPAT_VERSION } from '../../version.js';
+import { isPreV2Docker } from '../client-version.js';
 import { familyOf, type RequestState } from '../state.js';
 
 export function familyHeaders(flavor: string): Middleware<RequestState> {
@@ -15,9 +15,10 @@ export function familyHeaders(flavor: string): Middleware<RequestState> {
       await next();
     } finally {
       if (!ctx.headerSent) {
-        if (ctx.state.apiFamily === 'v2') {
-          ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
-        } else if (familyOf(ctx.state, ctx.path) === 'v1') {
+        const family = familyOf(ctx.state, ctx.path);
+        if (family === 'v2') {
+          if (!isPreV2Docker(ctx.get('User-Agent'))) ctx.set('Docker-Distribution-API-Version', 'registry/2.0');
+        } else {
           ctx.set('X-Docker-Registry-Version', V1_COMPAT_VERSION);
           ctx.set('X-Docker-Registry-Config', flavor);
         }

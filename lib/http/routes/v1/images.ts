@@ -12,19 +12,13 @@ import { parseLayerRange } from '../../byte-range.js';
 import { notModified, replyNotModified, serveImmutable, setImmutableCacheHeaders } from '../../cache-headers.js';
 import { pyJson } from '../../py-json.js';
 import { readSmallBody } from '../../read-body.js';
+import { abortSignal } from '../../request-signal.js';
 import type { RequestState } from '../../state.js';
 import { checkImageId } from '../../v1-names.js';
 import { v1Json } from '../../v1-response.js';
 
 export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService, tokens: TokenService): void {
   const { config } = deps;
-  const abortSignal = (req: import('node:http').IncomingMessage) => {
-    const controller = new AbortController();
-    req.once('close', () => {
-      if (!req.complete) controller.abort(new Error('aborted'));
-    });
-    return controller.signal;
-  };
 
   /** Token mode: reads through a token for a private repository need the index's consent. */
   const readAllowed = async (ctx: import('koa').ParameterizedContext<RequestState>, id: string) => {

@@ -1,0 +1,44 @@
+/**
+ * Repository names, tags and upload ids of the V2 API, checked by the distribution spec's
+ * grammar before anything reaches storage (which keeps `..`, `%2F` and friends out of paths).
+ */
+import { V2 } from '../errors/catalog.js';
+import { RegistryError } from '../errors/registry-error.js';
+import { requireDigest } from '../services/v2/digest.js';
+import type { ManifestRef } from '../services/v2/manifests.js';
+
+const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
+const NAME = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
+const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
+const UUID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
+/** Clients cap host + '/' + name at 255; the name alone can be no longer. */
+const MAX_NAME = 255;
+
+export function checkName(name: string): string {
+  if (name.length > MAX_NAME || !NAME.test(name)) {
+    throw new RegistryError(V2.NAME_INVALID, { message: 'invalid repository name', detail: { name } });
+  }
+  return name;
+}
+
+export function isTag(text: string): boolean {
+  return TAG.test(text);
+}
+
+export function checkTag(tag: string): string {
+  if (!isTag(tag)) throw new RegistryError(V2.TAG_INVALID, { message: 'invalid tag', detail: { tag } });
+  return tag;
+}
+
+/** A manifest reference is a tag or a digest, nothing else. */
+export function parseReference(text: string): ManifestRef {
+  if (text.includes(':')) return { kind: 'digest', digest: requireDigest(text, 'reference') };
+  return { kind: 'tag', tag: checkTag(text) };
+}
+
+export function checkUploadId(id: string): string {
+  if (!UUID.test(id)) throw new RegistryError(V2.BLOB_UPLOAD_UNKNOWN, { detail: { uuid: id } });
+  return id;
+}
+
+export { requireDigest };

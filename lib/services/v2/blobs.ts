@@ -1,0 +1,112 @@
+/**
+ * Content-addressed blobs and the links that make them visible in a repository (the
+ * registry:2 "linked blob store"). Data is written once under its digest and only after the
+ * bytes matched; a repository sees a blob only through its `_layers` link, which is written
+ * after the data, so a reader never follows a link to nothing.
+ */
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { V2 } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import { exists, type StorageDriver } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
+import { v2 } from '../../storage/paths.js';
+import { type Digest, DigestingStream, parseDigest } from './digest.js';
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+export class BlobStore {
+  constructor(readonly storage: StorageDriver) {}
+
+  /** Size of a blob the repository may serve; BLOB_UNKNOWN otherwise. */
+  async stat(name: string, digest: Digest, signal?: AbortSignal): Promise<BlobInfo> {
+    if (!(await this.isLinked(name, digest, signal))) throw blobUnknown(digest);
+    return this.statData(digest, signal);
+  }
+
+  async isLinked(name: string, digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    return readLink(this.storage, v2.layerLink(name, digest), signal).then((d) => d?.value === digest.value);
+  }
+
+  /** The data itself, whatever repository links it. */
+  async statData(digest: Digest, signal?: AbortSignal): Promise<BlobInfo> {
+    try {
+      const info = await this.storage.stat(v2.blobData(digest), signal);
+      return { digest, size: info.size };
+    } catch (err) {
+      if (isNotFound(err)) throw blobUnknown(digest);
+      throw err;
+    }
+  }
+
+  async hasData(digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    return exists(this.storage, v2.blobData(digest), signal);
+  }
+
+  reader(digest: Digest, options: { offset?: number; length?: number; signal?: AbortSignal } = {}): Promise<Readable> {
+    return this.storage.reader(v2.blobData(digest), options);
+  }
+
+  redirectUrl(digest: Digest): Promise<string | null> {
+    return this.storage.redirectUrl(v2.blobData(digest));
+  }
+
+  async link(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
+    await this.storage.putContent(v2.layerLink(name, digest), digest.value, signal);
+  }
+
+  /** Remove the repository's link; the data stays until garbage collection (it may be shared). */
+  async unlink(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
+    if (!(await this.isLinked(name, digest, signal))) throw blobUnknown(digest);
+    await this.storage.delete(v2.layerLink(name, digest).replace(/\/link$/, ''), signal);
+  }
+
+  /**
+   * Stream `source` straight to the blob's final key, hashing on the way; it becomes visible
+   * only if the bytes match `expected`. A mismatch or a cut-off body stores nothing.
+   */
+  async putVerified(expected: Digest, source: Readable, signal?: AbortSignal): Promise<BlobInfo> {
+    const writer = await this.storage.writer(v2.blobData(expected), signal);
+    const hashing = new DigestingStream(expected.algorithm);
+    try {
+      await pipeline(source, hashing, writer.stream, signal ? { signal } : {});
+      const actual = hashing.digest();
+      if (actual.value !== expected.value) throw digestMismatch(expected, actual);
+      await writer.commit();
+      return { digest: expected, size: hashing.size };
+    } catch (err) {
+      await writer.cancel();
+      throw err;
+    }
+  }
+
+  /** Small content (manifests): written whole under its own digest. */
+  async putSmall(digest: Digest, data: Buffer, signal?: AbortSignal): Promise<void> {
+    await this.storage.putContent(v2.blobData(digest), data, signal);
+  }
+
+  async getSmall(digest: Digest, signal?: AbortSignal): Promise<Buffer> {
+    return this.storage.getContent(v2.blobData(digest), signal);
+  }
+}
+
+/** A registry:2 link file: the digest as text. Missing or unreadable → null. */
+export async function readLink(storage: StorageDriver, path: string, signal?: AbortSignal): Promise<Digest | null> {
+  try {
+    return parseDigest((await storage.getContent(path, signal)).toString('utf8').trim());
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    throw err;
+  }
+}
+
+export function blobUnknown(digest: Digest): RegistryError {
+  return new RegistryError(V2.BLOB_UNKNOWN, { detail: { digest: digest.value } });
+}
+
+export function digestMismatch(expected: Digest, actual: Digest): RegistryError {
+  return new RegistryError(V2.DIGEST_INVALID, { detail: { expected: expected.value, actual: actual.value } });
+}

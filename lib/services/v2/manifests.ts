@@ -1,0 +1,163 @@
+/**
+ * Manifests: stored byte-exact as blobs under their digest, linked into the repository as a
+ * revision, and named by tag links (registry:2 layout). Schema1 keeps only its canonical
+ * payload and is signed on the way out; content negotiation follows distribution (serve the
+ * stored type if accepted; by tag, an index may resolve to its linux/amd64 entry).
+ */
+import { V2 } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import type { StorageDriver } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
+import { v2 } from '../../storage/paths.js';
+import type { BlobStore } from './blobs.js';
+import { readLink } from './blobs.js';
+import { type Digest, digestOf } from './digest.js';
+import { describeManifest, type ManifestInfo, MediaType, parseManifestJson } from './manifest-types.js';
+import { schema1Payload, signSchema1 } from './schema1.js';
+import type { SigningKey } from './signing-key.js';
+
+export type ManifestRef = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
+
+/** distribution's limit; the spec asks for at least 4 MB */
+export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export interface StoredManifest {
+  digest: Digest;
+  bytes: Buffer;
+  info: ManifestInfo;
+}
+
+export interface ServedManifest {
+  digest: Digest;
+  mediaType: string;
+  body: Buffer;
+}
+
+export interface PutResult {
+  digest: Digest;
+  subject: Digest | null;
+  tags: string[];
+}
+
+export class ManifestService {
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly blobs: BlobStore,
+    private readonly signingKey: SigningKey,
+  ) {}
+
+  async put(name: string, ref: ManifestRef, body: Buffer, contentType: string, extraTags: string[] = [], signal?: AbortSignal): Promise<PutResult> {
+    const doc = parseManifestJson(body);
+    const info = describeManifest(doc, contentType);
+    let stored = body;
+    if (info.kind === 'schema1') {
+      stored = schema1Payload(body, doc);
+      if (info.name !== name) throw new RegistryError(V2.NAME_INVALID, { message: `manifest name ${info.name} does not match ${name}` });
+      if (ref.kind === 'tag' && info.tag !== ref.tag) throw new RegistryError(V2.TAG_INVALID, { detail: { tag: info.tag, reference: ref.tag } });
+    }
+    const digest = digestOf(stored, ref.kind === 'digest' ? ref.digest.algorithm : 'sha256');
+    if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
+      throw new RegistryError(V2.DIGEST_INVALID, { detail: { expected: ref.digest.value, actual: digest.value } });
+    }
+    for (const blob of info.blobs) {
+      if (!(await this.blobs.isLinked(name, blob, signal))) {
+        throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: blob.value } });
+      }
+    }
+    // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
+    await this.blobs.putSmall(digest, stored, signal);
+    await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);
+    if (info.subject) await this.storage.putContent(v2.referrerLink(name, info.subject, digest), digest.value, signal);
+    const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extraTags])];
+    for (const tag of tags) {
+      await this.storage.putContent(v2.tagIndexLink(name, tag, digest), digest.value, signal);
+      await this.storage.putContent(v2.tagCurrent(name, tag), digest.value, signal);
+    }
+    return { digest, subject: info.subject, tags };
+  }
+
+  /** The digest a reference names in this repository; MANIFEST_UNKNOWN if none. */
+  async resolve(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<Digest> {
+    const digest = ref.kind === 'tag' ? await readLink(this.storage, v2.tagCurrent(name, ref.tag), signal) : ref.digest;
+    if (!digest || !(await readLink(this.storage, v2.revisionLink(name, digest), signal))) throw manifestUnknown(name, ref);
+    return digest;
+  }
+
+  async load(name: string, digest: Digest, signal?: AbortSignal): Promise<StoredManifest> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.blobs.getSmall(digest, signal);
+    } catch (err) {
+      if (isNotFound(err)) throw manifestUnknown(name, { kind: 'digest', digest });
+      throw err;
+    }
+    return { digest, bytes, info: describeManifest(parseManifestJson(bytes)) };
+  }
+
+  /** GET/HEAD: negotiate with the client's Accept list (empty = anything). */
+  async get(name: string, ref: ManifestRef, accept: Set<string>, signal?: AbortSignal): Promise<ServedManifest> {
+    let manifest = await this.load(name, await this.resolve(name, ref, signal), signal);
+    const accepted = (type: string) => accept.size === 0 || accept.has('*/*') || accept.has(type);
+    if (!accepted(manifest.info.mediaType) && manifest.info.kind === 'index' && ref.kind === 'tag') {
+      // An old client asking a multi-platform tag for one image: the linux/amd64 one, as distribution did.
+      const entry = manifest.info.children.find((c) => c.platform?.os === 'linux' && c.platform?.architecture === 'amd64');
+      if (entry && (await readLink(this.storage, v2.revisionLink(name, entry.digest), signal))) manifest = await this.load(name, entry.digest, signal);
+    }
+    if (manifest.info.kind === 'schema1') {
+      // Nothing to convert a schema1 manifest to: it is served whatever the client listed.
+      return { digest: manifest.digest, mediaType: MediaType.schema1Signed, body: signSchema1(manifest.bytes, await this.signingKey.get()) };
+    }
+    if (!accepted(manifest.info.mediaType)) {
+      throw new RegistryError(V2.MANIFEST_UNKNOWN, {
+        message: `manifest of type ${manifest.info.mediaType} found, but the Accept header does not include it`,
+        detail: { mediaType: manifest.info.mediaType },
+      });
+    }
+    return { digest: manifest.digest, mediaType: manifest.info.mediaType, body: manifest.bytes };
+  }
+
+  /** By tag: the tag goes. By digest: the revision, every tag pointing at it, and its referrer entry go. */
+  async delete(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<void> {
+    if (ref.kind === 'tag') {
+      if (!(await readLink(this.storage, v2.tagCurrent(name, ref.tag), signal))) throw manifestUnknown(name, ref);
+      await this.storage.delete(v2.tag(name, ref.tag), signal);
+      return;
+    }
+    const digest = await this.resolve(name, ref, signal);
+    const subject = await this.load(name, digest, signal).then(
+      (m) => m.info.subject,
+      () => null,
+    );
+    for (const tag of await this.tags(name, signal).catch(() => [] as string[])) {
+      const current = await readLink(this.storage, v2.tagCurrent(name, tag), signal);
+      if (current?.value === digest.value) await this.storage.delete(v2.tag(name, tag), signal);
+    }
+    if (subject) await this.storage.delete(v2.referrerLink(name, subject, digest).replace(/\/link$/, ''), signal).catch(ignoreNotFound);
+    await this.storage.delete(v2.revisionLink(name, digest).replace(/\/link$/, ''), signal);
+  }
+
+  /** Tag names, sorted; NAME_UNKNOWN when the repository does not exist at all. */
+  async tags(name: string, signal?: AbortSignal): Promise<string[]> {
+    try {
+      const paths = await this.storage.list(v2.tags(name), signal);
+      return paths.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    try {
+      await this.storage.list(v2.repository(name), signal);
+      return [];
+    } catch (err) {
+      if (isNotFound(err)) throw new RegistryError(V2.NAME_UNKNOWN, { detail: { name } });
+      throw err;
+    }
+  }
+}
+
+function manifestUnknown(name: string, ref: ManifestRef): RegistryError {
+  return new RegistryError(V2.MANIFEST_UNKNOWN, { detail: { name, reference: ref.kind === 'tag' ? ref.tag : ref.digest.value } });
+}
+
+function ignoreNotFound(err: unknown): void {
+  if (!isNotFound(err)) throw err;
+}
