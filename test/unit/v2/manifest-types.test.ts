@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { RegistryError } from '../../../lib/errors/registry-error.js';
+import { checkName, parseReference } from '../../../lib/http/v2-names.js';
+import { describeManifest, MediaType } from '../../../lib/services/v2/manifest-types.js';
+
+const D = (c: string) => `sha256:${c.repeat(64)}`;
+const code = (c: string) => (err: unknown) => err instanceof RegistryError && err.code === c;
+
+describe('manifest classification and references', () => {
+  it('an OCI manifest lists its config and layers, but not non-distributable layers or layers with urls', () => {
+    const info = describeManifest(
+      {
+        schemaVersion: 2,
+        mediaType: MediaType.ociManifest,
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: 2, digest: D('a') },
+        layers: [
+          { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: 1, digest: D('b') },
+          { mediaType: 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', size: 1, digest: D('c') },
+          { mediaType: 'application/vnd.oci.image.layer.v1.tar', size: 1, digest: D('d'), urls: ['https://example.com/x'] },
+        ],
+      },
+      MediaType.ociManifest,
+    );
+    assert.equal(info.kind, 'image');
+    assert.deepEqual(
+      info.blobs.map((d) => d.value),
+      [D('a'), D('b')],
+    );
+    assert.equal(info.configMediaType, 'application/vnd.oci.image.config.v1+json');
+  });
+
+  it('the conformance traps are accepted: no mediaType, no layers, data and unknown fields', () => {
+    const info = describeManifest({
+      schemaVersion: 2,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', size: 2, digest: D('a'), data: 'e30=', extra: 1 },
+      layers: [],
+      unknownField: true,
+    });
+    assert.equal(info.mediaType, MediaType.ociManifest);
+    assert.equal(describeManifest({ schemaVersion: 2, manifests: [] }).mediaType, MediaType.ociIndex);
+  });
+
+  it('subject and artifactType are read; an index lists its children with platforms', () => {
+    const info = describeManifest({
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      artifactType: 'application/x-sig',
+      subject: { mediaType: MediaType.ociManifest, size: 10, digest: D('e') },
+      manifests: [{ mediaType: MediaType.ociManifest, size: 10, digest: D('f'), platform: { os: 'linux', architecture: 'amd64' } }],
+    });
+    assert.equal(info.subject?.value, D('e'));
+    assert.equal(info.artifactType, 'application/x-sig');
+    assert.equal(info.children[0]?.platform?.architecture, 'amd64');
+  });
+
+  it('schema1 is recognised without a Content-Type, signed or not', () => {
+    const doc = { schemaVersion: 1, name: 'a/b', tag: 't', fsLayers: [{ blobSum: D('1') }], history: [{ v1Compatibility: '{}' }] };
+    assert.equal(describeManifest(doc).mediaType, MediaType.schema1);
+    assert.equal(describeManifest({ ...doc, signatures: [] }).mediaType, MediaType.schema1Signed);
+    assert.equal(describeManifest(doc, 'application/json').kind, 'schema1');
+    assert.throws(() => describeManifest({ ...doc, history: [] }), code('MANIFEST_INVALID'));
+  });
+
+  it('mismatched Content-Type and mediaType, bad descriptors and unknown types are MANIFEST_INVALID', () => {
+    const m = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: { size: 1, digest: D('a') }, layers: [] };
+    assert.throws(() => describeManifest(m, MediaType.dockerManifest), code('MANIFEST_INVALID'));
+    assert.throws(() => describeManifest({ ...m, config: { size: -1, digest: D('a') } }), code('MANIFEST_INVALID'));
+    assert.throws(() => describeManifest({ ...m, config: { size: 1, digest: 'sha256:xyz' } }), code('MANIFEST_INVALID'));
+    assert.throws(() => describeManifest({ ...m, mediaType: 'text/plain' }), code('MANIFEST_INVALID'));
+    assert.throws(() => describeManifest({ ...m, schemaVersion: 3 }), code('MANIFEST_INVALID'));
+  });
+});
+
+describe('V2 names and references', () => {
+  it('accepts the distribution grammar and refuses the rest', () => {
+    for (const ok of ['a', 'library/ubuntu', 'a-b__c.d/e--f', 'x0/y1/z2']) assert.equal(checkName(ok), ok);
+    for (const bad of ['A', 'a//b', '/a', 'a/', 'a..b', '-a', 'a_', '../etc', 'a/./b', 'a'.repeat(256)]) {
+      assert.throws(() => checkName(bad), code('NAME_INVALID'), bad);
+    }
+  });
+
+  it('a reference is a tag or a digest', () => {
+    assert.deepEqual(parseReference('v1.0_rc-1'), { kind: 'tag', tag: 'v1.0_rc-1' });
+    assert.equal(parseReference(D('a')).kind, 'digest');
+    assert.throws(() => parseReference('.hidden'), code('TAG_INVALID'));
+    assert.throws(() => parseReference('t'.repeat(129)), code('TAG_INVALID'));
+    assert.throws(() => parseReference('sha256:short'), code('DIGEST_INVALID'));
+  });
+});
