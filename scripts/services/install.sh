@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test suites need: RGW (S3), Glance, openssl, curl.
+# Install the Debian packages the test suites need: RGW (S3), Glance, skopeo (a V2 client),
+# docker-registry (the reference registry:2, for layout interoperability), openssl, curl.
 # Idempotent: does nothing when every binary is already present.
 set -euo pipefail
 
 # openssl makes the STARTTLS test certificate; curl does the readiness checks.
-PKGS=(radosgw ceph-mon ceph-osd glance-api openssl curl)
+PKGS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl)
 missing=()
 for b in "${PKGS[@]}"; do   # each package ships the binary of the same name
   command -v "$b" >/dev/null 2>&1 || missing+=("$b")

@@ -6,9 +6,10 @@
  * on local storage and on S3 (Ceph RGW).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { loadYaml } from '../support/config.js';
+import { v2Services } from '../../lib/http/routes/v2/index.js';
+import { loadYaml, tempDir } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { API_STORES } from '../support/stores.js';
 import { errorCode, sha256, v2Client } from '../support/v2-client.js';
@@ -184,7 +185,6 @@ for (const [label, makeConfig] of API_STORES) {
       assert.equal(empty.status, 201);
       const head = await api.call('HEAD', `/v2/odd/blobs/blobs/${sha256('')}`);
       assert.equal(head.headers.get('content-length'), '0');
-      const { createHash } = await import('node:crypto');
       const d512 = `sha512:${createHash('sha512').update('five twelve').digest('hex')}`;
       assert.equal((await api.call('POST', `/v2/odd/blobs/blobs/uploads/?digest=${d512}`, { body: 'five twelve' })).status, 201);
       assert.equal((await api.call('GET', `/v2/odd/blobs/blobs/${d512}`)).body.toString(), 'five twelve');
@@ -251,7 +251,7 @@ for (const [label, makeConfig] of API_STORES) {
     it('abandoned sessions are purged by age; fresh ones stay', async () => {
       const location = await start('purge/app');
       await api.call('PATCH', location, { body: 'left behind' });
-      const { uploads } = (await import('../../lib/http/routes/v2/index.js')).v2Services(srv.deps);
+      const { uploads } = v2Services(srv.deps);
       assert.deepEqual(await uploads.purge(3600_000), []);
       assert.equal((await api.call('GET', location)).status, 204);
       const purged = await uploads.purge(3600_000, { now: Date.now() + 7200_000 });
@@ -265,7 +265,7 @@ describe('V2 input checks', () => {
   let srv: TestServer;
   let api: ReturnType<typeof v2Client>;
   before(async () => {
-    const dir = (await import('../support/config.js')).tempDir('berth-v2-');
+    const dir = tempDir('berth-v2-');
     srv = await startTestServer(loadYaml(`t:\n  storage: local\n  storage_path: ${dir}\n  loglevel: error\n  storage_delete_enabled: false\n`, 't').config);
     api = v2Client(srv.url);
   });

@@ -19,9 +19,8 @@ export function loadYaml(yaml: string, flavor: string, env: Record<string, strin
   return loadConfig({ env: { SETTINGS_FLAVOR: flavor, DOCKER_REGISTRY_CONFIG: writeConfig(yaml), ...env }, cwd: tempDir(), installDir: INSTALL_DIR });
 }
 
-/** A `test` flavor on local storage in a fresh temp dir, plus any extra YAML lines for the flavor. */
-export function testConfig(extra = '', env: Record<string, string> = {}): Readonly<Config> {
-  const storage = tempDir('berth-storage-');
+/** A `test` flavor on local storage (a fresh temp dir unless `storage` names one), plus any extra YAML lines for the flavor. */
+export function testConfig(extra = '', env: Record<string, string> = {}, storage = tempDir('berth-storage-')): Readonly<Config> {
   const yaml = `test:\n  storage: local\n  storage_path: ${storage}\n  standalone: true\n  loglevel: error\n${extra}`;
   return loadYaml(yaml, 'test', env).config;
 }

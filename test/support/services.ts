@@ -156,6 +156,16 @@ function run(script: string, action: 'start' | 'stop', env: Record<string, strin
 const warned = new Set<string>();
 
 /** True if all binaries exist. Otherwise throws under CI, or warns loudly (once) and returns false. */
+/** skopeo (a real V2 client) is installed; outside CI its tests are skipped otherwise. */
+export function skopeoAvailable(): boolean {
+  return available('skopeo', 'V2 client (skopeo)', ['skopeo']);
+}
+
+/** The reference registry (Debian's docker-registry, distribution 2.8) is installed. */
+export function distributionAvailable(): boolean {
+  return available('registry:2 (docker-registry)', 'registry:2 interoperability', ['docker-registry']);
+}
+
 function available(service: string, suites: string, binaries: string[]): boolean {
   const missing = binaries.filter((b) => !onPath(b));
   if (missing.length === 0) return true;
