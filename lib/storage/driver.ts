@@ -98,6 +98,16 @@ export async function exists(driver: StorageDriver, path: string, signal?: Abort
   }
 }
 
+/** The children of `dir`, or none when it does not exist (a missing and an emptied directory are the same). */
+export async function listOrEmpty(driver: StorageDriver, dir: string, signal?: AbortSignal): Promise<string[]> {
+  try {
+    return await driver.list(dir, signal);
+  } catch (err) {
+    if (isNotFound(err)) return [];
+    throw err;
+  }
+}
+
 /**
  * Stream `source` into `path` and make it visible only if every byte arrived: a source that
  * fails or is cut off (a dropped client) leaves the previous object, or nothing, in place.

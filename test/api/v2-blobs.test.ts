@@ -11,24 +11,16 @@ import http from 'node:http';
 import { v2Services } from '../../lib/http/routes/v2/index.js';
 import { loadYaml, tempDir } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { API_STORES } from '../support/stores.js';
+import { API_STORES, serverForSuite } from '../support/stores.js';
 import { errorCode, sha256, v2Client } from '../support/v2-client.js';
 
 for (const [label, makeConfig] of API_STORES) {
   describe(`V2 blobs and uploads on ${label}`, function () {
     this.timeout(120_000);
-    let srv: TestServer;
-    let api: ReturnType<typeof v2Client>;
-    before(async function () {
-      const config = await makeConfig();
-      if (!config) return this.skip();
-      srv = await startTestServer(config);
-      api = v2Client(srv.url);
-    });
-    after(() => srv?.stop());
+    const suite = serverForSuite(makeConfig);
 
     const start = async (name: string) => {
-      const res = await api.call('POST', `/v2/${name}/blobs/uploads/`);
+      const res = await suite.api.call('POST', `/v2/${name}/blobs/uploads/`);
       assert.equal(res.status, 202);
       assert.equal(res.headers.get('range'), '0-0');
       const location = res.headers.get('location') ?? '';
@@ -38,33 +30,35 @@ for (const [label, makeConfig] of API_STORES) {
     };
 
     it('GET /v2/ says registry/2.0; Docker before 1.6 gets a 404 without it', async () => {
-      const res = await api.call('GET', '/v2/');
+      const res = await suite.api.call('GET', '/v2/');
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
-      const old = await api.call('GET', '/v2/', { headers: { 'User-Agent': 'docker/1.5.0 go/go1.4.1 git-commit/a8a31ef kernel/3.13 os/linux arch/amd64' } });
+      const old = await suite.api.call('GET', '/v2/', {
+        headers: { 'User-Agent': 'docker/1.5.0 go/go1.4.1 git-commit/a8a31ef kernel/3.13 os/linux arch/amd64' },
+      });
       assert.equal(old.status, 404);
       assert.equal(old.headers.get('docker-distribution-api-version'), null);
     });
 
     it('monolithic POST ?digest= stores the blob; HEAD and GET serve it with its digest', async () => {
       const data = randomBytes(70_000);
-      const digest = await api.pushBlob('mono/one', data);
-      const head = await api.call('HEAD', `/v2/mono/one/blobs/${digest}`);
+      const digest = await suite.api.pushBlob('mono/one', data);
+      const head = await suite.api.call('HEAD', `/v2/mono/one/blobs/${digest}`);
       assert.equal(head.status, 200);
       assert.equal(head.headers.get('content-length'), String(data.length));
       assert.equal(head.headers.get('docker-content-digest'), digest);
       assert.equal(head.body.length, 0);
-      const get = await api.call('GET', `/v2/mono/one/blobs/${digest}`);
+      const get = await suite.api.call('GET', `/v2/mono/one/blobs/${digest}`);
       assert.equal(get.status, 200);
       assert.ok(get.body.equals(data));
       assert.equal(get.headers.get('docker-distribution-api-version'), 'registry/2.0');
       // The blob is linked into that repository only.
-      assert.equal((await api.call('GET', `/v2/mono/other/blobs/${digest}`)).status, 404);
+      assert.equal((await suite.api.call('GET', `/v2/mono/other/blobs/${digest}`)).status, 404);
     });
 
     it('blob ranges: 206 for the RFC 9110 forms, clamped ends, 416 for impossible ones', async () => {
       const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => i % 251));
-      const digest = await api.pushBlob('ranges/blob', data);
+      const digest = await suite.api.pushBlob('ranges/blob', data);
       const cases: Array<[string, number, number]> = [
         ['bytes=500-1499', 500, 1499],
         ['bytes=500-', 500, 2999],
@@ -72,13 +66,13 @@ for (const [label, makeConfig] of API_STORES) {
         ['bytes=2000-5000', 2000, 2999],
       ];
       for (const [range, from, to] of cases) {
-        const res = await api.call('GET', `/v2/ranges/blob/blobs/${digest}`, { headers: { Range: range } });
+        const res = await suite.api.call('GET', `/v2/ranges/blob/blobs/${digest}`, { headers: { Range: range } });
         assert.equal(res.status, 206, range);
         assert.equal(res.headers.get('content-range'), `bytes ${from}-${to}/3000`, range);
         assert.ok(res.body.equals(data.subarray(from, to + 1)), range);
       }
       for (const range of ['bytes=500-0', 'bytes=5000-10000']) {
-        const res = await api.call('GET', `/v2/ranges/blob/blobs/${digest}`, { headers: { Range: range } });
+        const res = await suite.api.call('GET', `/v2/ranges/blob/blobs/${digest}`, { headers: { Range: range } });
         assert.equal(res.status, 416, range);
         assert.equal(res.headers.get('content-range'), 'bytes */3000');
         assert.equal(errorCode(res), 'RANGE_INVALID');
@@ -88,114 +82,114 @@ for (const [label, makeConfig] of API_STORES) {
     it('POST then PUT with the whole body', async () => {
       const data = Buffer.from('monolithic in two steps');
       const location = await start('two/step');
-      const put = await api.call('PUT', `${location}?digest=${sha256(data)}`, { body: data, headers: { 'Content-Type': 'application/octet-stream' } });
+      const put = await suite.api.call('PUT', `${location}?digest=${sha256(data)}`, { body: data, headers: { 'Content-Type': 'application/octet-stream' } });
       assert.equal(put.status, 201);
       assert.equal(put.headers.get('location'), `/v2/two/step/blobs/${sha256(data)}`);
       assert.equal(put.headers.get('docker-content-digest'), sha256(data));
-      assert.ok((await api.call('GET', `/v2/two/step/blobs/${sha256(data)}`)).body.equals(data));
+      assert.ok((await suite.api.call('GET', `/v2/two/step/blobs/${sha256(data)}`)).body.equals(data));
       // The session is gone once it is closed.
-      assert.equal(errorCode(await api.call('GET', location)), 'BLOB_UPLOAD_UNKNOWN');
+      assert.equal(errorCode(await suite.api.call('GET', location)), 'BLOB_UPLOAD_UNKNOWN');
     });
 
     it('chunked: out-of-order and repeated chunks are 416, status reports the range, the last PUT has no body', async () => {
       const data = randomBytes(50_000);
       const [one, two] = [data.subarray(0, 20_000), data.subarray(20_000)];
       const location = await start('chunked/app');
-      const early = await api.call('PATCH', location, { body: two, headers: { 'Content-Range': '20000-49999' } });
+      const early = await suite.api.call('PATCH', location, { body: two, headers: { 'Content-Range': '20000-49999' } });
       assert.equal(early.status, 416);
       assert.equal(errorCode(early), 'RANGE_INVALID');
-      const first = await api.call('PATCH', location, { body: one, headers: { 'Content-Range': '0-19999' } });
+      const first = await suite.api.call('PATCH', location, { body: one, headers: { 'Content-Range': '0-19999' } });
       assert.equal(first.status, 202);
       assert.equal(first.headers.get('range'), '0-19999');
       assert.equal(first.headers.get('location'), location);
-      assert.equal((await api.call('PATCH', location, { body: one, headers: { 'Content-Range': '0-19999' } })).status, 416, 'a retried chunk');
-      const status = await api.call('GET', location);
+      assert.equal((await suite.api.call('PATCH', location, { body: one, headers: { 'Content-Range': '0-19999' } })).status, 416, 'a retried chunk');
+      const status = await suite.api.call('GET', location);
       assert.equal(status.status, 204);
       assert.equal(status.headers.get('range'), '0-19999');
       assert.equal(status.headers.get('location'), location);
-      const second = await api.call('PATCH', location, { body: two, headers: { 'Content-Range': '20000-49999' } });
+      const second = await suite.api.call('PATCH', location, { body: two, headers: { 'Content-Range': '20000-49999' } });
       assert.equal(second.headers.get('range'), '0-49999');
-      const put = await api.call('PUT', `${location}?digest=${sha256(data)}`);
+      const put = await suite.api.call('PUT', `${location}?digest=${sha256(data)}`);
       assert.equal(put.status, 201);
-      assert.ok((await api.call('GET', `/v2/chunked/app/blobs/${sha256(data)}`)).body.equals(data));
+      assert.ok((await suite.api.call('GET', `/v2/chunked/app/blobs/${sha256(data)}`)).body.equals(data));
     });
 
     it('a chunk whose length differs from its Content-Range is SIZE_INVALID and not kept', async () => {
       const location = await start('chunked/size');
-      const res = await api.call('PATCH', location, { body: 'abc', headers: { 'Content-Range': '0-9' } });
+      const res = await suite.api.call('PATCH', location, { body: 'abc', headers: { 'Content-Range': '0-9' } });
       assert.equal(res.status, 400);
       assert.equal(errorCode(res), 'SIZE_INVALID');
-      assert.equal((await api.call('GET', location)).headers.get('range'), '0-0');
+      assert.equal((await suite.api.call('GET', location)).headers.get('range'), '0-0');
     });
 
     it('streamed PATCH without Content-Range, then a closing PUT with the last bytes', async () => {
       const location = await start('streamed/app');
-      const patch = await api.call('PATCH', location, { body: 'streamed ', headers: { 'Content-Type': 'application/octet-stream' } });
+      const patch = await suite.api.call('PATCH', location, { body: 'streamed ', headers: { 'Content-Type': 'application/octet-stream' } });
       assert.equal(patch.status, 202);
       assert.equal(patch.headers.get('range'), '0-8');
       const whole = Buffer.from('streamed and closed');
-      const put = await api.call('PUT', `${location}?digest=${sha256(whole)}`, { body: 'and closed' });
+      const put = await suite.api.call('PUT', `${location}?digest=${sha256(whole)}`, { body: 'and closed' });
       assert.equal(put.status, 201);
-      assert.ok((await api.call('GET', `/v2/streamed/app/blobs/${sha256(whole)}`)).body.equals(whole));
+      assert.ok((await suite.api.call('GET', `/v2/streamed/app/blobs/${sha256(whole)}`)).body.equals(whole));
     });
 
     it('a wrong digest is DIGEST_INVALID and stores nothing; the session can still be closed correctly', async () => {
       const data = Buffer.from('the real bytes');
       const wrong = sha256('other bytes');
-      const mono = await api.call('POST', `/v2/bad/digest/blobs/uploads/?digest=${wrong}`, { body: data });
+      const mono = await suite.api.call('POST', `/v2/bad/digest/blobs/uploads/?digest=${wrong}`, { body: data });
       assert.equal(mono.status, 400);
       assert.equal(errorCode(mono), 'DIGEST_INVALID');
-      assert.equal((await api.call('HEAD', `/v2/bad/digest/blobs/${wrong}`)).status, 404);
+      assert.equal((await suite.api.call('HEAD', `/v2/bad/digest/blobs/${wrong}`)).status, 404);
       const location = await start('bad/digest');
-      await api.call('PATCH', location, { body: data });
-      const put = await api.call('PUT', `${location}?digest=${wrong}`);
+      await suite.api.call('PATCH', location, { body: data });
+      const put = await suite.api.call('PUT', `${location}?digest=${wrong}`);
       assert.equal(errorCode(put), 'DIGEST_INVALID');
-      assert.equal((await api.call('HEAD', `/v2/bad/digest/blobs/${wrong}`)).status, 404);
-      assert.equal((await api.call('PUT', `${location}?digest=${sha256(data)}`)).status, 201);
-      const bogus = await api.call('PUT', `${location}?digest=sha256:1234`);
+      assert.equal((await suite.api.call('HEAD', `/v2/bad/digest/blobs/${wrong}`)).status, 404);
+      assert.equal((await suite.api.call('PUT', `${location}?digest=${sha256(data)}`)).status, 201);
+      const bogus = await suite.api.call('PUT', `${location}?digest=sha256:1234`);
       assert.equal(bogus.status, 400);
     });
 
     it('DELETE cancels a session', async () => {
       const location = await start('cancel/app');
-      await api.call('PATCH', location, { body: 'partial' });
-      assert.equal((await api.call('DELETE', location)).status, 204);
-      const after = await api.call('PATCH', location, { body: 'more' });
+      await suite.api.call('PATCH', location, { body: 'partial' });
+      assert.equal((await suite.api.call('DELETE', location)).status, 204);
+      const after = await suite.api.call('PATCH', location, { body: 'more' });
       assert.equal(after.status, 404);
       assert.equal(errorCode(after), 'BLOB_UPLOAD_UNKNOWN');
     });
 
     it('cross-repository mount: 201 from a repository that has it, 202 and a session otherwise', async () => {
-      const digest = await api.pushBlob('mount/source', 'shared layer');
-      const mounted = await api.call('POST', `/v2/mount/target/blobs/uploads/?mount=${digest}&from=mount/source`);
+      const digest = await suite.api.pushBlob('mount/source', 'shared layer');
+      const mounted = await suite.api.call('POST', `/v2/mount/target/blobs/uploads/?mount=${digest}&from=mount/source`);
       assert.equal(mounted.status, 201);
       assert.equal(mounted.headers.get('location'), `/v2/mount/target/blobs/${digest}`);
-      assert.equal((await api.call('GET', `/v2/mount/target/blobs/${digest}`)).body.toString(), 'shared layer');
-      const unknown = await api.call('POST', `/v2/mount/target/blobs/uploads/?mount=${sha256('nobody has this')}&from=mount/source`);
+      assert.equal((await suite.api.call('GET', `/v2/mount/target/blobs/${digest}`)).body.toString(), 'shared layer');
+      const unknown = await suite.api.call('POST', `/v2/mount/target/blobs/uploads/?mount=${sha256('nobody has this')}&from=mount/source`);
       assert.equal(unknown.status, 202);
       assert.match(unknown.headers.get('location') ?? '', /\/blobs\/uploads\//);
-      const wrongFrom = await api.call('POST', `/v2/mount/third/blobs/uploads/?mount=${digest}&from=mount/empty`);
+      const wrongFrom = await suite.api.call('POST', `/v2/mount/third/blobs/uploads/?mount=${digest}&from=mount/empty`);
       assert.equal(wrongFrom.status, 202, 'a repository that does not link the blob cannot lend it');
-      const noFrom = await api.call('POST', `/v2/mount/fourth/blobs/uploads/?mount=${digest}`);
+      const noFrom = await suite.api.call('POST', `/v2/mount/fourth/blobs/uploads/?mount=${digest}`);
       assert.equal(noFrom.status, 201, 'mount without from finds an existing blob');
     });
 
     it('a zero-byte blob, and a sha512 digest', async () => {
-      const empty = await api.call('POST', `/v2/odd/blobs/blobs/uploads/?digest=${sha256('')}`, { body: '' });
+      const empty = await suite.api.call('POST', `/v2/odd/blobs/blobs/uploads/?digest=${sha256('')}`, { body: '' });
       assert.equal(empty.status, 201);
-      const head = await api.call('HEAD', `/v2/odd/blobs/blobs/${sha256('')}`);
+      const head = await suite.api.call('HEAD', `/v2/odd/blobs/blobs/${sha256('')}`);
       assert.equal(head.headers.get('content-length'), '0');
       const d512 = `sha512:${createHash('sha512').update('five twelve').digest('hex')}`;
-      assert.equal((await api.call('POST', `/v2/odd/blobs/blobs/uploads/?digest=${d512}`, { body: 'five twelve' })).status, 201);
-      assert.equal((await api.call('GET', `/v2/odd/blobs/blobs/${d512}`)).body.toString(), 'five twelve');
+      assert.equal((await suite.api.call('POST', `/v2/odd/blobs/blobs/uploads/?digest=${d512}`, { body: 'five twelve' })).status, 201);
+      assert.equal((await suite.api.call('GET', `/v2/odd/blobs/blobs/${d512}`)).body.toString(), 'five twelve');
     });
 
     it('a connection dropped mid-PATCH leaves the session at its last offset, and the upload resumes', async () => {
       const data = randomBytes(200_000);
       const location = await start('resume/app');
-      await api.call('PATCH', location, { body: data.subarray(0, 50_000), headers: { 'Content-Range': '0-49999' } });
+      await suite.api.call('PATCH', location, { body: data.subarray(0, 50_000), headers: { 'Content-Range': '0-49999' } });
       await new Promise<void>((resolve) => {
-        const req = http.request(srv.url + location, { method: 'PATCH', headers: { 'Content-Range': '50000-199999', 'Content-Length': '150000' } });
+        const req = http.request(suite.srv.url + location, { method: 'PATCH', headers: { 'Content-Range': '50000-199999', 'Content-Length': '150000' } });
         req.on('error', () => resolve());
         req.write(data.subarray(50_000, 120_000), () => setTimeout(() => req.destroy(), 100));
         req.on('close', () => resolve());
@@ -203,26 +197,26 @@ for (const [label, makeConfig] of API_STORES) {
       // The server sees the hang-up asynchronously: wait (bounded) until it has cleaned up.
       let range = '';
       for (let i = 0; i < 50; i++) {
-        range = (await api.call('GET', location)).headers.get('range') ?? '';
+        range = (await suite.api.call('GET', location)).headers.get('range') ?? '';
         if (range === '0-49999') break;
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.equal(range, '0-49999');
-      await api.call('PATCH', location, { body: data.subarray(50_000), headers: { 'Content-Range': '50000-199999' } });
-      assert.equal((await api.call('PUT', `${location}?digest=${sha256(data)}`)).status, 201);
-      assert.ok((await api.call('GET', `/v2/resume/app/blobs/${sha256(data)}`)).body.equals(data));
+      await suite.api.call('PATCH', location, { body: data.subarray(50_000), headers: { 'Content-Range': '50000-199999' } });
+      assert.equal((await suite.api.call('PUT', `${location}?digest=${sha256(data)}`)).status, 201);
+      assert.ok((await suite.api.call('GET', `/v2/resume/app/blobs/${sha256(data)}`)).body.equals(data));
     });
 
     it('a session started on one server is continued and closed by another on the same store', async () => {
-      const second = await startTestServer(srv.deps.config);
+      const second = await startTestServer(suite.srv.deps.config);
       try {
         const other = v2Client(second.url);
         const location = await start('shared/session');
-        await api.call('PATCH', location, { body: 'first half, ', headers: { 'Content-Range': '0-11' } });
+        await suite.api.call('PATCH', location, { body: 'first half, ', headers: { 'Content-Range': '0-11' } });
         const patch = await other.call('PATCH', location, { body: 'second half', headers: { 'Content-Range': '12-22' } });
         assert.equal(patch.status, 202);
         const whole = 'first half, second half';
-        assert.equal((await api.call('PUT', `${location}?digest=${sha256(whole)}`)).status, 201);
+        assert.equal((await suite.api.call('PUT', `${location}?digest=${sha256(whole)}`)).status, 201);
         assert.equal((await other.call('GET', `/v2/shared/session/blobs/${sha256(whole)}`)).body.toString(), whole);
       } finally {
         await second.stop();
@@ -232,31 +226,31 @@ for (const [label, makeConfig] of API_STORES) {
     it('the same blob pushed by several clients at once ends stored once, intact', async () => {
       const data = randomBytes(300_000);
       const results = await Promise.all(
-        Array.from({ length: 4 }, () => api.call('POST', `/v2/race/blob/blobs/uploads/?digest=${sha256(data)}`, { body: data })),
+        Array.from({ length: 4 }, () => suite.api.call('POST', `/v2/race/blob/blobs/uploads/?digest=${sha256(data)}`, { body: data })),
       );
       assert.deepEqual(
         results.map((r) => r.status),
         [201, 201, 201, 201],
       );
-      assert.ok((await api.call('GET', `/v2/race/blob/blobs/${sha256(data)}`)).body.equals(data));
+      assert.ok((await suite.api.call('GET', `/v2/race/blob/blobs/${sha256(data)}`)).body.equals(data));
     });
 
     it('blob DELETE unlinks it from the repository', async () => {
-      const digest = await api.pushBlob('delete/blob', 'to be deleted');
-      assert.equal((await api.call('DELETE', `/v2/delete/blob/blobs/${digest}`)).status, 202);
-      assert.equal(errorCode(await api.call('GET', `/v2/delete/blob/blobs/${digest}`)), 'BLOB_UNKNOWN');
-      assert.equal((await api.call('DELETE', `/v2/delete/blob/blobs/${digest}`)).status, 404);
+      const digest = await suite.api.pushBlob('delete/blob', 'to be deleted');
+      assert.equal((await suite.api.call('DELETE', `/v2/delete/blob/blobs/${digest}`)).status, 202);
+      assert.equal(errorCode(await suite.api.call('GET', `/v2/delete/blob/blobs/${digest}`)), 'BLOB_UNKNOWN');
+      assert.equal((await suite.api.call('DELETE', `/v2/delete/blob/blobs/${digest}`)).status, 404);
     });
 
     it('abandoned sessions are purged by age; fresh ones stay', async () => {
       const location = await start('purge/app');
-      await api.call('PATCH', location, { body: 'left behind' });
-      const { uploads } = v2Services(srv.deps);
+      await suite.api.call('PATCH', location, { body: 'left behind' });
+      const { uploads } = v2Services(suite.srv.deps);
       assert.deepEqual(await uploads.purge(3600_000), []);
-      assert.equal((await api.call('GET', location)).status, 204);
+      assert.equal((await suite.api.call('GET', location)).status, 204);
       const purged = await uploads.purge(3600_000, { now: Date.now() + 7200_000 });
       assert.ok(purged.includes(`purge/app/${location.split('/').at(-1)}`));
-      assert.equal((await api.call('GET', location)).status, 404);
+      assert.equal((await suite.api.call('GET', location)).status, 404);
     });
   });
 }

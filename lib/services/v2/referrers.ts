@@ -3,8 +3,7 @@
  * `subject` is a given digest, answered from the `_referrers` links written at push time.
  * The subject itself need not exist; an unknown one simply has no referrers.
  */
-import type { StorageDriver } from '../../storage/driver.js';
-import { isNotFound } from '../../storage/errors.js';
+import { listOrEmpty, type StorageDriver } from '../../storage/driver.js';
 import { v2 } from '../../storage/paths.js';
 import { readLink } from './blobs.js';
 import type { Digest } from './digest.js';
@@ -42,14 +41,5 @@ export class ReferrersService {
       }
     }
     return found.sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
-  }
-}
-
-async function listOrEmpty(storage: StorageDriver, dir: string, signal?: AbortSignal): Promise<string[]> {
-  try {
-    return await storage.list(dir, signal);
-  } catch (err) {
-    if (isNotFound(err)) return [];
-    throw err;
   }
 }

@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import type { StorageDriver } from '../../storage/driver.js';
+import { listOrEmpty, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
@@ -186,13 +186,4 @@ function checkRange(range: ChunkRange | null, offset: number): void {
 /** `Range: 0-<last byte>` as distribution and the OCI spec write it (`0-0` when nothing arrived). */
 export function rangeHeader(offset: number): string {
   return `0-${Math.max(offset - 1, 0)}`;
-}
-
-async function listOrEmpty(storage: StorageDriver, dir: string, signal?: AbortSignal): Promise<string[]> {
-  try {
-    return await storage.list(dir, signal);
-  } catch (err) {
-    if (isNotFound(err)) return [];
-    throw err;
-  }
 }

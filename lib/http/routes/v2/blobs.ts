@@ -12,6 +12,7 @@ import { parseBlobRange } from '../../byte-range.js';
 import { abortSignal } from '../../request-signal.js';
 import type { RequestState } from '../../state.js';
 import { checkName, requireDigest } from '../../v2-names.js';
+import { emptyReply } from '../../v2-response.js';
 import type { V2Services } from './index.js';
 
 const BLOB = '/v2/*name/blobs/:digest';
@@ -64,8 +65,6 @@ export function blobRoutes(router: Router<RequestState>, deps: Deps, { blobs }: 
   router.delete(BLOB, async (ctx) => {
     if (!config.storage_delete_enabled) throw new RegistryError(V2.UNSUPPORTED, { message: 'deletes are disabled (storage_delete_enabled)' });
     await blobs.unlink(checkName(String(ctx.params.name)), requireDigest(ctx.params.digest));
-    ctx.status = 202;
-    ctx.length = 0;
-    ctx.body = '';
+    emptyReply(ctx, 202);
   });
 }

@@ -12,6 +12,7 @@ import { MAX_MANIFEST_BYTES } from '../../../services/v2/manifests.js';
 import { readSmallBody } from '../../read-body.js';
 import type { RequestState } from '../../state.js';
 import { checkName, checkTag, parseReference } from '../../v2-names.js';
+import { emptyReply } from '../../v2-response.js';
 import type { V2Services } from './index.js';
 
 const MANIFEST = '/v2/*name/manifests/:reference';
@@ -40,20 +41,19 @@ export function manifestRoutes(router: Router<RequestState>, deps: Deps, { manif
     const extraTags = ([] as string[]).concat(ctx.query.tag ?? []).map(checkTag);
     const body = await readSmallBody(ctx, MAX_MANIFEST_BYTES, () => new RegistryError(V2.MANIFEST_TOO_LARGE, { detail: { limit: MAX_MANIFEST_BYTES } }));
     const result = await manifests.put(name, ref, body, bareMediaType(ctx.get('Content-Type')), extraTags);
-    ctx.status = 201;
-    ctx.set({ Location: `/v2/${name}/manifests/${result.digest.value}`, 'Docker-Content-Digest': result.digest.value });
-    if (result.subject) ctx.set('OCI-Subject', result.subject.value);
-    if (extraTags.length > 0) ctx.set('OCI-Tag', extraTags);
-    ctx.length = 0;
-    ctx.body = '';
+    const headers: Record<string, string | string[]> = {
+      Location: `/v2/${name}/manifests/${result.digest.value}`,
+      'Docker-Content-Digest': result.digest.value,
+    };
+    if (result.subject) headers['OCI-Subject'] = result.subject.value;
+    if (extraTags.length > 0) headers['OCI-Tag'] = extraTags;
+    emptyReply(ctx, 201, headers);
   });
 
   router.delete(MANIFEST, async (ctx) => {
     if (!deps.config.storage_delete_enabled) throw new RegistryError(V2.UNSUPPORTED, { message: 'deletes are disabled (storage_delete_enabled)' });
     await manifests.delete(checkName(String(ctx.params.name)), parseReference(ctx.params.reference as string));
-    ctx.status = 202;
-    ctx.length = 0;
-    ctx.body = '';
+    emptyReply(ctx, 202);
   });
 }
 

@@ -14,6 +14,7 @@ import { hasBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
 import type { RequestState } from '../../state.js';
 import { checkName, checkUploadId, requireDigest } from '../../v2-names.js';
+import { emptyReply } from '../../v2-response.js';
 import type { V2Services } from './index.js';
 
 const UPLOADS = '/v2/*name/blobs/uploads';
@@ -22,18 +23,10 @@ const UPLOAD = '/v2/*name/blobs/uploads/:uuid';
 export function uploadRoutes(router: Router<RequestState>, _deps: Deps, { blobs, uploads }: V2Services): void {
   const nameOf = (ctx: Context) => checkName(String(ctx.params.name));
 
-  const created = (ctx: Context, name: string, digest: Digest) => {
-    ctx.status = 201;
-    ctx.set({ Location: `/v2/${name}/blobs/${digest.value}`, 'Docker-Content-Digest': digest.value });
-    ctx.length = 0;
-    ctx.body = '';
-  };
-  const session = (ctx: Context, name: string, uuid: string, offset: number, status: number) => {
-    ctx.status = status;
-    ctx.set({ Location: `/v2/${name}/blobs/uploads/${uuid}`, 'Docker-Upload-UUID': uuid, Range: rangeHeader(offset) });
-    ctx.length = 0;
-    ctx.body = '';
-  };
+  const created = (ctx: Context, name: string, digest: Digest) =>
+    emptyReply(ctx, 201, { Location: `/v2/${name}/blobs/${digest.value}`, 'Docker-Content-Digest': digest.value });
+  const session = (ctx: Context, name: string, uuid: string, offset: number, status: number) =>
+    emptyReply(ctx, status, { Location: `/v2/${name}/blobs/uploads/${uuid}`, 'Docker-Upload-UUID': uuid, Range: rangeHeader(offset) });
 
   const start = async (ctx: Context) => {
     const name = nameOf(ctx);
@@ -84,7 +77,7 @@ export function uploadRoutes(router: Router<RequestState>, _deps: Deps, { blobs,
 
   router.delete(UPLOAD, async (ctx) => {
     await uploads.cancel(nameOf(ctx), checkUploadId(ctx.params.uuid as string));
-    ctx.status = 204;
+    emptyReply(ctx, 204);
   });
 }
 
