@@ -43,6 +43,12 @@ export interface StorageDriver {
   putContent(path: string, data: Buffer | string, signal?: AbortSignal): Promise<void>;
   reader(path: string, options?: ReadOptions): Promise<Readable>;
   writer(path: string, signal?: AbortSignal): Promise<ObjectWriter>;
+  /**
+   * Optional: append to an object in place, for data no reader serves (V2 upload sessions).
+   * commit keeps the bytes; cancel (or a failure) rolls the object back to its previous
+   * length. Drivers without it (S3, Glance) get one object per chunk instead.
+   */
+  appender?(path: string, signal?: AbortSignal): Promise<ObjectWriter>;
   stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
   /**
    * Direct children, as full paths, sorted. A directory exists while something is in it: a

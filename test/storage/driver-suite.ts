@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { exists, type StorageDriver, writeFromStream } from '../../lib/storage/driver.js';
 import { StorageError } from '../../lib/storage/errors.js';
 import { v1 } from '../../lib/storage/paths.js';
@@ -304,6 +305,33 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
       await w.cancel();
       assert.equal((await d.getContent(p)).toString(), 'previous');
       await d.delete(dir);
+    });
+
+    it('appender (where offered): committed chunks accumulate; a failed or cancelled chunk is rolled back', async function () {
+      if (!d.appender) return this.skip();
+      const p = `${name()}/appended`;
+      const chunk = async (data: string) => {
+        const w = await (d.appender as NonNullable<StorageDriver['appender']>)(p);
+        await pipeline(Readable.from([Buffer.from(data)]), w.stream);
+        await w.commit();
+      };
+      await chunk('one ');
+      await chunk('two ');
+      await assert.rejects(async () => {
+        const w = await (d.appender as NonNullable<StorageDriver['appender']>)(p);
+        try {
+          await pipeline(failingSource([Buffer.from('half of three')]), w.stream);
+        } catch (err) {
+          await w.cancel();
+          throw err;
+        }
+      }, /client went away/);
+      const cancelled = await (d.appender as NonNullable<StorageDriver['appender']>)(p);
+      cancelled.stream.write('never committed');
+      await cancelled.cancel();
+      await chunk('three');
+      assert.equal((await d.getContent(p)).toString(), 'one two three');
+      await d.delete(p.slice(0, p.lastIndexOf('/')));
     });
 
     it('a large write aborted after several parts leaves nothing behind', async () => {

@@ -48,16 +48,20 @@ export function fromHash(algorithm: DigestAlgorithm, hash: Hash): Digest {
 
 /** A pass-through stream that hashes what it forwards; `digest()` once it has finished. */
 export class DigestingStream extends Transform {
-  private readonly hash: Hash;
+  private readonly hash: Hash | null;
   private bytes = 0;
 
-  constructor(readonly algorithm: DigestAlgorithm = 'sha256') {
+  /** `hash`: continue a running hash (of `algorithm`) instead of starting one; null = count bytes only. */
+  constructor(
+    readonly algorithm: DigestAlgorithm = 'sha256',
+    hash?: Hash | null,
+  ) {
     super();
-    this.hash = createHash(algorithm);
+    this.hash = hash === undefined ? createHash(algorithm) : hash;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.bytes += chunk.length;
     cb(null, chunk);
   }
@@ -67,6 +71,7 @@ export class DigestingStream extends Transform {
   }
 
   digest(): Digest {
+    if (!this.hash) throw new Error('DigestingStream: counting only, no hash');
     return fromHash(this.algorithm, this.hash);
   }
 }

@@ -6,12 +6,13 @@
  */
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import type { StorageDriver } from '../../storage/driver.js';
+import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { BlobStore } from './blobs.js';
 import { readLink } from './blobs.js';
 import { type Digest, digestOf } from './digest.js';
+import { ManifestCache } from './manifest-cache.js';
 import { describeManifest, type ManifestInfo, MediaType, parseManifestJson } from './manifest-types.js';
 import { schema1Payload, signSchema1 } from './schema1.js';
 import type { SigningKey } from './signing-key.js';
@@ -40,6 +41,8 @@ export interface PutResult {
 }
 
 export class ManifestService {
+  private readonly cache = new ManifestCache();
+
   constructor(
     private readonly storage: StorageDriver,
     private readonly blobs: BlobStore,
@@ -79,11 +82,13 @@ export class ManifestService {
   /** The digest a reference names in this repository; MANIFEST_UNKNOWN if none. */
   async resolve(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<Digest> {
     const digest = ref.kind === 'tag' ? await readLink(this.storage, v2.tagCurrent(name, ref.tag), signal) : ref.digest;
-    if (!digest || !(await readLink(this.storage, v2.revisionLink(name, digest), signal))) throw manifestUnknown(name, ref);
+    if (!digest || !(await exists(this.storage, v2.revisionLink(name, digest), signal))) throw manifestUnknown(name, ref);
     return digest;
   }
 
   async load(name: string, digest: Digest, signal?: AbortSignal): Promise<StoredManifest> {
+    const cached = this.cache.get(digest.value);
+    if (cached) return cached;
     let bytes: Buffer;
     try {
       bytes = await this.blobs.getSmall(digest, signal);
@@ -91,7 +96,9 @@ export class ManifestService {
       if (isNotFound(err)) throw manifestUnknown(name, { kind: 'digest', digest });
       throw err;
     }
-    return { digest, bytes, info: describeManifest(parseManifestJson(bytes)) };
+    const manifest = { digest, bytes, info: describeManifest(parseManifestJson(bytes)) };
+    this.cache.set(manifest);
+    return manifest;
   }
 
   /** GET/HEAD: negotiate with the client's Accept list (empty = anything). */

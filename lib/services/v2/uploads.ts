@@ -1,42 +1,36 @@
 /**
  * Blob upload sessions. Everything about a session lives in storage, not in this process:
- * the next PATCH or PUT may reach another worker or another instance. Each PATCH becomes one
- * part object named by its start offset (committed only when all its bytes arrived, so a
- * dropped connection leaves the session at the previous offset, ready to resume) plus the
- * sha256 of that part. On completion a single part whose sum matches is moved into place
- * (a rename on local disk); otherwise the parts are streamed, in order, through the hash
- * into the blob's final key, which becomes visible only if the digest matches.
+ * the next PATCH or PUT may reach another worker or another instance. A session exists while
+ * its `startedat` does (registry:2's marker); its bytes are kept by an UploadData (one
+ * appended file on local disk, one object per chunk elsewhere; see upload-data.ts). A chunk
+ * that does not arrive whole leaves the session where it was, ready to resume. Requests of
+ * one session are serialised across the worker processes of a host.
  */
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { listOrEmpty, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
-import { type BlobInfo, type BlobStore, digestMismatch, readLink } from './blobs.js';
-import { type Digest, DigestingStream } from './digest.js';
+import type { BlobInfo, BlobStore } from './blobs.js';
+import type { Digest } from './digest.js';
 import { walkRepositories } from './repository-walk.js';
+import { type ChunkRange, type UploadData, uploadData } from './upload-data.js';
 
-/** An inclusive byte range from `Content-Range: <start>-<end>`. */
-export interface ChunkRange {
-  start: number;
-  end: number;
-}
-
-interface Part {
-  offset: number;
-  path: string;
-}
+export type { ChunkRange };
 
 export class UploadService {
+  private readonly data: UploadData;
+
   constructor(
     private readonly storage: StorageDriver,
     private readonly blobs: BlobStore,
     private readonly locks: Locks,
-  ) {}
+  ) {
+    this.data = uploadData(storage, blobs);
+  }
 
   async start(name: string, signal?: AbortSignal): Promise<string> {
     const uuid = randomUUID();
@@ -46,45 +40,43 @@ export class UploadService {
 
   /** Bytes received so far; BLOB_UPLOAD_UNKNOWN for a session that does not exist (any more). */
   async offset(name: string, uuid: string, signal?: AbortSignal): Promise<number> {
-    const parts = await this.parts(name, uuid, signal);
-    return this.endOf(parts, signal);
+    await this.requireSession(name, uuid, signal);
+    return this.data.offset(name, uuid, signal);
   }
 
-  /** One PATCH: the bytes go to a new part at the current offset. Returns the new offset. */
+  /** One PATCH: the bytes go on at the current offset. Returns the new offset. */
   append(name: string, uuid: string, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number> {
     return this.locks.run(`v2-upload:${uuid}`, async () => {
       const offset = await this.offset(name, uuid, signal);
       checkRange(range, offset);
-      return offset + (await this.writePart(name, uuid, offset, body, range, signal));
+      return offset + (await this.data.write(name, uuid, offset, body, range, signal));
     });
   }
 
   /** The closing PUT, with an optional last chunk. The blob is linked into `name` on success. */
   complete(name: string, uuid: string, expected: Digest, body: Readable | null, range: ChunkRange | null, signal?: AbortSignal): Promise<BlobInfo> {
     return this.locks.run(`v2-upload:${uuid}`, async () => {
-      let parts = await this.parts(name, uuid, signal);
+      const offset = await this.offset(name, uuid, signal);
       let info: BlobInfo;
-      if (body && parts.length === 0 && range === null) {
+      if (body && offset === 0 && range === null) {
         // Monolithic: one pass straight into place.
         info = await this.blobs.putVerified(expected, body, signal);
       } else {
         if (body) {
-          const offset = await this.endOf(parts, signal);
           checkRange(range, offset);
-          await this.writePart(name, uuid, offset, body, range, signal);
-          parts = await this.parts(name, uuid, signal);
+          await this.data.write(name, uuid, offset, body, range, signal);
         }
-        info = await this.assemble(name, uuid, parts, expected, signal);
+        info = await this.data.assemble(name, uuid, expected, signal);
       }
       await this.blobs.link(name, expected, signal);
-      await this.storage.delete(v2.upload(name, uuid), signal);
+      await this.end(name, uuid, signal);
       return info;
     });
   }
 
   async cancel(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
-    await this.parts(name, uuid, signal);
-    await this.storage.delete(v2.upload(name, uuid), signal);
+    await this.requireSession(name, uuid, signal);
+    await this.end(name, uuid, signal);
   }
 
   /**
@@ -111,65 +103,18 @@ export class UploadService {
     return purged;
   }
 
-  private async assemble(name: string, uuid: string, parts: Part[], expected: Digest, signal?: AbortSignal): Promise<BlobInfo> {
-    const only = parts.length === 1 ? (parts[0] as Part) : null;
-    if (only && expected.algorithm === 'sha256') {
-      const sum = await readLink(this.storage, v2.uploadPartSum(name, uuid, only.offset), signal);
-      if (sum && sum.value !== expected.value) throw digestMismatch(expected, sum);
-      if (sum) {
-        // Same bytes already stored (another push of this blob): nothing to move.
-        if (!(await this.blobs.hasData(expected, signal))) await this.storage.move(only.path, v2.blobData(expected), signal);
-        return this.blobs.statData(expected, signal);
-      }
-    }
-    return this.blobs.putVerified(expected, this.concatenate(parts, signal), signal);
+  private async end(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    this.data.forget(name, uuid);
+    await this.storage.delete(v2.upload(name, uuid), signal);
   }
 
-  private concatenate(parts: Part[], signal?: AbortSignal): Readable {
-    const storage = this.storage;
-    return Readable.from(
-      (async function* () {
-        for (const part of parts) yield* await storage.reader(part.path, signal ? { signal } : {});
-      })(),
-    );
-  }
-
-  private async writePart(name: string, uuid: string, offset: number, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number> {
-    const writer = await this.storage.writer(v2.uploadPart(name, uuid, offset), signal);
-    const hashing = new DigestingStream('sha256');
-    try {
-      await pipeline(body, hashing, writer.stream, signal ? { signal } : {});
-      if (range && hashing.size !== range.end - range.start + 1) {
-        throw new RegistryError(V2.SIZE_INVALID, { detail: { range: `${range.start}-${range.end}`, received: hashing.size } });
-      }
-      if (hashing.size === 0) {
-        await writer.cancel();
-        return 0;
-      }
-      await writer.commit();
-    } catch (err) {
-      await writer.cancel();
-      throw err;
-    }
-    await this.storage.putContent(v2.uploadPartSum(name, uuid, offset), hashing.digest().value, signal);
-    return hashing.size;
-  }
-
-  private async parts(name: string, uuid: string, signal?: AbortSignal): Promise<Part[]> {
+  private async requireSession(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
     try {
       await this.storage.stat(v2.uploadStartedAt(name, uuid), signal);
     } catch (err) {
       if (isNotFound(err)) throw new RegistryError(V2.BLOB_UPLOAD_UNKNOWN, { detail: { uuid } });
       throw err;
     }
-    const paths = await listOrEmpty(this.storage, v2.uploadParts(name, uuid), signal);
-    return paths.map((path) => ({ path, offset: Number(path.slice(path.lastIndexOf('/') + 1)) })).sort((a, b) => a.offset - b.offset);
-  }
-
-  private async endOf(parts: Part[], signal?: AbortSignal): Promise<number> {
-    const last = parts.at(-1);
-    if (!last) return 0;
-    return last.offset + (await this.storage.stat(last.path, signal)).size;
   }
 }
 

@@ -109,6 +109,46 @@ export class LocalDriver implements StorageDriver {
     };
   }
 
+  /**
+   * Append to `key` in place (created if missing). Not atomic like writer(): meant for
+   * objects no reader serves (V2 upload data). A cancelled append is rolled back by
+   * truncating to the length the file had, so only whole chunks stay.
+   */
+  async appender(key: string): Promise<ObjectWriter> {
+    const file = this.fullPath(key);
+    const handle = await this.retryIfPruned(async () => {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      return fs.open(file, 'a');
+    }).catch((err) => this.fail(err, key));
+    const start = (await handle.stat()).size;
+    // Not flushed per chunk: move() flushes the whole file once, before it becomes visible.
+    const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20 });
+    let done = false;
+    const cancel = async () => {
+      if (done) return;
+      done = true;
+      stream.destroy();
+      await finished(stream).catch(() => {});
+      await fs.truncate(file, start).catch(() => {});
+    };
+    return {
+      stream,
+      size: () => stream.bytesWritten + stream.writableLength,
+      commit: async () => {
+        if (done) throw driverFailure(this.name, key, new Error('appender already finished'));
+        try {
+          if (!stream.writableEnded) stream.end();
+          await finished(stream);
+          done = true;
+        } catch (err) {
+          await cancel();
+          this.failWrite(err, key);
+        }
+      },
+      cancel,
+    };
+  }
+
   async stat(key: string): Promise<FileInfo> {
     const s = await fs.stat(this.fullPath(key, true)).catch((err) => this.fail(err, key));
     if (s.isDirectory()) await this.list(key); // an emptied directory is missing, as on S3
@@ -132,7 +172,17 @@ export class LocalDriver implements StorageDriver {
   async move(from: string, to: string): Promise<void> {
     const src = this.fullPath(from);
     const dst = this.fullPath(to);
-    await fs.lstat(src).catch((err) => this.fail(err, from));
+    const info = await fs.lstat(src).catch((err) => this.fail(err, from));
+    // A file appended in place (V2 upload data) was never flushed: it reaches the disk before
+    // the rename makes it visible, as writer() does for what it publishes.
+    if (info.isFile()) {
+      const handle = await fs.open(src, 'r').catch((err) => this.fail(err, from));
+      try {
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }
     await this.retryIfPruned(async () => {
       await fs.mkdir(path.dirname(dst), { recursive: true });
       await fs.rename(src, dst);
