@@ -11,6 +11,7 @@ import http from 'node:http';
 import { v2Services } from '../../lib/http/routes/v2/index.js';
 import { loadYaml, tempDir } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { s3ConfigLines, sharedRgw } from '../support/services.js';
 import { API_STORES, serverForSuite } from '../support/stores.js';
 import { errorCode, sha256, v2Client } from '../support/v2-client.js';
 
@@ -293,5 +294,43 @@ describe('V2 input checks', () => {
     assert.equal(errorCode(res), 'UNSUPPORTED');
     assert.equal((await api.call('DELETE', '/v2/nodelete/app/manifests/latest')).status, 405);
     assert.equal((await api.call('GET', `/v2/nodelete/app/blobs/${digest}`)).body.toString(), 'kept');
+  });
+});
+
+describe('V2 blob offloading', function () {
+  this.timeout(60_000);
+
+  it('nginx_x_accel_redirect hands the blob to nginx by its registry:2 path (local storage)', async () => {
+    const srv = await startTestServer(loadYaml(`t:\n  storage_path: ${tempDir()}\n  loglevel: error\n  nginx_x_accel_redirect: /registry/\n`, 't').config);
+    try {
+      const digest = await v2Client(srv.url).pushBlob('offload/app', 'blob bytes');
+      const res = await fetch(`${srv.url}/v2/offload/app/blobs/${digest}`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('x-accel-redirect'), `/registry/docker/registry/v2/blobs/sha256/${digest.slice(7, 9)}/${digest.slice(7)}/data`);
+      assert.equal(res.headers.get('docker-content-digest'), digest);
+      assert.equal((await res.arrayBuffer()).byteLength, 0);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('storage_redirect answers 307 to a presigned S3 URL that serves the blob', async function () {
+    const rgw = await sharedRgw();
+    if (!rgw) return this.skip();
+    const config = loadYaml(`t:\n  loglevel: error\n  storage_redirect: true\n${await s3ConfigLines(rgw, 'berth-v2-redirect')}`, 't').config;
+    const srv = await startTestServer(config);
+    try {
+      const data = randomBytes(100_000);
+      const digest = await v2Client(srv.url).pushBlob('offload/app', data);
+      const res = await fetch(`${srv.url}/v2/offload/app/blobs/${digest}`, { redirect: 'manual' });
+      assert.equal(res.status, 307);
+      const location = res.headers.get('location') ?? '';
+      assert.match(location, /^http:\/\/127\.0\.0\.1:\d+\/berth-v2-redirect-[\d-]+\/.*docker\/registry\/v2\/blobs\/sha256\//);
+      assert.ok(Buffer.from(await (await fetch(location)).arrayBuffer()).equals(data));
+      // HEAD is answered by Berth itself.
+      assert.equal((await fetch(`${srv.url}/v2/offload/app/blobs/${digest}`, { method: 'HEAD', redirect: 'manual' })).status, 200);
+    } finally {
+      await srv.stop();
+    }
   });
 });

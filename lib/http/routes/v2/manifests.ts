@@ -32,8 +32,8 @@ export function manifestRoutes(router: Router<RequestState>, deps: Deps, { manif
     ctx.length = manifest.body.length;
     if (withBody) ctx.body = manifest.body;
   };
-  router.get(MANIFEST, (ctx) => serve(ctx, true));
-  router.head(MANIFEST, (ctx) => serve(ctx, false));
+  // @koa/router answers HEAD with the GET route.
+  router.get(MANIFEST, (ctx) => serve(ctx, ctx.method !== 'HEAD'));
 
   router.put(MANIFEST, async (ctx) => {
     const name = checkName(String(ctx.params.name));
