@@ -39,16 +39,16 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`--age: expected seconds (0 or more), got ${JSON.stringify(args.age)}`);
     return 2;
   }
-  let loaded: ReturnType<typeof loadConfig>;
+  let config: ReturnType<typeof loadConfig>['config'];
+  let storage: ReturnType<typeof createStorage>;
   try {
-    loaded = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
+    config = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR }).config;
+    storage = createStorage(config);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     return 78;
   }
-  const { config } = loaded;
-  const storage = createStorage(config);
   try {
     const uploads = new UploadService(storage, new BlobStore(storage), new HostLocks(config.lock_dir));
     const purged = await uploads.purge((age ?? config.upload_purge_age) * 1000, { dryRun: args['dry-run'] === true });
