@@ -5,9 +5,11 @@
 set -euo pipefail
 
 # openssl makes the STARTTLS test certificate; curl does the readiness checks.
-PKGS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl)
+# xz-utils: the xz program reads Docker 0.4-0.5 xz layers for /v1/images/<id>/files.
+PKGS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl xz-utils)
+BINS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl xz)
 missing=()
-for b in "${PKGS[@]}"; do   # each package ships the binary of the same name
+for b in "${BINS[@]}"; do
   command -v "$b" >/dev/null 2>&1 || missing+=("$b")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { tempDir, testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /** A layer tar made by GNU tar, as Docker's were: ./-prefixed names, whiteouts, fixed owner and mtime. */
-function makeLayer(gzip: boolean): Buffer {
+function makeLayer(compression: 'none' | 'gzip' | 'xz'): Buffer {
   const dir = tempDir('berth-layer-');
   mkdirSync(path.join(dir, 'etc'));
   writeFileSync(path.join(dir, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\n');
   writeFileSync(path.join(dir, '.wh.gone'), '');
   writeFileSync(path.join(dir, '.wh..wh.aufs'), '');
-  const out = path.join(tempDir(), gzip ? 'layer.tgz' : 'layer.tar');
-  execFileSync('tar', ['-C', dir, '--numeric-owner', '--owner=0', '--group=0', '--mtime=@1400000000', '--sort=name', gzip ? '-czf' : '-cf', out, '.']);
+  const out = path.join(tempDir(), 'layer');
+  const flag = { none: '-cf', gzip: '-czf', xz: '-cJf' }[compression];
+  execFileSync('tar', ['-C', dir, '--numeric-owner', '--owner=0', '--group=0', '--mtime=@1400000000', '--sort=name', flag, out, '.']);
   return readFileSync(out);
 }
 
@@ -32,10 +33,16 @@ describe('V1 /files', () => {
   });
   after(() => srv.stop());
 
-  for (const gzip of [false, true]) {
-    it(`lists a ${gzip ? 'gzip-compressed' : 'plain'} tar layer in the old format, whiteouts as deleted entries`, async () => {
-      const id = (gzip ? '2' : '1').repeat(64);
-      await push(id, makeLayer(gzip));
+  for (const [compression, digit] of [
+    ['none', '1'],
+    ['gzip', '2'],
+    ['xz', '5'],
+  ] as const) {
+    it(`lists a tar layer (compression: ${compression}) in the old format, whiteouts as deleted entries`, async () => {
+      const id = digit.repeat(64);
+      const layer = makeLayer(compression);
+      if (compression === 'xz') assert.equal(layer.subarray(0, 6).toString('hex'), 'fd377a585a00', 'really xz');
+      await push(id, layer);
       const res = await fetch(`${srv.url}/v1/images/${id}/files`);
       assert.equal(res.status, 200);
       assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000');
@@ -55,6 +62,19 @@ describe('V1 /files', () => {
     const res = await fetch(`${srv.url}/v1/images/${id}/files`);
     assert.equal(res.status, 400);
     assert.deepEqual(await res.json(), { error: 'Layer format not supported' });
+  });
+
+  it('a corrupt xz layer: 400 Layer format not supported, and no xz process is left behind', async () => {
+    const id = '6'.repeat(64);
+    const xz = makeLayer('xz');
+    await push(id, Buffer.concat([xz.subarray(0, 40), Buffer.alloc(200, 7)]));
+    const res = await fetch(`${srv.url}/v1/images/${id}/files`);
+    assert.equal(res.status, 400);
+    assert.deepEqual(await res.json(), { error: 'Layer format not supported' });
+    // The server runs in this process: its xz children are ours. Bounded wait for their exit.
+    const children = () => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz']).stdout.toString().trim();
+    for (let i = 0; i < 20 && children() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(children(), '');
   });
 
   it('an image without a layer: 404', async () => {

@@ -1,12 +1,13 @@
 /**
  * The `_files` listing of a layer (spec v1 §3.2): one `[path, type, deleted, size, mtime,
  * mode, uid, gid]` entry per tar member, in archive order, with AUFS whiteouts (`./.wh.x`)
- * turned into deleted entries, read from the layer as it streams (plain or gzip tar).
+ * turned into deleted entries, read from the layer as it streams (plain, gzip or xz tar).
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
+import { xzDecompressor } from './xz-stream.js';
 
 export type FileEntry = [path: string, type: string, deleted: boolean, size: number, mtime: number, mode: number, uid: number, gid: number];
 
@@ -30,10 +31,6 @@ const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
 
 export async function listLayerFiles(layer: Readable): Promise<FileEntry[]> {
   const { head, rest } = await peek(layer, 6);
-  if (head.subarray(0, 6).equals(XZ)) {
-    rest.destroy();
-    throw new LayerFormatError('xz-compressed layers (Docker 0.4–0.5) are not read yet');
-  }
   const entries: FileEntry[] = [];
   const tar = extract();
   tar.on('entry', (header: Header, stream, next) => {
@@ -42,7 +39,8 @@ export async function listLayerFiles(layer: Readable): Promise<FileEntry[]> {
     stream.on('end', next);
     stream.resume();
   });
-  const source = head.subarray(0, 2).equals(GZIP) ? [rest, createGunzip()] : [rest];
+  const decompress = head.subarray(0, 6).equals(XZ) ? [xzDecompressor()] : head.subarray(0, 2).equals(GZIP) ? [createGunzip()] : [];
+  const source = [rest, ...decompress];
   try {
     await pipeline(...(source as [Readable]), tar);
   } catch (err) {
