@@ -72,7 +72,10 @@ describe('V1 /files', () => {
     assert.equal(res.status, 400);
     assert.deepEqual(await res.json(), { error: 'Layer format not supported' });
     // The server runs in this process: its xz children are ours. Bounded wait for their exit.
-    const children = () => spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz']).stdout.toString().trim();
+    const children = () =>
+      spawnSync('pgrep', ['-P', String(process.pid), '-x', 'xz'])
+        .stdout.toString()
+        .trim();
     for (let i = 0; i < 20 && children() !== ''; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(children(), '');
   });

@@ -13,6 +13,7 @@ import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
 import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
+import { tarsum, tarsumVersionOf } from './tarsum.js';
 
 export interface TokenChecks {
   belongs?: () => Promise<void>;
@@ -96,7 +97,13 @@ export class ImageService {
     });
   }
 
-  async putChecksum(id: string, payloadChecksum: string | undefined): Promise<void> {
+  /**
+   * `PUT checksum`: the payload checksum Docker ≥ 0.10 sends, compared with the one computed at
+   * upload. A client that sends only `X-Docker-Checksum` (Docker < 0.10) gets its tarsum checked
+   * against the stored layer instead, as docker-registry 0.7–0.9.0 did, rather than the 412 of 0.9.1.
+   */
+  async putChecksum(id: string, payloadChecksum: string | undefined, tarsumChecksum?: string): Promise<void> {
+    if (payloadChecksum === undefined && tarsumChecksum) return this.putTarsum(id, tarsumChecksum);
     if (payloadChecksum === undefined) {
       throw v1Error(412, 'X-Docker-Checksum-Payload not set.  If you are using the Docker daemon, you should upgrade to version 0.10 or later');
     }
@@ -110,6 +117,25 @@ export class ImageService {
         throw err;
       });
       if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw v1Error(400, 'Checksum mismatch');
+      await this.storage.delete(v1.imageMark(id));
+    });
+  }
+
+  private async putTarsum(id: string, checksum: string): Promise<void> {
+    const version = tarsumVersionOf(checksum);
+    if (!version) throw v1Error(400, 'Invalid checksum format');
+    await this.locks.run(id, async () => {
+      const json = await this.read(v1.imageJson(id));
+      if (!(await exists(this.storage, v1.imageMark(id)))) throw v1Error(409, 'Cannot set this image checksum');
+      const layer = await this.storage.reader(v1.imageLayer(id)).catch((err) => {
+        if (isNotFound(err)) throw v1Error(400, 'Checksum mismatch (no layer was uploaded for this image)');
+        throw err;
+      });
+      // A layer that is not a tar (or is cut short) cannot match any tarsum.
+      const computed = await tarsum(layer, json, version).catch(() => null);
+      if (computed !== checksum) throw v1Error(400, 'Checksum mismatch');
+      const stored = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, () => [] as string[]);
+      await this.storage.putContent(v1.imageChecksum(id), pyJson([...stored, computed]));
       await this.storage.delete(v1.imageMark(id));
     });
   }

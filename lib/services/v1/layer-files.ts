@@ -3,11 +3,10 @@
  * mode, uid, gid]` entry per tar member, in archive order, with AUFS whiteouts (`./.wh.x`)
  * turned into deleted entries, read from the layer as it streams (plain, gzip or xz tar).
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
-import { xzDecompressor } from './xz-stream.js';
+import { decompressed } from './layer-stream.js';
 
 export type FileEntry = [path: string, type: string, deleted: boolean, size: number, mtime: number, mode: number, uid: number, gid: number];
 
@@ -26,11 +25,7 @@ const TYPES: Record<string, string> = {
 
 export class LayerFormatError extends Error {}
 
-const GZIP = Buffer.from([0x1f, 0x8b]);
-const XZ = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
-
 export async function listLayerFiles(layer: Readable): Promise<FileEntry[]> {
-  const { head, rest } = await peek(layer, 6);
   const entries: FileEntry[] = [];
   const tar = extract();
   tar.on('entry', (header: Header, stream, next) => {
@@ -39,10 +34,8 @@ export async function listLayerFiles(layer: Readable): Promise<FileEntry[]> {
     stream.on('end', next);
     stream.resume();
   });
-  const decompress = head.subarray(0, 6).equals(XZ) ? [xzDecompressor()] : head.subarray(0, 2).equals(GZIP) ? [createGunzip()] : [];
-  const source = [rest, ...decompress];
   try {
-    await pipeline(...(source as [Readable]), tar);
+    await pipeline([...(await decompressed(layer)), tar]);
   } catch (err) {
     throw new LayerFormatError((err as Error).message);
   }
@@ -62,29 +55,4 @@ export function toEntry(h: Header): FileEntry | null {
   }
   const mtime = h.mtime ? Math.floor(h.mtime.getTime() / 1000) : 0;
   return [name, TYPES[h.type ?? 'file'] ?? 'u', deleted, h.size ?? 0, mtime, h.mode ?? 0, h.uid ?? 0, h.gid ?? 0];
-}
-
-/** The first `n` bytes, and a stream that still yields everything. */
-async function peek(stream: Readable, n: number): Promise<{ head: Buffer; rest: Readable }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const iterator = stream[Symbol.asyncIterator]();
-  while (size < n) {
-    const { value, done } = await iterator.next();
-    if (done) break;
-    chunks.push(value as Buffer);
-    size += (value as Buffer).length;
-  }
-  const head = Buffer.concat(chunks);
-  const rest = Readable.from(
-    (async function* () {
-      yield head;
-      for (;;) {
-        const { value, done } = await iterator.next();
-        if (done) return;
-        yield value as Buffer;
-      }
-    })(),
-  );
-  return { head, rest };
 }

@@ -94,8 +94,11 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
 
   router.put('/v1/images/:id/checksum', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
-    const header = ctx.req.headers['x-docker-checksum-payload'];
-    await images.putChecksum(id, Array.isArray(header) ? header[0] : header);
+    const first = (name: string) => {
+      const value = ctx.req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    await images.putChecksum(id, first('x-docker-checksum-payload'), first('x-docker-checksum'));
     v1Json(ctx, true);
   });
 
