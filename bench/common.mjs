@@ -1,7 +1,8 @@
 // Shared by the benchmarks: start the built server (`node dist`) on a free loopback port
 // and read its memory from /proc, so figures are the server's own, not the load generator's.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,4 +41,30 @@ export function memoryOf(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+export const MB = 1024 * 1024;
+
+/** Milliseconds `fn` took. */
+export async function timed(fn) {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/**
+ * Write `size` bytes of random data to `file`, 1 MiB blocks each stamped with its index (so no
+ * two blocks are equal), feeding every block to `hash` too; returns `hash`. Done once, outside
+ * the timings.
+ */
+export async function writeRandomFile(file, size, hash) {
+  const out = createWriteStream(file);
+  const block = randomBytes(MB);
+  for (let i = 0; i < size / MB; i++) {
+    block.writeUInt32BE(i, 0);
+    hash.update(block);
+    if (!out.write(Buffer.from(block))) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r) => out.end(r));
+  return hash;
 }

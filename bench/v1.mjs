@@ -3,15 +3,14 @@
 // GET /v1/repositories/<repo>/tags and GET /v1/images/<id>/json with 50 connections for 10 s.
 // Run: npm run bench:v1   (BENCH_MB=256 for a quicker run)
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { memoryOf, startBerth } from './common.mjs';
+import { MB, memoryOf, startBerth, timed, writeRandomFile } from './common.mjs';
 
-const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const work = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-v1-'));
@@ -21,23 +20,9 @@ const json = Buffer.from(JSON.stringify({ id, created: '2026-01-01T00:00:00Z' })
 
 // The layer, made once; its payload checksum is computed here, outside the timings.
 const hash = createHash('sha256').update(json).update('\n');
-{
-  const out = createWriteStream(source);
-  const block = randomBytes(MB);
-  for (let i = 0; i < SIZE / MB; i++) {
-    block.writeUInt32BE(i, 0);
-    hash.update(block);
-    if (!out.write(Buffer.from(block))) await new Promise((r) => out.once('drain', r));
-  }
-  await new Promise((r) => out.end(r));
-}
+await writeRandomFile(source, SIZE, hash);
 const checksum = `sha256:${hash.digest('hex')}`;
 const mbps = (ms) => (SIZE / MB / (ms / 1000)).toFixed(0);
-const timed = async (fn) => {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-};
 
 function request(url, method, { body, headers = {} } = {}) {
   return new Promise((resolve, reject) => {

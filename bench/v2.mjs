@@ -4,15 +4,14 @@
 // 50 connections for 10 s each.
 // Run: npm run bench:v2   (BENCH_MB=256 for a quicker run)
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { memoryOf, startBerth } from './common.mjs';
+import { MB, memoryOf, startBerth, timed, writeRandomFile } from './common.mjs';
 
-const MB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CHUNK = 64 * MB;
@@ -24,16 +23,7 @@ const source = path.join(work, 'blob.bin');
 
 // The blob, made once; its digest is computed here, outside the timings.
 const hash = createHash('sha256');
-{
-  const out = createWriteStream(source);
-  const block = randomBytes(MB);
-  for (let i = 0; i < SIZE / MB; i++) {
-    block.writeUInt32BE(i, 0);
-    hash.update(block);
-    if (!out.write(Buffer.from(block))) await new Promise((r) => out.once('drain', r));
-  }
-  await new Promise((r) => out.end(r));
-}
+await writeRandomFile(source, SIZE, hash);
 const digest = `sha256:${hash.digest('hex')}`;
 const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [digest] } }));
 const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
@@ -44,11 +34,6 @@ const manifest = JSON.stringify({
   layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: SIZE, digest }],
 });
 const mbps = (ms) => (SIZE / MB / (ms / 1000)).toFixed(0);
-const timed = async (fn) => {
-  const t = performance.now();
-  await fn();
-  return performance.now() - t;
-};
 
 /** One request; the response body is drained, or hashed when `sha256` is set. Resolves to { status, headers, size, digest }. */
 function request(url, method, { body, headers = {}, sha256 = false } = {}) {

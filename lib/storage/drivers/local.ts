@@ -6,7 +6,7 @@
  * removed, so that the tree behaves like S3's (a directory exists while it holds something).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -81,32 +81,15 @@ export class LocalDriver implements StorageDriver {
     const { temp, handle } = await this.openTemp(file, key);
     // flush: the data is on disk before the rename publishes it.
     const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20, flush: true });
-    let done = false;
-    const cancel = async () => {
-      if (done) return;
-      done = true;
-      stream.destroy();
-      await finished(stream).catch(() => {});
-      await fs.rm(temp, { force: true });
-      await this.pruneEmptyParents(temp); // a write that did not happen leaves no directory behind
-    };
-    return {
+    return this.objectWriter(
+      key,
       stream,
-      size: () => stream.bytesWritten + stream.writableLength,
-      commit: async () => {
-        if (done) throw driverFailure(this.name, key, new Error('writer already finished'));
-        try {
-          if (!stream.writableEnded) stream.end();
-          await finished(stream);
-          await fs.rename(temp, file);
-          done = true;
-        } catch (err) {
-          await cancel();
-          this.failWrite(err, key);
-        }
+      () => fs.rename(temp, file),
+      async () => {
+        await fs.rm(temp, { force: true });
+        await this.pruneEmptyParents(temp); // a write that did not happen leaves no directory behind
       },
-      cancel,
-    };
+    );
   }
 
   /**
@@ -123,22 +106,33 @@ export class LocalDriver implements StorageDriver {
     const start = (await handle.stat()).size;
     // Not flushed per chunk: move() flushes the whole file once, before it becomes visible.
     const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20 });
+    return this.objectWriter(
+      key,
+      stream,
+      async () => {},
+      () => fs.truncate(file, start).catch(() => {}),
+    );
+  }
+
+  /** commit: finish the stream, then `publish`; cancel (or a failed commit): stop it, then `discard`. */
+  private objectWriter(key: string, stream: WriteStream, publish: () => Promise<void>, discard: () => Promise<void>): ObjectWriter {
     let done = false;
     const cancel = async () => {
       if (done) return;
       done = true;
       stream.destroy();
       await finished(stream).catch(() => {});
-      await fs.truncate(file, start).catch(() => {});
+      await discard();
     };
     return {
       stream,
       size: () => stream.bytesWritten + stream.writableLength,
       commit: async () => {
-        if (done) throw driverFailure(this.name, key, new Error('appender already finished'));
+        if (done) throw driverFailure(this.name, key, new Error('writer already finished'));
         try {
           if (!stream.writableEnded) stream.end();
           await finished(stream);
+          await publish();
           done = true;
         } catch (err) {
           await cancel();
