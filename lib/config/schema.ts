@@ -136,6 +136,8 @@ export const configSchema = z.looseObject({
   lock_dir: strOr(path.join(os.tmpdir(), 'berth-locks')),
   /** serve Prometheus metrics at /metrics */
   metrics: bool(true),
+  /** an upload body (V1 layer, V2 blob) that sends nothing for this long is dropped; 0 = never */
+  upload_idle_timeout: seconds(300),
   /** V2 manifest and blob DELETE (registry:2's storage.delete.enabled); off → 405 UNSUPPORTED */
   storage_delete_enabled: bool(true),
   /** V2 upload sessions older than this are purged (registry:2's uploadpurging age, 168 h) */

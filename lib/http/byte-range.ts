@@ -22,7 +22,8 @@ export function parseLayerRange(header: string | undefined, size: number): Range
  * the end or an end before the start is 416). Several ranges, or another unit, get the whole blob.
  */
 export function parseBlobRange(header: string | undefined, size: number): RangeResult {
-  if (!header) return { kind: 'full' };
+  // An empty blob has no byte to range over: the whole (empty) blob, not a 416 a client may not expect.
+  if (!header || size === 0) return { kind: 'full' };
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return { kind: 'full' };
   if (m[1] === '') {

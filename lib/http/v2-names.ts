@@ -14,8 +14,12 @@ const UUID = /^[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}$/;
 /** Clients cap host + '/' + name at 255; the name alone can be no longer. */
 const MAX_NAME = 255;
 
+export function isName(name: string): boolean {
+  return name.length <= MAX_NAME && NAME.test(name);
+}
+
 export function checkName(name: string): string {
-  if (name.length > MAX_NAME || !NAME.test(name)) {
+  if (!isName(name)) {
     throw new RegistryError(V2.NAME_INVALID, { message: 'invalid repository name', detail: { name } });
   }
   return name;

@@ -44,11 +44,13 @@ export interface StorageDriver {
   reader(path: string, options?: ReadOptions): Promise<Readable>;
   writer(path: string, signal?: AbortSignal): Promise<ObjectWriter>;
   /**
-   * Optional: append to an object in place, for data no reader serves (V2 upload sessions).
-   * commit keeps the bytes; cancel (or a failure) rolls the object back to its previous
-   * length. Drivers without it (S3, Glance) get one object per chunk instead.
+   * Optional: append to an object in place, for data no reader serves (V2 upload sessions),
+   * starting at byte `at` (what lies past it, a chunk a crash left half-written, is dropped;
+   * an object shorter than `at` is a driver_failure). commit keeps the bytes; cancel (or a
+   * failure) rolls the object back to `at`. Drivers without it (S3, Glance) get one object per
+   * chunk instead.
    */
-  appender?(path: string, signal?: AbortSignal): Promise<ObjectWriter>;
+  appender?(path: string, at: number, signal?: AbortSignal): Promise<ObjectWriter>;
   stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
   /**
    * Direct children, as full paths, sorted. A directory exists while something is in it: a
@@ -97,6 +99,17 @@ export function checkRange(driver: string, path: string, options: ReadOptions): 
 export async function exists(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<boolean> {
   try {
     await driver.stat(path, signal);
+    return true;
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+}
+
+/** Delete `path`; false if it was not there (another request may have deleted it first). */
+export async function deleteIfExists(driver: StorageDriver, path: string, signal?: AbortSignal): Promise<boolean> {
+  try {
+    await driver.delete(path, signal);
     return true;
   } catch (err) {
     if (isNotFound(err)) return false;

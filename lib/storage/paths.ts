@@ -28,6 +28,7 @@
  *   …/<name>/_manifests/tags/<tag>/index/<alg>/<hex>/link                  every digest it pointed at
  *   …/<name>/_uploads/<uuid>/startedat                                     RFC 3339 start of the upload
  *   …/<name>/_uploads/<uuid>/data                                          bytes received so far (local disk)
+ *   …/<name>/_uploads/<uuid>/committed                                     Berth, local disk: length of `data` in whole chunks
  *   …/<name>/_uploads/<uuid>/parts/<offset>                                Berth, on S3/Glance: bytes of one PATCH, from <offset>
  *   …/<name>/_uploads/<uuid>/sums/<offset>                                 Berth, on S3/Glance: sha256 of that part
  *   …/<name>/_referrers/<alg>/<hex>/<alg>/<hex>/link                       Berth: manifest whose subject is the first digest
@@ -95,6 +96,7 @@ export const v2 = {
   upload: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}`,
   uploadStartedAt: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}/startedat`,
   uploadData: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}/data`,
+  uploadCommitted: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}/committed`,
   uploadParts: (name: string, uuid: string) => `${repo(name)}/_uploads/${uuid}/parts`,
   uploadPart: (name: string, uuid: string, offset: number) => `${repo(name)}/_uploads/${uuid}/parts/${partName(offset)}`,
   uploadPartSum: (name: string, uuid: string, offset: number) => `${repo(name)}/_uploads/${uuid}/sums/${partName(offset)}`,

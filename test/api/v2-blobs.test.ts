@@ -256,6 +256,61 @@ for (const [label, makeConfig] of API_STORES) {
   });
 }
 
+for (const [label, makeConfig] of API_STORES) {
+  describe(`V2 uploads that stall, race or come from old clients, on ${label}`, function () {
+    this.timeout(120_000);
+    const suite = serverForSuite(() => makeConfig('  upload_idle_timeout: 1\n'));
+
+    it('a stalled PATCH is not counted in the status, and is dropped after upload_idle_timeout so the session goes on', async () => {
+      const start = await suite.api.call('POST', '/v2/stall/app/blobs/uploads/');
+      const location = start.headers.get('location') as string;
+      const stalled = http.request(suite.srv.url + location, { method: 'PATCH', headers: { 'Content-Length': '1000', 'Content-Range': '0-999' } });
+      const ended = new Promise<void>((resolve) => {
+        stalled.on('error', () => resolve());
+        stalled.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve());
+        });
+      });
+      stalled.write(Buffer.alloc(10, 1)); // ...and nothing more: a client lost behind a dead network path
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await suite.api.call('GET', location)).headers.get('range'), '0-0', 'bytes of an unfinished chunk are not counted');
+      await ended; // the server drops it after 1 s without bytes
+      const data = Buffer.from('the real upload');
+      const patch = await suite.api.call('PATCH', location, { body: data, headers: { 'Content-Range': `0-${data.length - 1}` } });
+      assert.equal(patch.status, 202);
+      assert.equal((await suite.api.call('PUT', `${location}?digest=${sha256(data)}`)).status, 201);
+      assert.ok((await suite.api.call('GET', `/v2/stall/app/blobs/${sha256(data)}`)).body.equals(data));
+    });
+
+    it('concurrent DELETEs of one blob, and a cancel racing the closing PUT: no 500', async () => {
+      const digest = await suite.api.pushBlob('race/blobdel', 'deleted by many');
+      const deletes = await Promise.all(Array.from({ length: 8 }, () => suite.api.call('DELETE', `/v2/race/blobdel/blobs/${digest}`)));
+      const statuses = deletes.map((r) => r.status);
+      assert.ok(statuses.every((s) => s === 202 || s === 404) && statuses.includes(202), String(statuses));
+      const start = await suite.api.call('POST', '/v2/race/cancel/blobs/uploads/');
+      const location = start.headers.get('location') as string;
+      await suite.api.call('PATCH', location, { body: 'racing' });
+      const [put, cancel] = await Promise.all([suite.api.call('PUT', `${location}?digest=${sha256('racing')}`), suite.api.call('DELETE', location)]);
+      assert.ok([201, 404].includes(put.status) && [204, 404].includes(cancel.status), `${put.status} ${cancel.status}`);
+    });
+
+    it('tarsum blobSums are unknown (404), a mount that cannot be done is a new session, an empty blob ignores Range', async () => {
+      const tarsum = await suite.api.call('HEAD', `/v2/old/tarsum/blobs/tarsum.v1+sha256:${'a'.repeat(64)}`);
+      assert.equal(tarsum.status, 404);
+      for (const query of [`mount=${sha256('x')}&from=Bad_Name`, 'mount=sha256:nothex', `mount=${sha256('x')}&from=nobody/here`]) {
+        const res = await suite.api.call('POST', `/v2/mount/fallback/blobs/uploads/?${query}`);
+        assert.equal(res.status, 202, query);
+        assert.match(res.headers.get('location') ?? '', /\/blobs\/uploads\/[0-9a-f-]{36}$/);
+      }
+      const empty = await suite.api.pushBlob('odd/empty', '');
+      const ranged = await suite.api.call('GET', `/v2/odd/empty/blobs/${empty}`, { headers: { Range: 'bytes=0-' } });
+      assert.equal(ranged.status, 200);
+      assert.equal(ranged.body.length, 0);
+    });
+  });
+}
+
 describe('V2 input checks', () => {
   let srv: TestServer;
   let api: ReturnType<typeof v2Client>;

@@ -5,7 +5,7 @@
  * storage and on S3 (Ceph RGW).
  */
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { schema1Payload, signSchema1 } from '../../lib/services/v2/schema1.js';
 import { API_STORES, serverForSuite } from '../support/stores.js';
 import { DOCKER_LIST, DOCKER_MANIFEST, errorCode, OCI_INDEX, OCI_MANIFEST, sha256 } from '../support/v2-client.js';
@@ -132,6 +132,91 @@ for (const [label, makeConfig] of API_STORES) {
       assert.equal(errorCode(await suite.api.call('PUT', '/v2/old/client/manifests/v1', { body: tampered })), 'MANIFEST_UNVERIFIED');
       assert.equal(errorCode(await suite.api.call('PUT', '/v2/old/client/manifests/v2', { body: signed })), 'TAG_INVALID');
       assert.equal(errorCode(await suite.api.call('PUT', '/v2/old/other/manifests/v1', { body: signed })), 'NAME_INVALID');
+    });
+
+    it('schema1: every check is made on the signed payload, and malformed signatures are MANIFEST_UNVERIFIED, never a 500', async () => {
+      // A validly signed document whose payload (formatLength 0 + formatTail) is something else entirely.
+      const smuggle = (payload: string) => {
+        const outer = Buffer.from(
+          JSON.stringify(
+            { schemaVersion: 1, name: 'old/smuggle', tag: 'evil', fsLayers: [{ blobSum: sha256('x') }], history: [{ v1Compatibility: '{}' }] },
+            null,
+            3,
+          ),
+        );
+        const signed = JSON.parse(signSchema1(outer, clientKey).toString());
+        const header = { formatLength: 0, formatTail: Buffer.from(payload).toString('base64url'), time: '2026-01-01T00:00:00Z' };
+        const protectedText = Buffer.from(JSON.stringify(header)).toString('base64url');
+        const sig = sign('sha256', Buffer.from(`${protectedText}.${Buffer.from(payload).toString('base64url')}`), {
+          key: clientKey,
+          dsaEncoding: 'ieee-p1363',
+        });
+        signed.signatures[0].protected = protectedText;
+        signed.signatures[0].signature = sig.toString('base64url');
+        return JSON.stringify(signed);
+      };
+      const oci = JSON.stringify({
+        schemaVersion: 2,
+        mediaType: OCI_MANIFEST,
+        config: { mediaType: 'x', size: 1, digest: sha256('never pushed') },
+        layers: [],
+      });
+      for (const payload of [oci, 'not json at all']) {
+        const res = await suite.api.call('PUT', '/v2/old/smuggle/manifests/evil', { body: smuggle(payload) });
+        assert.equal(res.status, 400, payload);
+        assert.equal(errorCode(res), 'MANIFEST_INVALID');
+      }
+      assert.equal((await suite.api.call('GET', '/v2/old/smuggle/manifests/evil')).status, 404, 'nothing was stored');
+
+      const base = { schemaVersion: 1, name: 'old/sigs', tag: 't', fsLayers: [{ blobSum: sha256('x') }], history: [{ v1Compatibility: '{}' }] };
+      const withSignature = (signature: object) => JSON.stringify({ ...base, signatures: [signature] });
+      const ed = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' });
+      for (const body of [
+        withSignature({ header: { alg: 'ES256', jwk: {} }, signature: 'AA', protected: Buffer.from('null').toString('base64url') }),
+        withSignature({
+          header: { alg: 'ES256', jwk: ed },
+          signature: 'AA',
+          protected: Buffer.from('{"formatLength":10,"formatTail":"fQ"}').toString('base64url'),
+        }),
+        withSignature({
+          header: { alg: 'RS256', jwk: ed },
+          signature: 'AA',
+          protected: Buffer.from('{"formatLength":10,"formatTail":"fQ"}').toString('base64url'),
+        }),
+        JSON.stringify({ ...base, signatures: [null] }),
+      ]) {
+        const res = await suite.api.call('PUT', '/v2/old/sigs/manifests/t', { body });
+        assert.equal(res.status, 400, body);
+        assert.equal(errorCode(res), 'MANIFEST_UNVERIFIED', body);
+      }
+    });
+
+    it('a manifest without mediaType whose Content-Type names another kind is refused, not stored to come back as something else', async () => {
+      const list = { schemaVersion: 2, manifests: [] };
+      const res = await suite.api.putManifest('img/untyped', 'list', list, DOCKER_LIST);
+      assert.equal(res.status, 400);
+      assert.equal(errorCode(res), 'MANIFEST_INVALID');
+      const artifact = { schemaVersion: 2, blobs: [] };
+      assert.equal((await suite.api.putManifest('img/untyped', 'art', artifact, 'application/vnd.oci.artifact.manifest.v1+json')).status, 400);
+      assert.equal((await suite.api.putManifest('img/untyped', 'idx', list, OCI_INDEX)).status, 201, 'the shape says OCI index: fine');
+    });
+
+    it('a Docker schema2 manifest is served to a client whose Accept does not list it (as distribution v3)', async () => {
+      await suite.api.pushImage('img/docker', 'v1', [Buffer.from('d')], { mediaType: DOCKER_MANIFEST });
+      const res = await suite.api.call('GET', '/v2/img/docker/manifests/v1', { headers: { Accept: 'application/json' } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), DOCKER_MANIFEST);
+    });
+
+    it('concurrent DELETEs of one manifest: one 202, the others 404, never a 500', async () => {
+      const { digest } = await suite.api.pushImage('race/delete', 'a', [Buffer.from('r')]);
+      const results = await Promise.all(Array.from({ length: 6 }, () => suite.api.call('DELETE', `/v2/race/delete/manifests/${digest}`)));
+      const statuses = results.map((r) => r.status).sort();
+      assert.ok(
+        statuses.every((s) => s === 202 || s === 404),
+        String(statuses),
+      );
+      assert.ok(statuses.includes(202));
     });
 
     it('tags/list and _catalog page with n and last and a Link header; an unknown repository is NAME_UNKNOWN', async () => {

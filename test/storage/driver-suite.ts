@@ -307,18 +307,19 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
       await d.delete(dir);
     });
 
-    it('appender (where offered): committed chunks accumulate; a failed or cancelled chunk is rolled back', async function () {
-      if (!d.appender) return this.skip();
+    it('appender (where offered): committed chunks accumulate; a failed or cancelled chunk is rolled back; bytes past `at` are dropped', async function () {
+      const append = d.appender?.bind(d);
+      if (!append) return this.skip();
       const p = `${name()}/appended`;
-      const chunk = async (data: string) => {
-        const w = await (d.appender as NonNullable<StorageDriver['appender']>)(p);
+      const chunk = async (data: string, at: number) => {
+        const w = await append(p, at);
         await pipeline(Readable.from([Buffer.from(data)]), w.stream);
         await w.commit();
       };
-      await chunk('one ');
-      await chunk('two ');
+      await chunk('one ', 0);
+      await chunk('two ', 4);
       await assert.rejects(async () => {
-        const w = await (d.appender as NonNullable<StorageDriver['appender']>)(p);
+        const w = await append(p, 8);
         try {
           await pipeline(failingSource([Buffer.from('half of three')]), w.stream);
         } catch (err) {
@@ -326,11 +327,14 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
           throw err;
         }
       }, /client went away/);
-      const cancelled = await (d.appender as NonNullable<StorageDriver['appender']>)(p);
+      const cancelled = await append(p, 8);
       cancelled.stream.write('never committed');
       await cancelled.cancel();
-      await chunk('three');
+      await chunk('three', 8);
       assert.equal((await d.getContent(p)).toString(), 'one two three');
+      await chunk('2', 4); // a crash left "two three" half-recorded: writing again at 4 drops it
+      assert.equal((await d.getContent(p)).toString(), 'one 2');
+      await assert.rejects(append(p, 100), (err: unknown) => err instanceof StorageError && err.kind === 'driver_failure');
       await d.delete(p.slice(0, p.lastIndexOf('/')));
     });
 

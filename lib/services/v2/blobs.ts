@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { exists, type StorageDriver } from '../../storage/driver.js';
+import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import { type Digest, DigestingStream, parseDigest } from './digest.js';
@@ -61,7 +61,8 @@ export class BlobStore {
   /** Remove the repository's link; the data stays until garbage collection (it may be shared). */
   async unlink(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
     if (!(await this.isLinked(name, digest, signal))) throw blobUnknown(digest);
-    await this.storage.delete(v2.layerLink(name, digest).replace(/\/link$/, ''), signal);
+    // A concurrent DELETE may have removed it between the check and here: then it is unknown.
+    if (!(await deleteIfExists(this.storage, v2.layerLink(name, digest).replace(/\/link$/, ''), signal))) throw blobUnknown(digest);
   }
 
   /**

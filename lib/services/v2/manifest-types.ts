@@ -87,9 +87,16 @@ export function describeManifest(doc: Record<string, unknown>, contentType = '')
   if (declared !== undefined && isManifestMediaType(contentType) && declared !== contentType) {
     throw invalid(`mediaType ${declared} in the manifest does not match Content-Type ${contentType}`);
   }
-  const mediaType = declared ?? (isManifestMediaType(contentType) ? contentType : detect(doc));
+  const detected = detect(doc);
+  const mediaType = declared ?? detected;
   const kind = KIND_OF[mediaType];
   if (!kind) throw invalid(`unsupported manifest media type ${mediaType}`);
+  // Without `mediaType` a manifest is recognised by its shape alone (registry:2 stores no type):
+  // one whose Content-Type says otherwise would come back as something else, so it is refused.
+  if (declared === undefined && isManifestMediaType(contentType)) {
+    const same = KIND_OF[contentType] === 'schema1' ? kind === 'schema1' : contentType === detected;
+    if (!same) throw invalid(`a ${contentType} manifest must carry its mediaType`);
+  }
   const base = {
     mediaType,
     subject: null as Digest | null,

@@ -6,7 +6,7 @@
  */
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { exists, type StorageDriver } from '../../storage/driver.js';
+import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { BlobStore } from './blobs.js';
@@ -51,10 +51,12 @@ export class ManifestService {
 
   async put(name: string, ref: ManifestRef, body: Buffer, contentType: string, extraTags: string[] = [], signal?: AbortSignal): Promise<PutResult> {
     const doc = parseManifestJson(body);
-    const info = describeManifest(doc, contentType);
+    let info = describeManifest(doc, contentType);
     let stored = body;
     if (info.kind === 'schema1') {
+      // What is stored and served is the signed payload, not the body: every check is made on it.
       stored = schema1Payload(body, doc);
+      info = describeManifest(parseManifestJson(stored), MediaType.schema1);
       if (info.name !== name) throw new RegistryError(V2.NAME_INVALID, { message: `manifest name ${info.name} does not match ${name}` });
       if (ref.kind === 'tag' && info.tag !== ref.tag) throw new RegistryError(V2.TAG_INVALID, { detail: { tag: info.tag, reference: ref.tag } });
     }
@@ -104,17 +106,19 @@ export class ManifestService {
   /** GET/HEAD: negotiate with the client's Accept list (empty = anything). */
   async get(name: string, ref: ManifestRef, accept: Set<string>, signal?: AbortSignal): Promise<ServedManifest> {
     let manifest = await this.load(name, await this.resolve(name, ref, signal), signal);
-    const accepted = (type: string) => accept.size === 0 || accept.has('*/*') || accept.has(type);
-    if (!accepted(manifest.info.mediaType) && manifest.info.kind === 'index' && ref.kind === 'tag') {
+    const listed = (type: string) => accept.size === 0 || accept.has('*/*') || accept.has(type);
+    if (!listed(manifest.info.mediaType) && manifest.info.kind === 'index' && ref.kind === 'tag') {
       // An old client asking a multi-platform tag for one image: the linux/amd64 one, as distribution did.
       const entry = manifest.info.children.find((c) => c.platform?.os === 'linux' && c.platform?.architecture === 'amd64');
-      if (entry && (await readLink(this.storage, v2.revisionLink(name, entry.digest), signal))) manifest = await this.load(name, entry.digest, signal);
+      if (entry && (await exists(this.storage, v2.revisionLink(name, entry.digest), signal))) manifest = await this.load(name, entry.digest, signal);
     }
     if (manifest.info.kind === 'schema1') {
       // Nothing to convert a schema1 manifest to: it is served whatever the client listed.
       return { digest: manifest.digest, mediaType: MediaType.schema1Signed, body: signSchema1(manifest.bytes, await this.signingKey.get()) };
     }
-    if (!accepted(manifest.info.mediaType)) {
+    // Only OCI types must have been asked for, as in distribution v3: a Docker-era client gets
+    // Docker's types whatever it lists (distribution v2 would have converted them to schema1).
+    if (manifest.info.mediaType.startsWith('application/vnd.oci.') && !listed(manifest.info.mediaType)) {
       throw new RegistryError(V2.MANIFEST_UNKNOWN, {
         message: `manifest of type ${manifest.info.mediaType} found, but the Accept header does not include it`,
         detail: { mediaType: manifest.info.mediaType },
@@ -127,7 +131,7 @@ export class ManifestService {
   async delete(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<void> {
     if (ref.kind === 'tag') {
       if (!(await readLink(this.storage, v2.tagCurrent(name, ref.tag), signal))) throw manifestUnknown(name, ref);
-      await this.storage.delete(v2.tag(name, ref.tag), signal);
+      if (!(await deleteIfExists(this.storage, v2.tag(name, ref.tag), signal))) throw manifestUnknown(name, ref);
       return;
     }
     const digest = await this.resolve(name, ref, signal);
@@ -137,10 +141,11 @@ export class ManifestService {
     );
     for (const tag of await this.tags(name, signal).catch(() => [] as string[])) {
       const current = await readLink(this.storage, v2.tagCurrent(name, tag), signal);
-      if (current?.value === digest.value) await this.storage.delete(v2.tag(name, tag), signal);
+      if (current?.value === digest.value) await deleteIfExists(this.storage, v2.tag(name, tag), signal);
     }
-    if (subject) await this.storage.delete(v2.referrerLink(name, subject, digest).replace(/\/link$/, ''), signal).catch(ignoreNotFound);
-    await this.storage.delete(v2.revisionLink(name, digest).replace(/\/link$/, ''), signal);
+    if (subject) await deleteIfExists(this.storage, v2.referrerLink(name, subject, digest).replace(/\/link$/, ''), signal);
+    // Two DELETEs of one digest at once: the one that finds nothing left answers 404.
+    if (!(await deleteIfExists(this.storage, v2.revisionLink(name, digest).replace(/\/link$/, ''), signal))) throw manifestUnknown(name, ref);
   }
 
   /** Tag names, sorted; NAME_UNKNOWN when the repository does not exist at all. */
@@ -163,8 +168,4 @@ export class ManifestService {
 
 function manifestUnknown(name: string, ref: ManifestRef): RegistryError {
   return new RegistryError(V2.MANIFEST_UNKNOWN, { detail: { name, reference: ref.kind === 'tag' ? ref.tag : ref.digest.value } });
-}
-
-function ignoreNotFound(err: unknown): void {
-  if (!isNotFound(err)) throw err;
 }

@@ -33,6 +33,7 @@ export function schema1Payload(raw: Buffer, doc: Record<string, unknown>): Buffe
   let payload: Buffer | null = null;
   let format: string | null = null;
   for (const entry of doc.signatures as Record<string, unknown>[]) {
+    if (entry === null || typeof entry !== 'object') throw unverified('a signature is not an object');
     const protectedText = typeof entry?.protected === 'string' ? entry.protected : '';
     let header: { formatLength?: unknown; formatTail?: unknown };
     try {
@@ -40,6 +41,7 @@ export function schema1Payload(raw: Buffer, doc: Record<string, unknown>): Buffe
     } catch {
       throw unverified('protected header is not base64url JSON');
     }
+    if (header === null || typeof header !== 'object') throw unverified('protected header is not a JSON object');
     const { formatLength, formatTail } = header;
     if (
       typeof formatLength !== 'number' ||
@@ -55,12 +57,20 @@ export function schema1Payload(raw: Buffer, doc: Record<string, unknown>): Buffe
     format = key;
     payload ??= Buffer.concat([raw.subarray(0, formatLength), fromB64url(formatTail)]);
     const signingInput = `${protectedText}.${b64url(payload)}`;
-    const h = (entry.header ?? {}) as { alg?: string; jwk?: Record<string, unknown>; x5c?: string[] };
+    const h = (entry.header && typeof entry.header === 'object' ? entry.header : {}) as { alg?: string; jwk?: Record<string, unknown>; x5c?: string[] };
     const alg = ALGORITHMS[h.alg ?? ''];
     if (!alg) throw unverified(`unsupported signature algorithm ${String(h.alg)}`);
     const publicKey = signerKey(h);
+    // The key must be of the kind `alg` names (libtrust knows EC and RSA keys only).
+    if (publicKey.asymmetricKeyType !== (alg.ec ? 'ec' : 'rsa'))
+      throw unverified(`a ${String(publicKey.asymmetricKeyType)} key cannot make ${h.alg} signatures`);
     const signature = fromB64url(typeof entry.signature === 'string' ? entry.signature : '');
-    const ok = verify(alg.hash, Buffer.from(signingInput), alg.ec ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey, signature);
+    let ok: boolean;
+    try {
+      ok = verify(alg.hash, Buffer.from(signingInput), alg.ec ? { key: publicKey, dsaEncoding: 'ieee-p1363' } : publicKey, signature);
+    } catch (err) {
+      throw unverified(`signature cannot be checked: ${(err as Error).message}`);
+    }
     if (!ok) throw unverified('signature does not verify');
   }
   return payload as Buffer;

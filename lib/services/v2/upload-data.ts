@@ -18,7 +18,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { listOrEmpty, type ObjectWriter, type StorageDriver } from '../../storage/driver.js';
+import { exists, listOrEmpty, type ObjectWriter, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import { type BlobInfo, type BlobStore, digestMismatch, readLink } from './blobs.js';
@@ -97,7 +97,16 @@ class AppendedData implements UploadData {
     private readonly blobs: BlobStore,
   ) {}
 
+  /**
+   * The length in whole chunks, as recorded after each one: a chunk still arriving (or cut
+   * off by a crash) is not counted. A session registry:2 started has no record: its file size.
+   */
   async offset(name: string, uuid: string, signal?: AbortSignal): Promise<number> {
+    const recorded = await this.storage.getContent(v2.uploadCommitted(name, uuid), signal).then(
+      (b) => Number(b.toString('utf8')),
+      (err) => (isNotFound(err) ? null : Promise.reject(err)),
+    );
+    if (recorded !== null && Number.isSafeInteger(recorded) && recorded >= 0) return recorded;
     try {
       return (await this.storage.stat(v2.uploadData(name, uuid), signal)).size;
     } catch (err) {
@@ -108,8 +117,13 @@ class AppendedData implements UploadData {
 
   async write(name: string, uuid: string, offset: number, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number> {
     const key = `${name}/${uuid}`;
+    // Record the length before the first chunk of a session, so that the bytes of a chunk still
+    // arriving are never counted (a registry:2 session is adopted at its size the same way).
+    const committed = v2.uploadCommitted(name, uuid);
+    if (!(await exists(this.storage, committed, signal))) await this.storage.putContent(committed, String(offset), signal);
     const hash = this.hashes.at(key, offset);
-    const size = await takeChunk(await this.storage.appender(v2.uploadData(name, uuid), signal), body, range, hash, signal);
+    const size = await takeChunk(await this.storage.appender(v2.uploadData(name, uuid), offset, signal), body, range, hash, signal);
+    if (size > 0) await this.storage.putContent(v2.uploadCommitted(name, uuid), String(offset + size), signal);
     this.hashes.set(key, offset + size, hash);
     return size;
   }
@@ -117,6 +131,8 @@ class AppendedData implements UploadData {
   async assemble(name: string, uuid: string, expected: Digest, signal?: AbortSignal): Promise<BlobInfo> {
     const data = v2.uploadData(name, uuid);
     const size = await this.offset(name, uuid, signal);
+    // Cut whatever a crashed chunk left past the recorded length (an empty append at `size`).
+    if (size > 0) await (await this.storage.appender(data, size, signal)).commit();
     const live = expected.algorithm === 'sha256' ? this.hashes.at(`${name}/${uuid}`, size) : null;
     let actual: Digest;
     if (live) {

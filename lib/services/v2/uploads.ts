@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { listOrEmpty, type StorageDriver } from '../../storage/driver.js';
+import { deleteIfExists, listOrEmpty, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
@@ -74,9 +74,11 @@ export class UploadService {
     });
   }
 
-  async cancel(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
-    await this.requireSession(name, uuid, signal);
-    await this.end(name, uuid, signal);
+  cancel(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
+    return this.locks.run(`v2-upload:${uuid}`, async () => {
+      await this.requireSession(name, uuid, signal);
+      await this.end(name, uuid, signal);
+    });
   }
 
   /**
@@ -95,7 +97,7 @@ export class UploadService {
           () => Number.NaN,
         );
         if (Number.isNaN(started) || now - started > maxAgeMs) {
-          if (!dryRun) await this.storage.delete(dir, signal);
+          if (!dryRun) await deleteIfExists(this.storage, dir, signal);
           purged.push(`${repo.name}/${uuid}`);
         }
       }
@@ -105,7 +107,7 @@ export class UploadService {
 
   private async end(name: string, uuid: string, signal?: AbortSignal): Promise<void> {
     this.data.forget(name, uuid);
-    await this.storage.delete(v2.upload(name, uuid), signal);
+    await deleteIfExists(this.storage, v2.upload(name, uuid), signal);
   }
 
   private async requireSession(name: string, uuid: string, signal?: AbortSignal): Promise<void> {

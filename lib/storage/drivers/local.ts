@@ -93,17 +93,23 @@ export class LocalDriver implements StorageDriver {
   }
 
   /**
-   * Append to `key` in place (created if missing). Not atomic like writer(): meant for
-   * objects no reader serves (V2 upload data). A cancelled append is rolled back by
-   * truncating to the length the file had, so only whole chunks stay.
+   * Append to `key` in place from byte `at` (created if missing). Not atomic like writer():
+   * meant for objects no reader serves (V2 upload data). A cancelled append is rolled back by
+   * truncating to `at`, so only whole chunks stay.
    */
-  async appender(key: string): Promise<ObjectWriter> {
+  async appender(key: string, at: number): Promise<ObjectWriter> {
     const file = this.fullPath(key);
     const handle = await this.retryIfPruned(async () => {
       await fs.mkdir(path.dirname(file), { recursive: true });
       return fs.open(file, 'a');
     }).catch((err) => this.fail(err, key));
-    const start = (await handle.stat()).size;
+    const size = (await handle.stat()).size;
+    if (size < at) {
+      await handle.close();
+      throw driverFailure(this.name, key, new Error(`holds ${size} bytes, expected at least ${at}`));
+    }
+    if (size > at) await handle.truncate(at);
+    const start = at;
     // Not flushed per chunk: move() flushes the whole file once, before it becomes visible.
     const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20 });
     return this.objectWriter(

@@ -88,7 +88,7 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
 
   router.put('/v1/images/:id/layer', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
-    await images.putLayer(id, ctx.req, abortSignal(ctx.req));
+    await images.putLayer(id, ctx.req, abortSignal(ctx.req, config.upload_idle_timeout));
     v1Json(ctx, true);
   });
 

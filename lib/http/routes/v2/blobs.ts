@@ -22,6 +22,8 @@ export function blobRoutes(router: Router<RequestState>, deps: Deps, { blobs }: 
 
   const serve = async (ctx: import('koa').ParameterizedContext<RequestState>, withBody: boolean) => {
     const name = checkName(String(ctx.params.name));
+    // Docker 1.5-era tarsum blobSums: distribution answers 404 so that old clients upload again.
+    if (String(ctx.params.digest).startsWith('tarsum')) throw new RegistryError(V2.BLOB_UNKNOWN, { detail: { digest: ctx.params.digest } });
     const digest = requireDigest(ctx.params.digest);
     const { size } = await blobs.stat(name, digest);
     ctx.set({ 'Docker-Content-Digest': digest.value, ETag: `"${digest.value}"`, 'Cache-Control': 'max-age=31536000' });

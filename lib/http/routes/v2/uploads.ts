@@ -8,19 +8,20 @@ import type { Context } from 'koa';
 import type { Deps } from '../../../deps.js';
 import { V2 } from '../../../errors/catalog.js';
 import { RegistryError } from '../../../errors/registry-error.js';
-import type { Digest } from '../../../services/v2/digest.js';
+import { type Digest, parseDigest } from '../../../services/v2/digest.js';
 import { type ChunkRange, rangeHeader } from '../../../services/v2/uploads.js';
 import { hasBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
 import type { RequestState } from '../../state.js';
-import { checkName, checkUploadId, requireDigest } from '../../v2-names.js';
+import { checkName, checkUploadId, isName, requireDigest } from '../../v2-names.js';
 import { emptyReply } from '../../v2-response.js';
 import type { V2Services } from './index.js';
 
 const UPLOADS = '/v2/*name/blobs/uploads';
 const UPLOAD = '/v2/*name/blobs/uploads/:uuid';
 
-export function uploadRoutes(router: Router<RequestState>, _deps: Deps, { blobs, uploads }: V2Services): void {
+export function uploadRoutes(router: Router<RequestState>, deps: Deps, { blobs, uploads }: V2Services): void {
+  const bodySignal = (ctx: Context) => abortSignal(ctx.req, deps.config.upload_idle_timeout);
   const nameOf = (ctx: Context) => checkName(String(ctx.params.name));
 
   const created = (ctx: Context, name: string, digest: Digest) =>
@@ -30,10 +31,13 @@ export function uploadRoutes(router: Router<RequestState>, _deps: Deps, { blobs,
 
   const start = async (ctx: Context) => {
     const name = nameOf(ctx);
-    const signal = abortSignal(ctx.req);
-    const mount = typeof ctx.query.mount === 'string' ? requireDigest(ctx.query.mount, 'mount') : null;
-    if (mount) {
-      const from = typeof ctx.query.from === 'string' ? checkName(ctx.query.from) : null;
+    const signal = bodySignal(ctx);
+    // A mount that cannot be done, for whatever reason (even a malformed digest or source
+    // name), is a plain new session (dist-spec §1.4): the client then uploads the blob.
+    const mount = parseDigest(typeof ctx.query.mount === 'string' ? ctx.query.mount : null);
+    const fromText = typeof ctx.query.from === 'string' ? ctx.query.from : null;
+    if (mount && (fromText === null || isName(fromText))) {
+      const from = fromText;
       // Without `from`, any repository's copy will do ("automatic content discovery"): every
       // user who may push here may read every repository (basic auth has no per-repository rights).
       const available = from ? await blobs.isLinked(from, mount, signal) : true;
@@ -56,7 +60,7 @@ export function uploadRoutes(router: Router<RequestState>, _deps: Deps, { blobs,
   router.patch(UPLOAD, async (ctx) => {
     const name = nameOf(ctx);
     const uuid = checkUploadId(ctx.params.uuid as string);
-    const offset = await uploads.append(name, uuid, ctx.req, chunkRange(ctx), abortSignal(ctx.req));
+    const offset = await uploads.append(name, uuid, ctx.req, chunkRange(ctx), bodySignal(ctx));
     session(ctx, name, uuid, offset, 202);
   });
 
@@ -65,7 +69,7 @@ export function uploadRoutes(router: Router<RequestState>, _deps: Deps, { blobs,
     const uuid = checkUploadId(ctx.params.uuid as string);
     const digest = requireDigest(typeof ctx.query.digest === 'string' ? ctx.query.digest : null);
     const range = chunkRange(ctx);
-    await uploads.complete(name, uuid, digest, hasBody(ctx) ? ctx.req : null, range, abortSignal(ctx.req));
+    await uploads.complete(name, uuid, digest, hasBody(ctx) ? ctx.req : null, range, bodySignal(ctx));
     created(ctx, name, digest);
   });
 
