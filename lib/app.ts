@@ -5,6 +5,7 @@
  *   request-id → access-log/metrics → family headers → errors → draining → routers
  */
 import Koa from 'koa';
+import { v2Enabled } from './config/features.js';
 import type { Deps } from './deps.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { draining } from './http/middleware/draining.js';
@@ -24,7 +25,7 @@ export function createApp(deps: Deps, v2 = v2Services(deps)): Koa<RequestState> 
 
   app.use(requestId(deps.log));
   app.use(accessLog(deps.metrics));
-  app.use(familyHeaders(deps.config.flavor));
+  app.use(familyHeaders(deps.config.flavor, v2Enabled(deps.config)));
   app.use(errorHandler(deps.metrics, deps.mailer));
   app.use(draining(deps.lifecycle));
 

@@ -10,11 +10,20 @@ const FALSE_WORDS = new Set(['false', 'no', 'off', '0', '']);
 
 /** A boolean; null/absent gives `fallback`. Quoted "true"/"false" (any YAML 1.1 spelling) are accepted. */
 export function bool(fallback: boolean) {
+  return boolOr(fallback);
+}
+
+/** A boolean, or null when absent: "decide from the rest of the config". */
+export function optionalBool() {
+  return boolOr(null);
+}
+
+function boolOr<F extends boolean | null>(fallback: F) {
   return z
     .union([z.boolean(), z.string(), z.number(), z.null()], { error: 'expected true or false' })
     .optional()
-    .transform((v, ctx): boolean => {
-      if (v === undefined || v === null) return fallback;
+    .transform((v, ctx): boolean | F => {
+      if (v === undefined || v === null || (fallback === null && v === '')) return fallback;
       if (typeof v === 'boolean') return v;
       const word = String(v).trim().toLowerCase();
       if (TRUE_WORDS.has(word)) return true;

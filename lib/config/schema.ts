@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { bool, int, seconds, section, str, strOr } from './fields.js';
+import { bool, int, optionalBool, seconds, section, str, strOr } from './fields.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
 
@@ -136,6 +136,11 @@ export const configSchema = z.looseObject({
   lock_dir: strOr(path.join(os.tmpdir(), 'berth-locks')),
   /** serve Prometheus metrics at /metrics */
   metrics: bool(true),
+  /**
+   * Serve the V2 API. Absent: yes, unless V1 is in token mode (standalone false and token
+   * auth on), whose index tokens V2 clients cannot present; V2 would be open to anyone there.
+   */
+  v2_enabled: optionalBool(),
   /** an upload body (V1 layer, V2 blob) that sends nothing for this long is dropped; 0 = never */
   upload_idle_timeout: seconds(300),
   /** V2 manifest and blob DELETE (registry:2's storage.delete.enabled); off → 405 UNSUPPORTED */

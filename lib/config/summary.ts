@@ -2,6 +2,7 @@
  * What the banner and `--check-config` show: the effective settings with secrets replaced,
  * so the output can be pasted into a ticket.
  */
+import { v2Enabled } from './features.js';
 import type { Config } from './load.js';
 
 const SECRET_KEY = /(password|secret|keysecret|token|_pass$)/i;
@@ -30,6 +31,7 @@ export function bannerFields(config: Readonly<Config>, url: string) {
     listen: url,
     storage: { driver: config.storage, path: config.storage_path, alternate: config.storage_alternate },
     standalone: config.standalone,
+    v2: v2Enabled(config),
     mirror: config.mirroring.source,
     auth: 'off',
     email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',

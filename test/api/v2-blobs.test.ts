@@ -316,7 +316,9 @@ describe('V2 input checks', () => {
   let api: ReturnType<typeof v2Client>;
   before(async () => {
     const dir = tempDir('berth-v2-');
-    srv = await startTestServer(loadYaml(`t:\n  storage: local\n  storage_path: ${dir}\n  loglevel: error\n  storage_delete_enabled: false\n`, 't').config);
+    srv = await startTestServer(
+      loadYaml(`t:\n  storage: local\n  storage_path: ${dir}\n  standalone: true\n  loglevel: error\n  storage_delete_enabled: false\n`, 't').config,
+    );
     api = v2Client(srv.url);
   });
   after(() => srv.stop());
@@ -356,7 +358,9 @@ describe('V2 blob offloading', function () {
   this.timeout(60_000);
 
   it('nginx_x_accel_redirect hands the blob to nginx by its registry:2 path (local storage)', async () => {
-    const srv = await startTestServer(loadYaml(`t:\n  storage_path: ${tempDir()}\n  loglevel: error\n  nginx_x_accel_redirect: /registry/\n`, 't').config);
+    const srv = await startTestServer(
+      loadYaml(`t:\n  storage_path: ${tempDir()}\n  standalone: true\n  loglevel: error\n  nginx_x_accel_redirect: /registry/\n`, 't').config,
+    );
     try {
       const digest = await v2Client(srv.url).pushBlob('offload/app', 'blob bytes');
       const res = await fetch(`${srv.url}/v2/offload/app/blobs/${digest}`);
@@ -372,7 +376,10 @@ describe('V2 blob offloading', function () {
   it('storage_redirect answers 307 to a presigned S3 URL that serves the blob', async function () {
     const rgw = await sharedRgw();
     if (!rgw) return this.skip();
-    const config = loadYaml(`t:\n  loglevel: error\n  storage_redirect: true\n${await s3ConfigLines(rgw, 'berth-v2-redirect')}`, 't').config;
+    const config = loadYaml(
+      `t:\n  standalone: true\n  loglevel: error\n  storage_redirect: true\n${await s3ConfigLines(rgw, 'berth-v2-redirect')}`,
+      't',
+    ).config;
     const srv = await startTestServer(config);
     try {
       const data = randomBytes(100_000);
@@ -388,4 +395,30 @@ describe('V2 blob offloading', function () {
       await srv.stop();
     }
   });
+});
+
+describe('V2 on or off (v2_enabled)', () => {
+  const cases: Array<[string, string, boolean]> = [
+    ['standalone', '  standalone: true\n', true],
+    ['token mode: V1 is guarded by index tokens V2 clients cannot present', '  standalone: false\n', false],
+    ['token mode with disable_token_auth', '  standalone: false\n  disable_token_auth: true\n', true],
+    ['token mode, V2 explicitly on (guarded in front)', '  standalone: false\n  v2_enabled: true\n', true],
+    ['standalone, V2 explicitly off', '  standalone: true\n  v2_enabled: false\n', false],
+  ];
+  for (const [label, lines, served] of cases) {
+    it(`${label}: ${served ? 'served' : 'a 404 that does not claim V2'}`, async () => {
+      const srv = await startTestServer(loadYaml(`t:\n  storage_path: ${tempDir()}\n  loglevel: error\n${lines}`, 't').config);
+      try {
+        for (const p of ['/v2/', '/v2/ns/app/tags/list', '/v2/_catalog']) {
+          const res = await fetch(srv.url + p);
+          assert.equal(res.headers.get('docker-distribution-api-version'), served ? 'registry/2.0' : null, p);
+          if (!served) assert.equal(res.status, 404, p);
+        }
+        const upload = await fetch(`${srv.url}/v2/ns/app/blobs/uploads/?digest=${sha256('x')}`, { method: 'POST', body: 'x' });
+        assert.equal(upload.status, served ? 201 : 404);
+      } finally {
+        await srv.stop();
+      }
+    });
+  }
 });

@@ -1,8 +1,10 @@
 /**
  * The V2 / OCI distribution API router: thin handlers per resource over the V2 services.
- * Docker clients older than 1.6 get a 404 for all of it (see client-version.ts).
+ * Docker clients older than 1.6 get a 404 for all of it (see client-version.ts), and so does
+ * everyone when V2 is off (see config/features.ts).
  */
 import Router from '@koa/router';
+import { v2Enabled } from '../../../config/features.js';
 import type { Deps } from '../../../deps.js';
 import { GENERIC } from '../../../errors/catalog.js';
 import { RegistryError } from '../../../errors/registry-error.js';
@@ -39,8 +41,9 @@ export function v2Services(deps: Deps): V2Services {
 
 export function v2Router(deps: Deps, services = v2Services(deps)): Router<RequestState> {
   const router = new Router<RequestState>();
+  const enabled = v2Enabled(deps.config);
   router.use(async (ctx, next) => {
-    if (isPreV2Docker(ctx.get('User-Agent'))) throw new RegistryError(GENERIC.NOT_FOUND);
+    if (!enabled || isPreV2Docker(ctx.get('User-Agent'))) throw new RegistryError(GENERIC.NOT_FOUND);
     ctx.state.apiFamily = 'v2';
     await next();
   });

@@ -1,0 +1,11 @@
+/**
+ * Whether this server offers the V2 API. By default yes, except where V1 runs in token mode
+ * (standalone false, token auth on): V2 clients cannot present the index's tokens, so V2 there
+ * would be open to anyone. Such a registry stays V1-only, as it was, unless `v2_enabled: true`
+ * says that something in front (nginx with auth on /v2/) guards it.
+ */
+import type { Config } from './load.js';
+
+export function v2Enabled(config: Readonly<Config>): boolean {
+  return config.v2_enabled ?? (config.standalone || config.disable_token_auth);
+}
