@@ -2,12 +2,13 @@
  * createApp(deps): the Koa application with its middleware in order. It does not listen;
  * tests and server.ts call `app.callback()`.
  *
- *   request-id → access-log/metrics → family headers → errors → draining → routers
+ *   request-id → access-log/metrics → family headers → CORS (if on) → errors → draining → routers
  */
 import Koa from 'koa';
 import { v2Enabled } from './config/features.js';
 import type { Deps } from './deps.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { cors } from './http/middleware/cors.js';
 import { draining } from './http/middleware/draining.js';
 import { errorHandler } from './http/middleware/errors.js';
 import { familyHeaders } from './http/middleware/family-headers.js';
@@ -26,6 +27,8 @@ export function createApp(deps: Deps, v2 = v2Services(deps)): Koa<RequestState> 
   app.use(requestId(deps.log));
   app.use(accessLog(deps.metrics));
   app.use(familyHeaders(deps.config.flavor, v2Enabled(deps.config)));
+  const corsHeaders = cors(deps.config.cors);
+  if (corsHeaders) app.use(corsHeaders);
   app.use(errorHandler(deps.metrics, deps.mailer));
   app.use(draining(deps.lifecycle));
 

@@ -86,7 +86,7 @@ export const configSchema = z.looseObject({
     expose_headers: z.unknown().optional(),
     supports_credentials: bool(false),
     max_age: int(null, 0),
-    send_wildcard: bool(false),
+    send_wildcard: bool(true), // Flask-CORS 1.x's default
     always_send: bool(true),
     automatic_options: bool(true),
     vary_header: bool(true),

@@ -175,3 +175,28 @@ describe('ping flavours', () => {
       assert.equal(await (await fetch(`${url}/`)).text(), 'true');
     }));
 });
+
+describe('CORS over HTTP (cors.origins set)', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer(testConfig("  search_backend: ''\n  cors:\n    origins: [https://ui.example]\n    max_age: 60\n"));
+  });
+  after(() => srv.stop());
+
+  it('answers, errors included, carry the CORS headers for an allowed origin, with Vary: Origin', async () => {
+    for (const p of ['/v1/_ping', '/v1/images/nothing/json', '/v2/']) {
+      const res = await fetch(srv.url + p, { headers: { Origin: 'https://ui.example' } });
+      assert.equal(res.headers.get('access-control-allow-origin'), 'https://ui.example', p);
+      assert.match(res.headers.get('vary') ?? '', /Origin/, p);
+    }
+    const other = await fetch(`${srv.url}/v1/_ping`, { headers: { Origin: 'https://evil.example' } });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('a preflight is a 200 with the allowed methods and max age', async () => {
+    const res = await fetch(`${srv.url}/v1/_ping`, { method: 'OPTIONS', headers: { Origin: 'https://ui.example', 'Access-Control-Request-Method': 'GET' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('access-control-max-age'), '60');
+    assert.equal(res.headers.get('access-control-allow-methods'), 'DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT');
+  });
+});
