@@ -4,6 +4,7 @@ import type { Deps } from '../../../deps.js';
 import { HostLocks } from '../../../services/host-lock.js';
 import { ImageService } from '../../../services/v1/images.js';
 import { IndexImagesService } from '../../../services/v1/index-images.js';
+import { Mirror } from '../../../services/v1/mirror.js';
 import { SearchService } from '../../../services/v1/search.js';
 import { TagService } from '../../../services/v1/tags.js';
 import { TokenService } from '../../../services/v1/tokens.js';
@@ -11,6 +12,7 @@ import type { RequestState } from '../../state.js';
 import { v1Json } from '../../v1-response.js';
 import { requiresAuth } from './auth.js';
 import { imageRoutes } from './images.js';
+import { mirrorRoutes } from './mirror.js';
 import { repositoryRoutes, userRoutes } from './repositories.js';
 
 export function v1Router(deps: Deps): Router<RequestState> {
@@ -23,6 +25,7 @@ export function v1Router(deps: Deps): Router<RequestState> {
   if (deps.config.standalone) userRoutes(router);
   const tokens = new TokenService(deps.config.index_endpoint, deps.storage);
   router.use(['/v1/images', '/v1/repositories'], requiresAuth(deps.config, tokens));
+  if (deps.config.mirroring.source) mirrorRoutes(router, deps, new Mirror(deps.config.mirroring, deps.storage, deps.log));
   const search = deps.search ? new SearchService(deps.search, deps.storage) : null;
   const onRepository = search?.onRepository;
   if (search) {

@@ -1,0 +1,101 @@
+/**
+ * Mirror mode (spec v1 §8.1) against a real upstream V1 registry (a second Berth on loopback):
+ * image JSON, ancestry and layers are fetched on a miss and kept; tags and repository image
+ * lists pass through; search merges; a layer download cut short keeps nothing.
+ */
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import path from 'node:path';
+import { exists } from '../../lib/storage/driver.js';
+import { v1 } from '../../lib/storage/paths.js';
+import { tempDir, testConfig } from '../support/config.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const A = 'a1'.repeat(32);
+const B = 'b2'.repeat(32);
+const searchLines = () => `  search_backend: sqlalchemy\n  sqlalchemy_index_database: sqlite:///${path.join(tempDir(), 'search.db')}\n`;
+
+async function push(base: string, id: string, layer: Buffer, parent?: string) {
+  const json = Buffer.from(JSON.stringify({ id, ...(parent ? { parent } : {}), created: '2014-06-01T00:00:00Z' }));
+  assert.equal((await fetch(`${base}/v1/images/${id}/json`, { method: 'PUT', body: json })).status, 200);
+  assert.equal((await fetch(`${base}/v1/images/${id}/layer`, { method: 'PUT', body: layer })).status, 200);
+  const sum = `sha256:${createHash('sha256').update(json).update('\n').update(layer).digest('hex')}`;
+  assert.equal((await fetch(`${base}/v1/images/${id}/checksum`, { method: 'PUT', headers: { 'X-Docker-Checksum-Payload': sum } })).status, 200);
+}
+
+describe('V1 mirror mode (pull-through cache of another V1 registry)', function () {
+  this.timeout(60_000);
+  let upstream: TestServer;
+  let mirror: TestServer;
+  const layerA = randomBytes(3 * 1024 * 1024);
+  const layerB = Buffer.from('layer of b');
+
+  before(async () => {
+    upstream = await startTestServer(testConfig(searchLines()));
+    await push(upstream.url, A, layerA);
+    await push(upstream.url, B, layerB, A);
+    assert.equal((await fetch(`${upstream.url}/v1/repositories/ns/repo/`, { method: 'PUT', body: JSON.stringify([{ id: A }, { id: B }]) })).status, 200);
+    assert.equal((await fetch(`${upstream.url}/v1/repositories/ns/repo/tags/latest`, { method: 'PUT', body: `"${B}"` })).status, 200);
+    mirror = await startTestServer(testConfig(`  mirroring:\n    source: ${upstream.url}\n${searchLines()}`));
+  });
+  after(async () => {
+    await mirror?.stop();
+    await upstream?.stop();
+  });
+
+  const get = (p: string, headers: Record<string, string> = {}) => fetch(mirror.url + p, { headers });
+  const kept = (p: string) => exists(mirror.deps.storage, p);
+
+  it('says so on _ping', async () => {
+    assert.equal((await get('/v1/_ping')).headers.get('x-docker-registry-standalone'), 'mirror');
+  });
+
+  it('passes tags and the repository image list through, without keeping them; the endpoints are ours', async () => {
+    assert.deepEqual(await (await get('/v1/repositories/ns/repo/tags')).json(), { latest: B });
+    assert.equal(await (await get('/v1/repositories/ns/repo/tags/latest')).json(), B);
+    assert.equal(await kept(v1.tag('ns', 'repo', 'latest')), false);
+    const images = await get('/v1/repositories/ns/repo/images', { 'X-Docker-Token': 'true' });
+    assert.equal(images.status, 200);
+    assert.deepEqual(((await images.json()) as Array<{ id: string }>).map((i) => i.id).sort(), [A, B].sort());
+    assert.equal(images.headers.get('x-docker-endpoints'), new URL(mirror.url).host);
+  });
+
+  it('search merges the source index with the local one', async () => {
+    assert.equal((await fetch(`${mirror.url}/v1/repositories/local/only/`, { method: 'PUT', body: '[]' })).status, 200);
+    const res = (await (await get('/v1/search?q=')).json()) as { num_results: number; results: Array<{ name: string }> };
+    assert.deepEqual(res.results.map((r) => r.name).sort(), ['local/only', 'ns/repo']);
+    assert.equal(res.num_results, 2);
+  });
+
+  it('a layer download the client cuts short keeps nothing', async () => {
+    await new Promise<void>((resolve) => {
+      http.get(`${mirror.url}/v1/images/${A}/layer`, (res) => {
+        res.once('data', () => {
+          res.destroy();
+          resolve();
+        });
+      });
+    });
+    for (let i = 0; i < 20 && (await kept(v1.imageLayer(A))); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await kept(v1.imageLayer(A)), false);
+  });
+
+  it('fetches ancestry, JSON and layers on a miss and keeps them; they are then served without the source', async () => {
+    assert.deepEqual(await (await get(`/v1/images/${B}/ancestry`)).json(), [B, A]);
+    for (const id of [A, B]) {
+      const json = await get(`/v1/images/${id}/json`);
+      assert.equal(json.status, 200);
+      assert.equal(((await json.json()) as { id: string }).id, id);
+    }
+    const layer = Buffer.from(await (await get(`/v1/images/${A}/layer`)).arrayBuffer());
+    assert.ok(layer.equals(layerA));
+    for (const p of [v1.imageAncestry(B), v1.imageJson(A), v1.imageJson(B), v1.imageLayer(A)]) assert.ok(await kept(p), p);
+
+    await upstream.stop();
+    assert.ok(Buffer.from(await (await get(`/v1/images/${A}/layer`)).arrayBuffer()).equals(layerA));
+    assert.deepEqual(await (await get(`/v1/images/${B}/ancestry`)).json(), [B, A]);
+    assert.equal((await get('/v1/repositories/ns/repo/tags')).status, 404, 'tags were never kept');
+    assert.equal((await get(`/v1/images/${B}/layer`)).status, 404, 'never fetched, and the source is gone');
+  });
+});
