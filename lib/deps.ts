@@ -34,6 +34,7 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
     storage:
       overrides.storage ??
       createStorage(config, {
+        log,
         onFallback: ({ op, path, error }) => {
           metrics.storageFallbacks.inc({ op });
           log.warn({ err: error, path }, 'glance failed; stored on storage_alternate instead (run berth-glance-restore once Glance is healthy)');

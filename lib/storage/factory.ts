@@ -2,11 +2,15 @@
  * `storage:` names a driver; this map builds it. Drivers the old registry had but Berth does
  * not are named in the error, so an operator knows it is a choice and not a typo.
  */
+
+import { RedisCache } from '../cache/redis-cache.js';
 import { ConfigError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
+import type { Logger } from '../logging/logger.js';
 import type { StorageDriver } from './driver.js';
 import { type FallbackEvent, GlanceDriver } from './drivers/glance.js';
 import { LocalDriver } from './drivers/local.js';
+import { LruCachedDriver } from './drivers/lru-cache.js';
 import { S3Driver } from './drivers/s3.js';
 import { s3Settings } from './drivers/s3-settings.js';
 import { GlanceApi } from './openstack/glance-api.js';
@@ -15,6 +19,8 @@ import { Keystone } from './openstack/keystone.js';
 export interface StorageHooks {
   /** Glance failed and its alternate took an object instead. */
   onFallback?: (e: FallbackEvent) => void;
+  /** where a `cache_lru` Redis reports that it is unavailable; without it no cache is used (scripts) */
+  log?: Logger;
 }
 
 type Factory = (config: Readonly<Config>, hooks: StorageHooks) => StorageDriver;
@@ -67,7 +73,12 @@ const NOT_IMPLEMENTED = ['swift', 'gcs', 'elliptics', 'azureblob', 'oss', 'dumb'
 
 export function createStorage(config: Readonly<Config>, hooks: StorageHooks = {}): StorageDriver {
   const factory = FACTORIES[config.storage];
-  if (factory) return factory(config, hooks);
+  if (factory) {
+    const driver = factory(config, hooks);
+    return config.cache_lru.host && hooks.log
+      ? new LruCachedDriver(driver, new RedisCache(config.cache_lru, hooks.log, 'cache_lru'), config.storage_path)
+      : driver;
+  }
   const known = Object.keys(FACTORIES).join(', ');
   const why = NOT_IMPLEMENTED.includes(config.storage)
     ? `the ${config.storage} driver is not available in Berth; available: ${known}`

@@ -37,6 +37,11 @@ export interface GlanceService {
   stop(): Promise<void>;
 }
 
+export interface RedisService {
+  port: number;
+  stop(): Promise<void>;
+}
+
 /** A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -72,6 +77,15 @@ export async function startGlance(): Promise<GlanceService | null> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-glance-'));
   const stop = await startScript('glance.sh', dir, { GLANCE_DIR: dir, GLANCE_PORT: String(port) });
   return { url: `http://127.0.0.1:${port}`, stop };
+}
+
+/** Start a throw-away redis-server (not shared: a test may stop it). Null if it is missing outside CI. */
+export async function startRedis(): Promise<RedisService | null> {
+  if (!available('Redis', 'Redis cache', ['redis-server', 'redis-cli'])) return null;
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-redis-'));
+  const stop = await startScript('redis.sh', dir, { REDIS_DIR: dir, REDIS_PORT: String(port) });
+  return { port, stop };
 }
 
 // One instance of each per process, started lazily. A failed start is cached too, so every

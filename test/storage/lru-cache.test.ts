@@ -1,0 +1,73 @@
+/**
+ * `cache_lru` against a real redis-server: docker-registry's key format, write-through, reads
+ * served from Redis, and a Redis that goes away costs nothing but the cache.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { LruCachedDriver } from '../../lib/storage/drivers/lru-cache.js';
+import { tempDir, testConfig } from '../support/config.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { type RedisService, startRedis } from '../support/services.js';
+
+const ID = 'c0'.repeat(32);
+
+describe('cache_lru (Redis) in front of storage', function () {
+  this.timeout(60_000);
+  let redis: RedisService | null;
+  let srv: TestServer;
+  let raw: Redis;
+  let storagePath: string;
+
+  before(async function () {
+    redis = await startRedis();
+    if (!redis) return this.skip();
+    storagePath = tempDir('berth-lru-');
+    srv = await startTestServer(testConfig(`  cache_lru:\n    host: 127.0.0.1\n    port: ${redis.port}\n`, {}, storagePath));
+    await (srv.deps.storage as LruCachedDriver).cache.ready;
+    raw = new Redis({ host: '127.0.0.1', port: redis.port });
+    raw.on('error', () => {}); // this test stops the server under it
+  });
+  after(async () => {
+    raw?.disconnect();
+    await srv?.stop();
+    await redis?.stop();
+  });
+
+  it('image objects are written through with the old key format, and read from Redis', async () => {
+    assert.ok(srv.deps.storage instanceof LruCachedDriver);
+    const json = Buffer.from(`{"id": "${ID}"}`);
+    assert.equal((await fetch(`${srv.url}/v1/images/${ID}/json`, { method: 'PUT', body: json })).status, 200);
+    const layer = Buffer.from('layer bytes');
+    assert.equal((await fetch(`${srv.url}/v1/images/${ID}/layer`, { method: 'PUT', body: layer })).status, 200);
+    const sum = `sha256:${createHash('sha256').update(json).update('\n').update(layer).digest('hex')}`;
+    assert.equal((await fetch(`${srv.url}/v1/images/${ID}/checksum`, { method: 'PUT', headers: { 'X-Docker-Checksum-Payload': sum } })).status, 200);
+    // docker-registry's key: cache_path: + storage_path + path, no separator.
+    const key = `cache_path:${storagePath}images/${ID}/json`;
+    assert.deepEqual(await raw.getBuffer(key), json);
+    assert.equal(await raw.exists(`cache_path:${storagePath}images/${ID}/layer`), 0, 'layers are never cached');
+    // Served from Redis: a change made behind Berth's back on disk is not seen…
+    writeFileSync(path.join(storagePath, 'images', ID, 'json'), `{"id": "${ID}", "changed": "on disk"}`);
+    assert.deepEqual(Buffer.from(await (await fetch(`${srv.url}/v1/images/${ID}/json`)).arrayBuffer()), json);
+    // …until the key goes: then storage answers and the cache is filled again.
+    await raw.del(key);
+    const fresh = await (await fetch(`${srv.url}/v1/images/${ID}/json`)).text();
+    assert.match(fresh, /on disk/);
+    assert.match((await raw.getBuffer(key))?.toString() ?? '', /on disk/);
+  });
+
+  it('with Redis gone, requests are served from storage, promptly', async () => {
+    await redis?.stop();
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${srv.url}/v1/images/${ID}/json`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /on disk/);
+    }
+    assert.ok(Date.now() - started < 10_000, 'a missing Redis must not hold requests up');
+    const other = 'd0'.repeat(32);
+    assert.equal((await fetch(`${srv.url}/v1/images/${other}/json`, { method: 'PUT', body: `{"id": "${other}"}` })).status, 200);
+  });
+});
