@@ -80,6 +80,20 @@ describe('V1 /files', () => {
     assert.equal(children(), '');
   });
 
+  it('a tar cut off inside a file is a 400, and the server goes on', async () => {
+    const id = '7'.repeat(64);
+    const { pack } = await import('tar-stream');
+    const tar = pack();
+    tar.entry({ name: 'big.bin' }, Buffer.alloc(2 * 1024 * 1024, 1));
+    tar.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of tar) chunks.push(c as Buffer);
+    await push(id, Buffer.concat(chunks).subarray(0, 1024 * 1024));
+    const res = await fetch(`${srv.url}/v1/images/${id}/files`);
+    assert.equal(res.status, 400);
+    assert.equal((await fetch(`${srv.url}/v1/_ping`)).status, 200);
+  });
+
   it('an image without a layer: 404', async () => {
     const res = await fetch(`${srv.url}/v1/images/${'4'.repeat(64)}/files`);
     assert.equal(res.status, 404);

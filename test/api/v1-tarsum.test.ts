@@ -52,6 +52,30 @@ describe('V1 PUT checksum with only X-Docker-Checksum (Docker < 0.10)', () => {
     assert.deepEqual(await bad.json(), { error: 'Invalid checksum format' });
   });
 
+  it('a layer that is not a whole tar (cut off, or xz garbage) is a mismatch, and the server goes on', async () => {
+    for (const [digit, layer] of [
+      ['d', Buffer.concat([LAYER.subarray(0, 100)])],
+      ['e', Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(300, 9)])],
+    ] as const) {
+      const id = idOf(digit);
+      assert.equal((await call('PUT', `/v1/images/${id}/json`, jsonOf(id))).status, 200);
+      assert.equal((await call('PUT', `/v1/images/${id}/layer`, layer)).status, 200);
+      const res = await call('PUT', `/v1/images/${id}/checksum`, undefined, { 'X-Docker-Checksum': TARSUM_A });
+      assert.equal(res.status, 400);
+    }
+    // An empty tar's tarsum (the hash of the JSON alone) must not be what xz garbage sums to.
+    const id = idOf('f');
+    const { createHash } = await import('node:crypto');
+    const emptySum = `tarsum+sha256:${createHash('sha256').update(jsonOf(id)).digest('hex')}`;
+    assert.equal((await call('PUT', `/v1/images/${id}/json`, jsonOf(id))).status, 200);
+    assert.equal(
+      (await call('PUT', `/v1/images/${id}/layer`, Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), Buffer.alloc(50, 3)]))).status,
+      200,
+    );
+    assert.equal((await call('PUT', `/v1/images/${id}/checksum`, undefined, { 'X-Docker-Checksum': emptySum })).status, 400);
+    assert.equal((await call('GET', '/v1/_ping')).status, 200);
+  });
+
   it('with neither header it is still the 412 of docker-registry 0.9.1', async () => {
     const id = idOf('c');
     await upload(id);

@@ -4,9 +4,8 @@
  * turned into deleted entries, read from the layer as it streams (plain, gzip or xz tar).
  */
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { extract, type Header } from 'tar-stream';
-import { decompressed } from './layer-stream.js';
+import type { Header } from 'tar-stream';
+import { LayerFormatError, readTarEntries } from './layer-stream.js';
 
 export type FileEntry = [path: string, type: string, deleted: boolean, size: number, mtime: number, mode: number, uid: number, gid: number];
 
@@ -23,22 +22,15 @@ const TYPES: Record<string, string> = {
   'gnu-long-link-path': 'K',
 };
 
-export class LayerFormatError extends Error {}
+export { LayerFormatError };
 
 export async function listLayerFiles(layer: Readable): Promise<FileEntry[]> {
   const entries: FileEntry[] = [];
-  const tar = extract();
-  tar.on('entry', (header: Header, stream, next) => {
+  await readTarEntries(layer, (header, body) => {
     const entry = toEntry(header);
     if (entry) entries.push(entry);
-    stream.on('end', next);
-    stream.resume();
+    body.resume();
   });
-  try {
-    await pipeline([...(await decompressed(layer)), tar]);
-  } catch (err) {
-    throw new LayerFormatError((err as Error).message);
-  }
   return entries;
 }
 

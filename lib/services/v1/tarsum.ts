@@ -12,9 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { extract, type Header } from 'tar-stream';
-import { decompressed } from './layer-stream.js';
+import type { Header } from 'tar-stream';
+import { readTarEntries } from './layer-stream.js';
 
 export type TarsumVersion = 'tarsum' | 'tarsum.v1';
 
@@ -32,16 +31,11 @@ const TYPEFLAG: Record<string, string> = {
 /** `tarsum+sha256:<hex>` or `tarsum.v1+sha256:<hex>` of a layer (plain, gzip or xz tar). */
 export async function tarsum(layer: Readable, extra: Buffer, version: TarsumVersion = 'tarsum'): Promise<string> {
   const sums: string[] = [];
-  const tar = extract();
-  tar.on('entry', (header: Header, stream, next) => {
+  await readTarEntries(layer, (header, body) => {
     const hash = createHash('sha256').update(headerString(header, version));
-    stream.on('data', (chunk) => hash.update(chunk as Buffer));
-    stream.on('end', () => {
-      sums.push(hash.digest('hex'));
-      next();
-    });
+    body.on('data', (chunk) => hash.update(chunk as Buffer));
+    body.on('end', () => sums.push(hash.digest('hex')));
   });
-  await pipeline([...(await decompressed(layer)), tar]);
   sums.sort();
   return `${version}+sha256:${createHash('sha256').update(extra).update(sums.join('')).digest('hex')}`;
 }
