@@ -191,6 +191,7 @@ describe('CORS over HTTP (cors.origins set)', () => {
     }
     const other = await fetch(`${srv.url}/v1/_ping`, { headers: { Origin: 'https://evil.example' } });
     assert.equal(other.headers.get('access-control-allow-origin'), null);
+    assert.match(other.headers.get('vary') ?? '', /Origin/, 'a refused origin varies too');
   });
 
   it('a preflight is a 200 with the allowed methods and max age', async () => {

@@ -68,6 +68,37 @@ describe('V1 mirror mode (pull-through cache of another V1 registry)', function 
     assert.equal(res.num_results, 2);
   });
 
+  it('asks the source only for paths built from valid names: dot segments never reach it', async () => {
+    // Were the raw path used, the URL parser would resolve this to the source's /metrics (a 200).
+    // Sent as is (fetch() would resolve the dot segments itself before sending).
+    const { port } = new URL(mirror.url);
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/v1/repositories/x/%2e%2e/%2e%2e/%2e%2e/metrics/tags/%2e%2e?a=b' }, (r) => {
+          let body = '';
+          r.on('data', (c) => (body += c));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    assert.equal(res.status, 404, res.body.slice(0, 200));
+  });
+
+  it('a ranged first download (a resume) gets the whole layer from the source, not a 404', async () => {
+    const res = await get(`/v1/images/${B}/layer`, { Range: 'bytes=3-' });
+    assert.equal(res.status, 200);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(layerB));
+  });
+
+  it('never overwrites what is stored locally (local data always wins)', async () => {
+    const { Mirror } = await import('../../lib/services/v1/mirror.js');
+    const m = new Mirror(mirror.deps.config.mirroring, mirror.deps.storage, mirror.deps.log);
+    await mirror.deps.storage.putContent(v1.imageAncestry(A), '["local"]');
+    assert.equal(await m.smallImageFile({ path: `/v1/images/${A}/ancestry`, search: '', headers: {} }, A, 'ancestry'), null);
+    assert.equal((await mirror.deps.storage.getContent(v1.imageAncestry(A))).toString(), '["local"]');
+    await mirror.deps.storage.delete(v1.imageAncestry(A));
+  });
+
   it('a layer download the client cuts short keeps nothing', async () => {
     await new Promise<void>((resolve) => {
       http.get(`${mirror.url}/v1/images/${A}/layer`, (res) => {
@@ -96,6 +127,6 @@ describe('V1 mirror mode (pull-through cache of another V1 registry)', function 
     assert.ok(Buffer.from(await (await get(`/v1/images/${A}/layer`)).arrayBuffer()).equals(layerA));
     assert.deepEqual(await (await get(`/v1/images/${B}/ancestry`)).json(), [B, A]);
     assert.equal((await get('/v1/repositories/ns/repo/tags')).status, 404, 'tags were never kept');
-    assert.equal((await get(`/v1/images/${B}/layer`)).status, 404, 'never fetched, and the source is gone');
+    assert.equal((await get(`/v1/images/${'e0'.repeat(32)}/layer`)).status, 404, 'never fetched, and the source is gone');
   });
 });

@@ -27,6 +27,10 @@ describe('CORS (Flask-CORS 1.x options of docker-registry 0.9)', () => {
     assert.equal(corsHeaders(plan, '/', 'GET', 'https://a.example', undefined)?.['Access-Control-Allow-Origin'], 'https://a.example');
     assert.equal(corsHeaders(plan, '/', 'GET', 'https://x.corp', undefined)?.['Access-Control-Allow-Credentials'], 'true');
     assert.equal(corsHeaders(plan, '/', 'GET', 'https://evil.example', undefined), null);
+    // Whole-origin matches only: lookalikes that a start-anchored match would let in.
+    for (const lookalike of ['https://a.example.evil.net', 'https://x.corp.evil.net', 'https://aXexample']) {
+      assert.equal(corsHeaders(plan, '/', 'GET', lookalike, undefined), null, lookalike);
+    }
     assert.equal(corsHeaders(plan, '/', 'GET', undefined, undefined)?.['Access-Control-Allow-Origin'], 'https://a.example');
     const quiet = corsPlan(settings('    origins: [https://a.example]\n    always_send: false\n')) as NonNullable<ReturnType<typeof corsPlan>>;
     assert.equal(corsHeaders(quiet, '/', 'GET', undefined, undefined), null);

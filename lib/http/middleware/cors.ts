@@ -1,7 +1,8 @@
 /**
  * CORS as docker-registry 0.9's "cors" extra did it: on when `cors.origins` is set, every
  * `cors.*` key a Flask-CORS 1.x option, applied to every route matched by `resources`
- * (regexes matched at the start of the path; default all), errors included. Flask-CORS's
+ * (regexes matched at the start of the path; default all), errors included. Origins are
+ * matched whole (see originMatches: the one place Berth is stricter). Flask-CORS's
  * quirks are kept where a browser can see them: list options are sent sorted and joined with
  * ", "; without an Origin header `always_send` sends the plain (non-regex) origins; on a
  * preflight (OPTIONS with an allowed Access-Control-Request-Method) Max-Age, Allow-Methods and
@@ -32,12 +33,17 @@ const joined = (v: unknown): string | undefined => {
   return items && (Array.isArray(v) ? [...items].sort() : items).join(', ');
 };
 const isRegex = (pattern: string) => pattern !== '*' && /[?*]/.test(pattern);
-/** Python's re.match: anchored at the start only. A pattern that is not a valid regex matches literally. */
-const matchAtStart = (pattern: string, text: string) => {
+/**
+ * A plain origin must equal the request's; a regex must match all of it. (Flask-CORS used
+ * re.match, anchored at the start only, so `https://a.example` also let in
+ * `https://a.example.evil.net`, with credentials if allowed: not kept.)
+ */
+const originMatches = (pattern: string, origin: string) => {
+  if (!isRegex(pattern)) return pattern === origin;
   try {
-    return new RegExp(`^(?:${pattern})`).test(text);
+    return new RegExp(`^(?:${pattern})$`).test(origin);
   } catch {
-    return pattern === text;
+    return pattern === origin;
   }
 };
 
@@ -78,7 +84,7 @@ export function corsHeaders(
   let allow: string | undefined;
   if (origin) {
     if (plan.origins.includes('*')) allow = settings.send_wildcard ? '*' : origin;
-    else if (plan.origins.some((p) => matchAtStart(p, origin))) allow = origin;
+    else if (plan.origins.some((p) => originMatches(p, origin))) allow = origin;
   } else if (settings.always_send && plan.originsText) {
     allow = plan.originsText;
   }
@@ -101,12 +107,13 @@ export function cors(settings: CorsSettings): Middleware | null {
     try {
       await next();
     } finally {
-      const headers = ctx.headerSent
-        ? null
-        : corsHeaders(plan, ctx.path, ctx.method, ctx.get('Origin') || undefined, ctx.get('Access-Control-Request-Method') || undefined);
-      if (headers) {
-        ctx.set(headers);
-        if (headers['Access-Control-Allow-Origin'] !== '*' && plan.settings.vary_header) ctx.vary('Origin');
+      if (!ctx.headerSent) {
+        const headers = corsHeaders(plan, ctx.path, ctx.method, ctx.get('Origin') || undefined, ctx.get('Access-Control-Request-Method') || undefined);
+        if (headers) ctx.set(headers);
+        // The answer depends on Origin whenever the origins are not "*", refused ones included:
+        // a cache must not hand one origin's answer to another.
+        const wildcard = headers?.['Access-Control-Allow-Origin'] === '*' || (!headers && plan.origins.includes('*'));
+        if (!wildcard && plan.settings.vary_header && plan.resources.some((r) => r.test(ctx.path))) ctx.vary('Origin');
       }
     }
   };

@@ -12,14 +12,36 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config/load.js';
 import type { Logger } from '../../logging/logger.js';
-import type { StorageDriver } from '../../storage/driver.js';
+import { exists, type StorageDriver } from '../../storage/driver.js';
 import { v1 } from '../../storage/paths.js';
 
-/** Headers never passed on: hop-by-hop ones, and what fetch decides for itself. */
-const DROP_REQUEST = new Set(['host', 'location', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'accept-encoding', 'te', 'upgrade']);
-const DROP_RESPONSE = new Set(['content-encoding', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'date']);
-/** The source must start answering within this time; a body may then take as long as it needs. */
-const HEADERS_TIMEOUT_MS = 30_000;
+/**
+ * Headers never passed on: hop-by-hop ones, what fetch decides for itself, and Range (what is
+ * fetched is always the whole object, so that it can be kept).
+ */
+const DROP_REQUEST = new Set([
+  'host',
+  'location',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'content-length',
+  'transfer-encoding',
+  'accept-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+  'range',
+  'if-range',
+]);
+/** Upstream headers that are ours to set (CORS policy, request ids) or describe a transfer that is not ours. */
+const DROP_RESPONSE = /^(content-encoding|content-length|content-range|transfer-encoding|connection|keep-alive|date|x-request-id|access-control-.*)$/;
+/** The source must start answering within this time, and a small object must arrive within it. */
+const SMALL_TIMEOUT_MS = 30_000;
+/** A layer body may take as long as it needs, but not stall for longer than this. */
+const LAYER_IDLE_MS = 60_000;
 
 export interface Upstream {
   status: number;
@@ -28,7 +50,9 @@ export interface Upstream {
 }
 
 export interface MirrorRequest {
+  /** the path on the source, built from validated parts (never the raw request path) */
   path: string;
+  /** the query, as `?…`, or '' */
   search: string;
   headers: Record<string, string | string[] | undefined>;
 }
@@ -47,65 +71,114 @@ export class Mirror {
   }
 
   /** The source's 200 answer for this request, or null (any other status, or no answer: the local 404 stands). */
-  async fetch(req: MirrorRequest, from: 'source' | 'index' = 'source'): Promise<Upstream | null> {
+  async fetch(req: MirrorRequest, from: 'source' | 'index' = 'source', kind: 'small' | 'layer' = 'small'): Promise<Upstream | null> {
+    if (/[\\]|(^|\/)\.\.?(\/|$)/.test(req.path)) return null; // validated parts never hold these; refuse rather than resolve
     const url = `${from === 'index' ? this.index : this.source}${req.path}${req.search}`;
     const headers = new Headers();
+    const named = new Set(
+      String(req.headers.connection ?? '')
+        .toLowerCase()
+        .split(',')
+        .map((h) => h.trim()),
+    );
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined || DROP_REQUEST.has(name.toLowerCase())) continue;
+      const lower = name.toLowerCase();
+      if (value === undefined || DROP_REQUEST.has(lower) || named.has(lower)) continue;
       for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
     }
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url} in ${HEADERS_TIMEOUT_MS / 1000} s`)), HEADERS_TIMEOUT_MS);
+    // A small object must arrive whole in time; a layer must only start in time (then: idle timeout).
+    const timer = setTimeout(() => controller.abort(new Error(`no answer from ${url} in ${SMALL_TIMEOUT_MS / 1000} s`)), SMALL_TIMEOUT_MS);
     let res: Response;
     try {
       res = await fetch(url, { headers, signal: controller.signal, redirect: 'follow' });
     } catch (err) {
+      clearTimeout(timer);
       this.log.warn({ err, url }, 'mirror source did not answer');
       return null;
-    } finally {
-      clearTimeout(timer);
     }
+    if (kind === 'layer') clearTimeout(timer);
     if (res.status !== 200 || !res.body) {
+      clearTimeout(timer);
       await res.body?.cancel().catch(() => {});
       return null;
     }
     const out: Record<string, string> = {};
     res.headers.forEach((value, name) => {
-      if (!DROP_RESPONSE.has(name)) out[name] = value;
+      if (!DROP_RESPONSE.test(name)) out[name] = value;
     });
-    return { status: res.status, headers: out, body: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) };
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    body.once('close', () => clearTimeout(timer));
+    return { status: res.status, headers: out, body };
   }
 
-  /** Image JSON or ancestry from the source, kept locally. */
-  async smallImageFile(req: MirrorRequest, id: string, file: 'json' | 'ancestry'): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
-    const upstream = await this.fetch(req);
+  /** A small answer from the source, read whole (within the small timeout), or null. */
+  async fetchSmall(req: MirrorRequest, from: 'source' | 'index' = 'source'): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
+    const upstream = await this.fetch(req, from);
     if (!upstream) return null;
-    const chunks: Buffer[] = [];
-    for await (const chunk of upstream.body) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    await this.storage.putContent(file === 'json' ? v1.imageJson(id) : v1.imageAncestry(id), body);
-    return { headers: upstream.headers, body };
+    try {
+      const chunks: Buffer[] = [];
+      for await (const chunk of upstream.body) chunks.push(chunk as Buffer);
+      return { headers: upstream.headers, body: Buffer.concat(chunks) };
+    } catch (err) {
+      this.log.warn({ err, path: req.path }, 'mirror source broke off its answer');
+      return null;
+    }
   }
 
-  /** A layer from the source: a stream for the client that also writes it to storage, kept only if it arrives whole. */
+  /** Image JSON or ancestry from the source, kept locally, unless something is there already (local data always wins). */
+  async smallImageFile(req: MirrorRequest, id: string, file: 'json' | 'ancestry'): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
+    const target = file === 'json' ? v1.imageJson(id) : v1.imageAncestry(id);
+    if (await exists(this.storage, target)) return null;
+    const found = await this.fetchSmall(req);
+    if (!found) return null;
+    if (!(await exists(this.storage, target))) await this.storage.putContent(target, found.body);
+    return found;
+  }
+
+  /**
+   * A layer from the source: a stream for the client that also writes it to storage, kept only
+   * if it arrives whole and nothing was there already. A failing write (a full disk) fails the
+   * download too, rather than being left unheard.
+   */
   async layer(req: MirrorRequest, id: string): Promise<Upstream | null> {
-    const upstream = await this.fetch(req);
+    if (await exists(this.storage, v1.imageLayer(id))) return null;
+    const upstream = await this.fetch(req, 'source', 'layer');
     if (!upstream) return null;
     const writer = await this.storage.writer(v1.imageLayer(id));
+    // The source may stall mid-body: no byte for LAYER_IDLE_MS ends the download (the tee
+    // sees every chunk; a 'data' listener here would start the body before it is piped).
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => upstream.body.destroy(new Error(`mirror source: no layer data for ${LAYER_IDLE_MS / 1000} s`)), LAYER_IDLE_MS);
+      idle.unref();
+    };
+    arm();
     const tee = new Transform({
       transform(chunk: Buffer, _enc, cb) {
-        if (writer.stream.write(chunk)) cb(null, chunk);
-        else writer.stream.once('drain', () => cb(null, chunk));
+        arm();
+        if (writer.stream.write(chunk)) return cb(null, chunk);
+        const settle = (err?: Error | null) => {
+          writer.stream.off('drain', settle);
+          writer.stream.off('error', settle);
+          cb(err ?? null, err ? undefined : chunk);
+        };
+        writer.stream.once('drain', settle);
+        writer.stream.once('error', settle);
       },
       flush(cb) {
         writer.stream.end();
         writer.commit().then(() => cb(), cb);
       },
     });
-    pipeline(upstream.body, tee).catch(async (err) => {
-      await writer.cancel();
-      this.log.warn({ err, id }, 'mirrored layer not kept: the download did not complete');
-    });
+    writer.stream.on('error', (err) => tee.destroy(err));
+    pipeline(upstream.body, tee)
+      .finally(() => clearTimeout(idle))
+      .catch(async (err) => {
+        await writer.cancel().catch(() => {});
+        this.log.warn({ err, id }, 'mirrored layer not kept: the download did not complete');
+      });
     return { ...upstream, body: tee };
   }
 }

@@ -1,29 +1,36 @@
 /**
  * Mirror mode's routes (spec v1 §8.1): each runs the local handler first and asks the source
- * only when that answered 404 (search always merges). Registered before the local routes.
+ * only when that answered 404 because the object is absent (search always merges).
+ * Registered before the local routes. What is asked of the source is built from the validated
+ * route parameters, never from the raw request path.
  */
 import type Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { Deps } from '../../../deps.js';
 import { RegistryError } from '../../../errors/registry-error.js';
-import type { Mirror, MirrorRequest, Upstream } from '../../../services/v1/mirror.js';
+import type { Mirror, MirrorRequest } from '../../../services/v1/mirror.js';
 import type { RequestState } from '../../state.js';
-import { checkImageId } from '../../v1-names.js';
+import { checkImageId, parseRepository } from '../../v1-names.js';
 
 const REPO = '/v1/repositories/*repository';
 
 export function mirrorRoutes(router: Router<RequestState>, deps: Deps, mirror: Mirror): void {
-  const request = (ctx: Context): MirrorRequest => ({ path: ctx.path, search: ctx.search, headers: ctx.req.headers });
-  const reply = (ctx: Context, upstream: { headers: Record<string, string>; body: Upstream['body'] | Buffer }) => {
+  const request = (ctx: Context, path: string, search = ''): MirrorRequest => ({ path, search, headers: ctx.req.headers });
+  const reply = (ctx: Context, upstream: { headers: Record<string, string>; body: unknown }) => {
     ctx.status = 200;
     ctx.set(upstream.headers);
     ctx.body = upstream.body;
+  };
+  const repositoryPath = (ctx: Context) => {
+    const { namespace, repository } = parseRepository(String(ctx.params.repository));
+    return `/v1/repositories/${encodeURIComponent(namespace)}/${encodeURIComponent(repository)}`;
   };
 
   for (const file of ['json', 'ancestry'] as const) {
     router.get(`/v1/images/:id/${file}`, (ctx, next) =>
       onLocalMiss(next, async () => {
-        const found = await mirror.smallImageFile(request(ctx), checkImageId(ctx.params.id as string), file);
+        const id = checkImageId(ctx.params.id as string);
+        const found = await mirror.smallImageFile(request(ctx, `/v1/images/${id}/${file}`), id, file);
         if (found) reply(ctx, found);
         return found !== null;
       }),
@@ -31,19 +38,21 @@ export function mirrorRoutes(router: Router<RequestState>, deps: Deps, mirror: M
   }
   router.get('/v1/images/:id/layer', (ctx, next) =>
     onLocalMiss(next, async () => {
-      const found = await mirror.layer(request(ctx), checkImageId(ctx.params.id as string));
+      const id = checkImageId(ctx.params.id as string);
+      const found = await mirror.layer(request(ctx, `/v1/images/${id}/layer`), id);
       if (found) reply(ctx, found);
       return found !== null;
     }),
   );
   // Tags are passed through, never kept (the Python registry cached them only in redis).
-  for (const path of [`${REPO}/tags`, `${REPO}/tags/:tag`]) {
-    router.get(path, (ctx, next) => onLocalMiss(next, () => passThrough(ctx, 'source')));
-  }
+  router.get(`${REPO}/tags`, (ctx, next) => onLocalMiss(next, () => passThrough(ctx, `${repositoryPath(ctx)}/tags`, 'source')));
+  router.get(`${REPO}/tags/:tag`, (ctx, next) =>
+    onLocalMiss(next, () => passThrough(ctx, `${repositoryPath(ctx)}/tags/${encodeURIComponent(String(ctx.params.tag))}`, 'source')),
+  );
   if (deps.config.standalone) {
     router.get(`${REPO}/images`, (ctx, next) =>
       onLocalMiss(next, async () => {
-        const served = await passThrough(ctx, 'index');
+        const served = await passThrough(ctx, `${repositoryPath(ctx)}/images`, 'index');
         // Docker must come back to us for the layers, not go to the source's endpoints.
         if (served && ctx.response.get('X-Docker-Endpoints')) ctx.set('X-Docker-Endpoints', deps.config.registry_endpoints ?? ctx.host);
         return served;
@@ -53,20 +62,22 @@ export function mirrorRoutes(router: Router<RequestState>, deps: Deps, mirror: M
   if (deps.search) {
     router.get('/v1/search', async (ctx, next) => {
       await next();
-      const upstream = await mirror.fetch(request(ctx), 'index');
-      if (!upstream) return;
-      const theirs = await readJson(upstream.body);
-      const ours = JSON.parse(String(ctx.body)) as { query: string; results: Array<{ name: string }> };
+      const q = String(ctx.query.q ?? '');
+      const upstream = await mirror.fetchSmall(request(ctx, '/v1/search', `?q=${encodeURIComponent(q)}`), 'index');
+      const theirs = upstream ? parseJson(upstream.body) : null;
       if (!theirs || !Array.isArray(theirs.results)) return;
+      const ours = JSON.parse(String(ctx.body)) as { query: string; results: Array<{ name: string }> };
       // As docker-registry merged them: upstream results after ours, a name they share taken from upstream.
       const byName = new Map<string, unknown>(ours.results.map((r) => [r.name, r]));
-      for (const r of theirs.results as Array<{ name: string }>) byName.set(r.name, r);
+      for (const r of theirs.results) {
+        if (r && typeof r === 'object' && typeof (r as { name?: unknown }).name === 'string') byName.set((r as { name: string }).name, r);
+      }
       ctx.body = JSON.stringify({ ...ours, num_results: byName.size, results: [...byName.values()] });
     });
   }
 
-  async function passThrough(ctx: Context, from: 'source' | 'index'): Promise<boolean> {
-    const upstream = await mirror.fetch(request(ctx), from);
+  async function passThrough(ctx: Context, path: string, from: 'source' | 'index'): Promise<boolean> {
+    const upstream = await mirror.fetchSmall(request(ctx, path, ctx.search), from);
     if (!upstream) return false;
     reply(ctx, upstream);
     return true;
@@ -83,11 +94,10 @@ async function onLocalMiss(next: Next, fromSource: () => Promise<boolean>): Prom
   }
 }
 
-async function readJson(body: AsyncIterable<unknown>): Promise<{ results?: unknown } | null> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
+function parseJson(body: Buffer): { results?: unknown[] } | null {
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const doc = JSON.parse(body.toString('utf8'));
+    return doc && typeof doc === 'object' ? doc : null;
   } catch {
     return null;
   }
