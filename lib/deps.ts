@@ -2,6 +2,7 @@
  * Builds the object graph from a Config. No module-level singletons: a test builds a second
  * app on another driver or mail server by calling this again.
  */
+import { RedisCache } from './cache/redis-cache.js';
 import type { Config } from './config/load.js';
 import type { Lifecycle } from './http/middleware/draining.js';
 import type { Logger } from './logging/logger.js';
@@ -20,6 +21,8 @@ export interface Deps {
   lifecycle: Lifecycle;
   /** the /v1/search index, when search_backend is set */
   search: SearchIndex | null;
+  /** the plain `cache` Redis (mirror tags, /_status), when cache.host is set */
+  cache: RedisCache | null;
   /** when the process started serving; reported by the debug ping */
   startedAt: Date;
 }
@@ -43,6 +46,7 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
     mailer: overrides.mailer === undefined ? mailer : overrides.mailer,
     lifecycle: overrides.lifecycle ?? { draining: false },
     search: overrides.search === undefined ? SearchIndex.open(config) : overrides.search,
+    cache: overrides.cache === undefined ? (config.cache.host ? new RedisCache(config.cache, log, 'cache') : null) : overrides.cache,
     startedAt: new Date(),
   };
 }
@@ -50,5 +54,5 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
 /** Release what the graph holds: pending mails, storage clients. */
 export async function closeDeps(deps: Deps): Promise<void> {
   deps.search?.close();
-  await Promise.allSettled([deps.mailer?.close(), deps.storage.close()]);
+  await Promise.allSettled([deps.mailer?.close(), deps.storage.close(), deps.cache?.close()]);
 }

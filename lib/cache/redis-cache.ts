@@ -51,12 +51,15 @@ export class RedisCache {
     }
   }
 
-  async set(key: string, value: Buffer | string, ttlSeconds?: number): Promise<void> {
+  /** false when Redis did not take it (the caller carries on without the cache) */
+  async set(key: string, value: Buffer | string, ttlSeconds?: number): Promise<boolean> {
     try {
       if (ttlSeconds) await this.client.set(key, value, 'EX', ttlSeconds);
       else await this.client.set(key, value);
+      return true;
     } catch (err) {
       this.warn(err, 'set');
+      return false;
     }
   }
 

@@ -7,10 +7,12 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { exists } from '../../lib/storage/driver.js';
 import { v1 } from '../../lib/storage/paths.js';
 import { tempDir, testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { type RedisService, startRedis } from '../support/services.js';
 
 const A = 'a1'.repeat(32);
 const B = 'b2'.repeat(32);
@@ -128,5 +130,60 @@ describe('V1 mirror mode (pull-through cache of another V1 registry)', function 
     assert.deepEqual(await (await get(`/v1/images/${B}/ancestry`)).json(), [B, A]);
     assert.equal((await get('/v1/repositories/ns/repo/tags')).status, 404, 'tags were never kept');
     assert.equal((await get(`/v1/images/${'e0'.repeat(32)}/layer`)).status, 404, 'never fetched, and the source is gone');
+  });
+});
+
+describe('V1 mirror mode with the `cache` Redis (tags kept for tags_cache_ttl), and /_status checking it', function () {
+  this.timeout(60_000);
+  let redis: RedisService | null;
+  let upstream: TestServer;
+  let mirror: TestServer;
+  let storagePath: string;
+
+  before(async function () {
+    redis = await startRedis();
+    if (!redis) return this.skip();
+    upstream = await startTestServer(testConfig());
+    await push(upstream.url, A, Buffer.from('a'));
+    assert.equal((await fetch(`${upstream.url}/v1/repositories/ns/cached/tags/v1`, { method: 'PUT', body: `"${A}"` })).status, 200);
+    storagePath = tempDir('berth-mirror-cache-');
+    mirror = await startTestServer(
+      testConfig(
+        `  mirroring:\n    source: ${upstream.url}\n    tags_cache_ttl: 600\n  cache:\n    host: 127.0.0.1\n    port: ${redis.port}\n`,
+        {},
+        storagePath,
+      ),
+    );
+    await mirror.deps.cache?.ready;
+  });
+  after(async () => {
+    await mirror?.stop();
+    await upstream?.stop();
+    await redis?.stop();
+  });
+
+  it("tags from the source are kept under docker-registry's key, with the TTL, and served from there once the source is gone", async () => {
+    assert.deepEqual(await (await fetch(`${mirror.url}/v1/repositories/ns/cached/tags`)).json(), { v1: A });
+    const raw = new Redis({ host: '127.0.0.1', port: redis?.port ?? 0 });
+    try {
+      const key = `cache_path:${storagePath}:repositories/ns/cached`;
+      assert.deepEqual(JSON.parse(String(await raw.get(key))), { v1: A });
+      const ttl = await raw.ttl(key);
+      assert.ok(ttl > 590 && ttl <= 600, String(ttl));
+    } finally {
+      raw.disconnect();
+    }
+    await upstream.stop();
+    assert.deepEqual(await (await fetch(`${mirror.url}/v1/repositories/ns/cached/tags`)).json(), { v1: A });
+  });
+
+  it('/_status checks the cache Redis too, and fails when it is gone', async () => {
+    const ok = await fetch(`${mirror.url}/_status`);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(((await ok.json()) as { services: string[] }).services, ['redis', 'storage']);
+    await redis?.stop();
+    const down = await fetch(`${mirror.url}/_status`);
+    assert.equal(down.status, 503);
+    assert.ok(((await down.json()) as { failures: Record<string, string> }).failures.redis);
   });
 });

@@ -28,7 +28,7 @@ export function opsRouter(deps: Deps): Router<RequestState> {
   router.get('/v1/_ping', ping);
 
   const status: RouterMiddleware<RequestState> = async (ctx) => {
-    const report = await checkStatus(deps.storage);
+    const report = await checkStatus(deps.storage, deps.cache);
     v1Json(ctx, report.body, report.ok ? 200 : 503);
   };
   router.get('/_status', status);
@@ -38,7 +38,7 @@ export function opsRouter(deps: Deps): Router<RequestState> {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    const report = deps.lifecycle.draining ? { ok: false, body: { failures: { server: 'draining' } } } : await checkStatus(deps.storage);
+    const report = deps.lifecycle.draining ? { ok: false, body: { failures: { server: 'draining' } } } : await checkStatus(deps.storage, deps.cache);
     ctx.status = report.ok ? 200 : 503;
     ctx.body = { ready: report.ok, failures: report.body.failures };
   });

@@ -2,14 +2,15 @@
  * Mirror mode (spec v1 §8.1, `mirroring.source`): a pull-through cache of another V1
  * registry. What is not here locally is asked of the source with the client's own headers
  * (so its `Authorization: Token …` goes along); image JSON, ancestry and layers are kept,
- * tags and repository image lists are only passed through (docker-registry cached tags in
- * redis only). Local data always wins and is never revalidated.
+ * tags are passed through (and kept for tags_cache_ttl in the `cache` Redis, if there is one),
+ * repository image lists are passed through. Local data always wins and is never revalidated.
  *
  * A layer is streamed to the client while it is written to storage, and becomes visible only
  * once the last byte arrived: a download cut short stores nothing.
  */
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { RedisCache } from '../../cache/redis-cache.js';
 import type { Config } from '../../config/load.js';
 import type { Logger } from '../../logging/logger.js';
 import { exists, type StorageDriver } from '../../storage/driver.js';
@@ -61,13 +62,33 @@ export class Mirror {
   private readonly source: string;
   private readonly index: string;
 
+  private readonly tagsTtl: number;
+
   constructor(
     settings: Readonly<Config['mirroring']>,
     private readonly storage: StorageDriver,
     private readonly log: Logger,
+    /** the plain `cache` Redis: upstream tag answers are kept there for tags_cache_ttl */
+    private readonly tagCache: { cache: RedisCache; storagePath: string | null } | null = null,
   ) {
     this.source = (settings.source ?? '').replace(/\/+$/, '');
     this.index = (settings.source_index ?? settings.source ?? '').replace(/\/+$/, '');
+    this.tagsTtl = settings.tags_cache_ttl ?? 172800;
+  }
+
+  /**
+   * Tags from the source, through the `cache` Redis when there is one, under docker-registry's
+   * key (`cache_path:<storage_path>:<tag path>`), so a Python mirror sharing it agrees.
+   */
+  async tags(req: MirrorRequest, tagPath: string): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
+    const key = this.tagCache ? `cache_path:${this.tagCache.storagePath ?? '/'}:${tagPath}` : null;
+    if (key && this.tagCache) {
+      const hit = await this.tagCache.cache.get(key);
+      if (hit) return { headers: { 'content-type': 'application/json' }, body: hit };
+    }
+    const found = await this.fetchSmall(req);
+    if (found && key && this.tagCache && this.tagsTtl > 0) await this.tagCache.cache.set(key, found.body, this.tagsTtl);
+    return found;
   }
 
   /** The source's 200 answer for this request, or null (any other status, or no answer: the local 404 stands). */

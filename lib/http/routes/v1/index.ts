@@ -25,7 +25,10 @@ export function v1Router(deps: Deps): Router<RequestState> {
   if (deps.config.standalone) userRoutes(router);
   const tokens = new TokenService(deps.config.index_endpoint, deps.storage);
   router.use(['/v1/images', '/v1/repositories'], requiresAuth(deps.config, tokens));
-  if (deps.config.mirroring.source) mirrorRoutes(router, deps, new Mirror(deps.config.mirroring, deps.storage, deps.log));
+  if (deps.config.mirroring.source) {
+    const tagCache = deps.cache ? { cache: deps.cache, storagePath: deps.config.storage_path } : null;
+    mirrorRoutes(router, deps, new Mirror(deps.config.mirroring, deps.storage, deps.log, tagCache));
+  }
   const search = deps.search ? new SearchService(deps.search, deps.storage) : null;
   const onRepository = search?.onRepository;
   if (search) {

@@ -9,6 +9,7 @@ import type { Context, Next } from 'koa';
 import type { Deps } from '../../../deps.js';
 import { RegistryError } from '../../../errors/registry-error.js';
 import type { Mirror, MirrorRequest } from '../../../services/v1/mirror.js';
+import { v1 } from '../../../storage/paths.js';
 import type { RequestState } from '../../state.js';
 import { checkImageId, parseRepository } from '../../v1-names.js';
 
@@ -44,10 +45,30 @@ export function mirrorRoutes(router: Router<RequestState>, deps: Deps, mirror: M
       return found !== null;
     }),
   );
-  // Tags are passed through, never kept (the Python registry cached them only in redis).
-  router.get(`${REPO}/tags`, (ctx, next) => onLocalMiss(next, () => passThrough(ctx, `${repositoryPath(ctx)}/tags`, 'source')));
+  // Tags are passed through, never stored (the Python registry kept them only in the redis `cache`, as Berth does).
+  const tags = async (ctx: Context, path: string, storagePath: () => string) => {
+    let tagPath: string;
+    try {
+      tagPath = storagePath();
+    } catch {
+      return false; // a name no storage path can hold: nothing to ask for
+    }
+    const found = await mirror.tags(request(ctx, path, ctx.search), tagPath);
+    if (found) reply(ctx, found);
+    return found !== null;
+  };
+  router.get(`${REPO}/tags`, (ctx, next) =>
+    onLocalMiss(next, () => {
+      const { namespace, repository } = parseRepository(String(ctx.params.repository));
+      return tags(ctx, `${repositoryPath(ctx)}/tags`, () => v1.repository(namespace, repository));
+    }),
+  );
   router.get(`${REPO}/tags/:tag`, (ctx, next) =>
-    onLocalMiss(next, () => passThrough(ctx, `${repositoryPath(ctx)}/tags/${encodeURIComponent(String(ctx.params.tag))}`, 'source')),
+    onLocalMiss(next, () => {
+      const { namespace, repository } = parseRepository(String(ctx.params.repository));
+      const tag = String(ctx.params.tag);
+      return tags(ctx, `${repositoryPath(ctx)}/tags/${encodeURIComponent(tag)}`, () => v1.tag(namespace, repository, tag));
+    }),
   );
   if (deps.config.standalone) {
     router.get(`${REPO}/images`, (ctx, next) =>
