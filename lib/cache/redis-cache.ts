@@ -18,6 +18,7 @@ const WARN_EVERY_MS = 60_000;
 
 export class RedisCache {
   private readonly client: Redis;
+  private blockingClient: Redis | undefined;
   private lastWarning = 0;
   /** resolves once connected (tests wait for it; requests before it simply miss) */
   readonly ready: Promise<void>;
@@ -71,6 +72,50 @@ export class RedisCache {
     }
   }
 
+  /** LPUSH then LTRIM to `max` entries, in one round trip (docker-registry's capped queue). */
+  async pushCapped(list: string, value: string, max: number): Promise<boolean> {
+    try {
+      await this.client
+        .multi()
+        .lpush(list, value)
+        .ltrim(list, 0, max - 1)
+        .exec();
+      return true;
+    } catch (err) {
+      this.warn(err, 'lpush');
+      return false;
+    }
+  }
+
+  /** The oldest entry of `list`, waiting up to `timeoutSeconds`; null when none came (or Redis is away). */
+  async popOldest(list: string, timeoutSeconds: number): Promise<string | null> {
+    try {
+      const got = await this.blocking().brpop(list, timeoutSeconds);
+      return got ? got[1] : null;
+    } catch (err) {
+      this.warn(err, 'brpop');
+      await new Promise((r) => setTimeout(r, 1000)); // not a busy loop while Redis is away
+      return null;
+    }
+  }
+
+  /** SET NX EX: true when this caller now holds `key` for `ttlSeconds`. */
+  async lock(key: string, ttlSeconds: number): Promise<boolean> {
+    try {
+      return (await this.client.set(key, String(Date.now() + ttlSeconds * 1000), 'EX', ttlSeconds, 'NX')) === 'OK';
+    } catch (err) {
+      this.warn(err, 'lock');
+      return false;
+    }
+  }
+
+  /** A second connection for blocking commands (the first keeps its 1 s command timeout). */
+  private blocking(): Redis {
+    this.blockingClient ??= this.client.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
+    this.blockingClient.on('error', (err) => this.warn(err, 'connection'));
+    return this.blockingClient;
+  }
+
   /** For /_status: true when Redis answers. */
   async ping(): Promise<boolean> {
     try {
@@ -82,6 +127,7 @@ export class RedisCache {
 
   async close(): Promise<void> {
     this.client.disconnect();
+    this.blockingClient?.disconnect();
   }
 
   private warn(err: unknown, op: string): void {

@@ -5,6 +5,7 @@ import type Router from '@koa/router';
 import type { Deps } from '../../../deps.js';
 import { v1Error } from '../../../errors/registry-error.js';
 import type { ImageService } from '../../../services/v1/images.js';
+import type { DiffService } from '../../../services/v1/layer-diff.js';
 import type { TokenService } from '../../../services/v1/tokens.js';
 import { LocalDriver } from '../../../storage/drivers/local.js';
 import { v1 } from '../../../storage/paths.js';
@@ -17,7 +18,7 @@ import type { RequestState } from '../../state.js';
 import { checkImageId } from '../../v1-names.js';
 import { v1Json } from '../../v1-response.js';
 
-export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService, tokens: TokenService): void {
+export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService, tokens: TokenService, diffs: DiffService | null): void {
   const { config } = deps;
 
   /** Token mode: reads through a token for a private repository need the index's consent. */
@@ -99,6 +100,7 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
       return Array.isArray(value) ? value[0] : value;
     };
     await images.putChecksum(id, first('x-docker-checksum-payload'), first('x-docker-checksum'));
+    if (diffs) await diffs.enqueue(id); // a Redis that is away only means no diff yet
     v1Json(ctx, true);
   });
 
@@ -120,7 +122,14 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
   });
 
   router.get('/v1/images/:id/diff', async (ctx) => {
-    checkImageId(ctx.params.id as string);
-    throw v1Error(400, 'Diff queue is disabled');
+    const id = checkImageId(ctx.params.id as string);
+    if (!diffs) throw v1Error(400, 'Diff queue is disabled');
+    await readAllowed(ctx, id);
+    await images.getAncestry(id); // 404 for an image that does not exist (docker-registry queued those too)
+    // Not there yet: queued, and an empty 200, cacheable, as docker-registry answered.
+    await serveImmutable(ctx, id, async () => {
+      ctx.type = 'application/json';
+      ctx.body = (await diffs.get(id)) ?? '';
+    });
   });
 }

@@ -4,6 +4,7 @@ import type { Deps } from '../../../deps.js';
 import { HostLocks } from '../../../services/host-lock.js';
 import { ImageService } from '../../../services/v1/images.js';
 import { IndexImagesService } from '../../../services/v1/index-images.js';
+import { DiffService } from '../../../services/v1/layer-diff.js';
 import { Mirror } from '../../../services/v1/mirror.js';
 import { SearchService } from '../../../services/v1/search.js';
 import { TagService } from '../../../services/v1/tags.js';
@@ -39,7 +40,8 @@ export function v1Router(deps: Deps): Router<RequestState> {
     );
     router.get('/v1/search', (ctx) => v1Json(ctx, search.search(String(ctx.query.q ?? ''))));
   }
-  imageRoutes(router, deps, new ImageService(deps.storage, locks), tokens);
+  const images = new ImageService(deps.storage, locks);
+  imageRoutes(router, deps, images, tokens, deps.cache ? new DiffService(deps.storage, images, deps.cache) : null);
   repositoryRoutes(router, deps, new TagService(deps.storage, locks, onRepository), new IndexImagesService(deps.storage, locks, onRepository));
   return router;
 }
