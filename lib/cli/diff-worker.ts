@@ -4,16 +4,14 @@
  * `GET /v1/images/<id>/diff` has something to answer. Runs until SIGTERM/SIGINT; with
  * `--once`, until the queue is empty. Reads the same config as the server.
  */
-import { parseArgs } from 'node:util';
 import { RedisCache } from '../cache/redis-cache.js';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
 import { createLogger } from '../logging/logger.js';
 import { HostLocks } from '../services/host-lock.js';
 import { ImageService } from '../services/v1/images.js';
 import { DIFF_QUEUE, DiffService } from '../services/v1/layer-diff.js';
 import { createStorage } from '../storage/factory.js';
-import { INSTALL_DIR, VERSION } from '../version.js';
+import { cliArgs, withConfig } from './cli-args.js';
 
 const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-diff-worker [--once]
 
@@ -22,29 +20,15 @@ Computes the /diff of the images queued on the cache Redis (cache.host in config
   --help, --version`;
 
 export async function main(argv: string[]): Promise<number> {
-  let args: { once?: boolean; help?: boolean; version?: boolean };
-  try {
-    args = parseArgs({ args: argv, options: { once: { type: 'boolean' }, help: { type: 'boolean' }, version: { type: 'boolean' } } }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help || args.version) {
-    console.log(args.help ? USAGE : VERSION);
-    return 0;
-  }
-  let config: ReturnType<typeof loadConfig>['config'];
-  let storage: ReturnType<typeof createStorage>;
-  try {
-    config = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR }).config;
+  const args = cliArgs(argv, { once: { type: 'boolean' } }, USAGE);
+  if (typeof args === 'number') return args;
+  const opened = withConfig((config) => {
     if (!config.cache.host)
       throw new ConfigError([{ key: 'cache.host', message: 'the diff queue lives on the cache Redis; set cache.host' }], config.flavor, config.source.path);
-    storage = createStorage(config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    return 78;
-  }
+    return createStorage(config);
+  });
+  if (typeof opened === 'number') return opened;
+  const { config, value: storage } = opened;
   const log = createLogger(config.loglevel).child({ name: 'berth-diff-worker' });
   const cache = new RedisCache(config.cache, log, 'cache');
   const diffs = new DiffService(storage, new ImageService(storage, new HostLocks(config.lock_dir)), cache);

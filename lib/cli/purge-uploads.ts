@@ -3,14 +3,11 @@
  * the config's upload_purge_age). The same sweep the server runs every upload_purge_interval,
  * for operators who turned that off or want it now. Safe while the server runs.
  */
-import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
-import { loadConfig } from '../config/load.js';
 import { HostLocks } from '../services/host-lock.js';
 import { BlobStore } from '../services/v2/blobs.js';
 import { UploadService } from '../services/v2/uploads.js';
 import { createStorage } from '../storage/factory.js';
-import { INSTALL_DIR, VERSION } from '../version.js';
+import { cliArgs, withConfig } from './cli-args.js';
 
 const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-purge-uploads [--age SECS] [--dry-run]
 
@@ -20,35 +17,16 @@ seconds ago (default: upload_purge_age from the config, 604800 = 7 days).
   --help, --version`;
 
 export async function main(argv: string[]): Promise<number> {
-  let args: { age?: string; 'dry-run'?: boolean; help?: boolean; version?: boolean };
-  try {
-    args = parseArgs({
-      args: argv,
-      options: { age: { type: 'string' }, 'dry-run': { type: 'boolean' }, help: { type: 'boolean' }, version: { type: 'boolean' } },
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help || args.version) {
-    console.log(args.help ? USAGE : VERSION);
-    return 0;
-  }
+  const args = cliArgs(argv, { age: { type: 'string' }, 'dry-run': { type: 'boolean' } }, USAGE);
+  if (typeof args === 'number') return args;
   const age = args.age === undefined ? null : Number(args.age);
   if (age !== null && !(Number.isFinite(age) && age >= 0)) {
     console.error(`--age: expected seconds (0 or more), got ${JSON.stringify(args.age)}`);
     return 2;
   }
-  let config: ReturnType<typeof loadConfig>['config'];
-  let storage: ReturnType<typeof createStorage>;
-  try {
-    config = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR }).config;
-    storage = createStorage(config);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    console.error(err.message);
-    return 78;
-  }
+  const opened = withConfig(createStorage);
+  if (typeof opened === 'number') return opened;
+  const { config, value: storage } = opened;
   try {
     const uploads = new UploadService(storage, new BlobStore(storage), new HostLocks(config.lock_dir));
     const purged = await uploads.purge((age ?? config.upload_purge_age) * 1000, { dryRun: args['dry-run'] === true });

@@ -1,0 +1,39 @@
+/**
+ * The command-line conventions of Berth's operator tools: `--help` and `--version` always,
+ * a usage error is exit 2 with the usage text, and a config the tool cannot use is exit 78
+ * (EX_CONFIG) with the config error's own message.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config/errors.js';
+import { type Config, loadConfig } from '../config/load.js';
+import { INSTALL_DIR, VERSION } from '../version.js';
+
+type Options = Record<string, { type: 'string' | 'boolean' }>;
+
+/** The parsed flags, or the exit code to end with (help/version printed: 0; bad flags: 2). */
+export function cliArgs(argv: string[], options: Options, usage: string): Record<string, string | boolean | undefined> | number {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean' }, version: { type: 'boolean' } } }).values;
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (values.help || values.version) {
+    console.log(values.help ? usage : VERSION);
+    return 0;
+  }
+  return values;
+}
+
+/** The server's config (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR) and what `open` builds from it, or exit 78. */
+export function withConfig<T>(open: (config: Readonly<Config>) => T): { config: Readonly<Config>; value: T } | number {
+  try {
+    const { config } = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
+    return { config, value: open(config) };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    return 78;
+  }
+}
