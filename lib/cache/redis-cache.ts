@@ -19,6 +19,7 @@ const WARN_EVERY_MS = 60_000;
 export class RedisCache {
   private readonly client: Redis;
   private blockingClient: Redis | undefined;
+  private closed = false;
   private lastWarning = 0;
   /** resolves once connected (tests wait for it; requests before it simply miss) */
   readonly ready: Promise<void>;
@@ -36,6 +37,7 @@ export class RedisCache {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 2000,
+      disconnectTimeout: 200, // so a stopping process is not held 2 s by a half-closed socket
       commandTimeout: 1000,
       retryStrategy: (times) => Math.min(200 * times, 5000),
     });
@@ -72,6 +74,25 @@ export class RedisCache {
     }
   }
 
+  /**
+   * Delete every key that starts with `prefix` (SCAN, so Redis is never blocked), bounded to
+   * `maxRounds` SCAN calls of 1000 keys; a failure is logged and ends the sweep.
+   */
+  async delPrefix(prefix: string, maxRounds = 1000): Promise<void> {
+    const pattern = `${prefix.replace(/[\\*?[\]^]/g, (c) => `\\${c}`)}*`;
+    try {
+      let cursor = '0';
+      for (let round = 0; round < maxRounds; round++) {
+        const [next, keys] = await this.client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        if (keys.length > 0) await this.client.del(...keys);
+        cursor = next;
+        if (cursor === '0') return;
+      }
+    } catch (err) {
+      this.warn(err, 'scan');
+    }
+  }
+
   /** LPUSH then LTRIM to `max` entries, in one round trip (docker-registry's capped queue). */
   async pushCapped(list: string, value: string, max: number): Promise<boolean> {
     try {
@@ -89,10 +110,12 @@ export class RedisCache {
 
   /** The oldest entry of `list`, waiting up to `timeoutSeconds`; null when none came (or Redis is away). */
   async popOldest(list: string, timeoutSeconds: number): Promise<string | null> {
+    if (this.closed) return null;
     try {
       const got = await this.blocking().brpop(list, timeoutSeconds);
       return got ? got[1] : null;
     } catch (err) {
+      if (this.closed) return null;
       this.warn(err, 'brpop');
       await new Promise((r) => setTimeout(r, 1000)); // not a busy loop while Redis is away
       return null;
@@ -109,10 +132,16 @@ export class RedisCache {
     }
   }
 
-  /** A second connection for blocking commands (the first keeps its 1 s command timeout). */
+  /**
+   * A second connection for blocking commands (the first keeps its 1 s command timeout). A
+   * blocking command still times out on the client, a second after its own timeout, so a Redis
+   * that stops answering (a frozen host, a dropped route) cannot hold a worker forever.
+   */
   private blocking(): Redis {
-    this.blockingClient ??= this.client.duplicate({ commandTimeout: undefined, enableOfflineQueue: true });
-    this.blockingClient.on('error', (err) => this.warn(err, 'connection'));
+    if (!this.blockingClient) {
+      this.blockingClient = this.client.duplicate({ commandTimeout: undefined, enableOfflineQueue: true, blockingTimeout: 1000, blockingTimeoutGrace: 1000 });
+      this.blockingClient.on('error', (err) => this.warn(err, 'connection'));
+    }
     return this.blockingClient;
   }
 
@@ -126,6 +155,7 @@ export class RedisCache {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.client.disconnect();
     this.blockingClient?.disconnect();
   }

@@ -6,6 +6,7 @@
  */
 import { RedisCache } from '../cache/redis-cache.js';
 import { ConfigError } from '../config/errors.js';
+import { isImageId } from '../http/v1-names.js';
 import { createLogger } from '../logging/logger.js';
 import { HostLocks } from '../services/host-lock.js';
 import { ImageService } from '../services/v1/images.js';
@@ -18,6 +19,18 @@ const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml]
 Computes the /diff of the images queued on the cache Redis (cache.host in config.yml).
   --once       stop when the queue is empty
   --help, --version`;
+
+const REDIS_WAIT_MS = 10_000;
+
+/** A queue entry is a JSON string holding an image id; anything else is dropped. */
+export function parseQueuedId(item: string): string | null {
+  try {
+    const id: unknown = JSON.parse(item);
+    return typeof id === 'string' && isImageId(id) ? id : null;
+  } catch {
+    return null;
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const args = cliArgs(argv, { once: { type: 'boolean' } }, USAGE);
@@ -32,25 +45,38 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.loglevel).child({ name: 'berth-diff-worker' });
   const cache = new RedisCache(config.cache, log, 'cache');
   const diffs = new DiffService(storage, new ImageService(storage, new HostLocks(config.lock_dir)), cache);
+  // SIGTERM/SIGINT end the loop at once, also while Redis is away or a BRPOP is waiting:
+  // closing the connections makes both give up.
   let stopping = false;
-  const stop = () => {
-    stopping = true;
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  let stopped!: () => void;
+  const stop = new Promise<'stop'>((resolve) => {
+    stopped = () => {
+      stopping = true;
+      void cache.close();
+      resolve('stop');
+    };
+  });
+  process.once('SIGTERM', stopped);
+  process.once('SIGINT', stopped);
   try {
-    await cache.ready;
+    const waits: Promise<unknown>[] = [cache.ready, stop];
+    // A one-off run (cron) must not wait for a Redis that is not there.
+    if (args.once) waits.push(new Promise((resolve) => setTimeout(resolve, REDIS_WAIT_MS, 'timeout').unref()));
+    const first = await Promise.race(waits);
+    if (first === 'stop') return 0;
+    if (first === 'timeout') {
+      log.error({ host: config.cache.host, port: config.cache.port }, `the cache Redis did not answer within ${REDIS_WAIT_MS / 1000} s`);
+      return 1;
+    }
     while (!stopping) {
       const item = await cache.popOldest(DIFF_QUEUE, 1);
       if (item === null) {
         if (args.once) break;
         continue;
       }
-      let id: string;
-      try {
-        id = JSON.parse(item);
-      } catch {
-        log.warn({ item }, 'not a JSON image id; dropped');
+      const id = parseQueuedId(item);
+      if (id === null) {
+        log.warn({ item }, 'not a JSON-quoted image id; dropped');
         continue;
       }
       try {

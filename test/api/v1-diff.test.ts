@@ -4,16 +4,21 @@
  * next GET answers it. Real redis-server; the worker runs as operators run it.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pack } from 'tar-stream';
-import { diffLayers } from '../../lib/services/v1/layer-diff.js';
+import type { RedisCache } from '../../lib/cache/redis-cache.js';
+import { parseQueuedId } from '../../lib/cli/diff-worker.js';
+import type { ImageService } from '../../lib/services/v1/images.js';
+import { DiffService, diffLayers } from '../../lib/services/v1/layer-diff.js';
+import type { StorageDriver } from '../../lib/storage/driver.js';
+import { driverFailure, notFound } from '../../lib/storage/errors.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { tempDir, testConfig, writeConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
-import { type RedisService, startRedis } from '../support/services.js';
+import { freePort, type RedisService, startRedis } from '../support/services.js';
 
 const A = 'da'.repeat(32);
 const B = 'db'.repeat(32);
@@ -45,6 +50,86 @@ describe('diff classification (spec v1 §3.2)', () => {
   });
 });
 
+describe('DiffService.get', () => {
+  it('queues only a missing diff; a storage failure is an error, not an empty diff', async () => {
+    const queued: string[] = [];
+    const cache = {
+      pushCapped: async (_list: string, value: string) => {
+        queued.push(value);
+        return true;
+      },
+    } as unknown as RedisCache;
+    const failing = {
+      getContent: async (p: string) => {
+        throw driverFailure('test', p, new Error('disk on fire'));
+      },
+    } as unknown as StorageDriver;
+    const missing = {
+      getContent: async (p: string) => {
+        throw notFound('test', p);
+      },
+    } as unknown as StorageDriver;
+    const images = {} as ImageService;
+    await assert.rejects(new DiffService(failing, images, cache).get(A), /disk on fire/);
+    assert.deepEqual(queued, []);
+    assert.equal(await new DiffService(missing, images, cache).get(A), null);
+    assert.deepEqual(queued, [JSON.stringify(A)]);
+  });
+});
+
+describe('diff queue entries', () => {
+  it('only a JSON-quoted image id is taken; anything else is dropped', () => {
+    assert.equal(parseQueuedId(JSON.stringify(A)), A);
+    for (const bad of ['not json', '"../../etc/passwd"', JSON.stringify(A.toUpperCase()), '42', '["x"]', '""']) assert.equal(parseQueuedId(bad), null, bad);
+  });
+});
+
+const WORKER = path.join(INSTALL_DIR, 'scripts/diff-worker');
+
+/** Run the worker; resolves with its exit code and output, killing it with `signal` after `signalAfterMs`. */
+function runWorker(config: string, args: string[], signalAfterMs?: number): Promise<{ code: number | null; ms: number; out: string }> {
+  const started = Date.now();
+  const child = spawn(process.execPath, [WORKER, ...args], {
+    env: { ...process.env, DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 'ops' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const hardStop = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
+  return new Promise((resolve) =>
+    child.on('exit', (code) => {
+      clearTimeout(hardStop);
+      resolve({ code, ms: Date.now() - started, out });
+    }),
+  );
+}
+
+describe('diff worker without its Redis', function () {
+  this.timeout(60_000);
+  let configFile: string;
+  before(async () => {
+    const port = await freePort(); // nothing listens there
+    configFile = writeConfig(
+      `ops:\n  storage: local\n  storage_path: ${tempDir('berth-diff-')}\n  loglevel: error\n  cache:\n    host: 127.0.0.1\n    port: ${port}\n`,
+    );
+  });
+
+  it('--once fails (exit 1) after a bounded wait instead of hanging', async () => {
+    const run = await runWorker(configFile, ['--once']);
+    assert.equal(run.code, 1, run.out);
+    assert.match(run.out, /did not answer/);
+    assert.ok(run.ms < 25_000, `took ${run.ms} ms`);
+  });
+
+  it('a long-running worker stops at once on SIGTERM while it waits for Redis', async () => {
+    const run = await runWorker(configFile, [], 3000);
+    assert.equal(run.code, 0, run.out);
+    assert.ok(run.ms < 6000, `took ${run.ms} ms`);
+  });
+});
+
 describe('V1 /diff through the diff queue', function () {
   this.timeout(60_000);
   let redis: RedisService | null;
@@ -71,10 +156,12 @@ describe('V1 /diff through the diff queue', function () {
     const raw = new Redis({ host: '127.0.0.1', port: redis?.port ?? 0 });
     try {
       await raw.del('diff-worker');
+      // Entries the worker must drop without touching storage (pushed first: taken first).
+      await raw.lpush('diff-worker', '"../../../etc"', 'not json');
       const first = await fetch(`${srv.url}/v1/images/${B}/diff`);
       assert.equal(first.status, 200);
       assert.equal(await first.text(), '');
-      assert.deepEqual(await raw.lrange('diff-worker', 0, -1), [JSON.stringify(B)], "docker-registry's queue format");
+      assert.deepEqual(await raw.lrange('diff-worker', 0, 0), [JSON.stringify(B)], "docker-registry's queue format");
     } finally {
       raw.disconnect();
     }
@@ -84,10 +171,22 @@ describe('V1 /diff through the diff queue', function () {
       timeout: 30_000,
     });
     assert.equal(worker.status, 0, worker.stderr + worker.stdout);
+    const check = new Redis({ host: '127.0.0.1', port: redis?.port ?? 0 });
+    try {
+      assert.equal(await check.llen('diff-worker'), 0, 'every entry taken, the bad ones dropped');
+    } finally {
+      check.disconnect();
+    }
     const diff = (await (await fetch(`${srv.url}/v1/images/${B}/diff`)).json()) as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(diff.changed ?? {}), ['/x']);
     assert.deepEqual(Object.keys(diff.deleted ?? {}), ['/y']);
     assert.deepEqual(Object.keys(diff.created ?? {}), ['/z']);
     assert.equal((await fetch(`${srv.url}/v1/images/${'dc'.repeat(32)}/diff`)).status, 404, 'no such image');
+  });
+
+  it('a worker waiting on an empty queue stops at once on SIGTERM', async () => {
+    const run = await runWorker(configFile, [], 3000);
+    assert.equal(run.code, 0, run.out);
+    assert.ok(run.ms < 6000, `took ${run.ms} ms`);
   });
 });

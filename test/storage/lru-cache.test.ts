@@ -1,6 +1,7 @@
 /**
- * `cache_lru` against a real redis-server: docker-registry's key format, write-through, reads
- * served from Redis, and a Redis that goes away costs nothing but the cache.
+ * `cache_lru` against a real redis-server: docker-registry's key format, reads served from
+ * Redis, every write and delete dropping what a reader (Berth or a Python registry sharing the
+ * Redis) could have cached, and a Redis that goes away costs nothing but the cache.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -25,7 +26,9 @@ describe('cache_lru (Redis) in front of storage', function () {
     redis = await startRedis();
     if (!redis) return this.skip();
     storagePath = tempDir('berth-lru-');
-    srv = await startTestServer(testConfig(`  cache_lru:\n    host: 127.0.0.1\n    port: ${redis.port}\n`, {}, storagePath));
+    srv = await startTestServer(
+      testConfig(`  nginx_x_accel_redirect: /registry/\n  cache_lru:\n    host: 127.0.0.1\n    port: ${redis.port}\n`, {}, storagePath),
+    );
     await (srv.deps.storage as LruCachedDriver).cache.ready;
     raw = new Redis({ host: '127.0.0.1', port: redis.port });
     raw.on('error', () => {}); // this test stops the server under it
@@ -36,17 +39,22 @@ describe('cache_lru (Redis) in front of storage', function () {
     await redis?.stop();
   });
 
-  it('image objects are written through with the old key format, and read from Redis', async () => {
+  it('image objects are cached on read with the old key format, and dropped on write', async () => {
     assert.ok(srv.deps.storage instanceof LruCachedDriver);
+    // docker-registry's key: cache_path: + storage_path + path, no separator.
+    const key = `cache_path:${storagePath}images/${ID}/json`;
+    await raw.set(key, 'stale bytes a Python registry cached');
     const json = Buffer.from(`{"id": "${ID}"}`);
     assert.equal((await fetch(`${srv.url}/v1/images/${ID}/json`, { method: 'PUT', body: json })).status, 200);
+    assert.equal(await raw.exists(key), 0, 'a write drops the key (storage is the truth; a read fills it)');
     const layer = Buffer.from('layer bytes');
     assert.equal((await fetch(`${srv.url}/v1/images/${ID}/layer`, { method: 'PUT', body: layer })).status, 200);
     const sum = `sha256:${createHash('sha256').update(json).update('\n').update(layer).digest('hex')}`;
     assert.equal((await fetch(`${srv.url}/v1/images/${ID}/checksum`, { method: 'PUT', headers: { 'X-Docker-Checksum-Payload': sum } })).status, 200);
-    // docker-registry's key: cache_path: + storage_path + path, no separator.
-    const key = `cache_path:${storagePath}images/${ID}/json`;
+    assert.deepEqual(Buffer.from(await (await fetch(`${srv.url}/v1/images/${ID}/json`)).arrayBuffer()), json);
     assert.deepEqual(await raw.getBuffer(key), json);
+    const ttl = await raw.ttl(key);
+    assert.ok(ttl > 0 && ttl <= 3600, `a fill expires (ttl ${ttl})`);
     assert.equal(await raw.exists(`cache_path:${storagePath}images/${ID}/layer`), 0, 'layers are never cached');
     // Served from Redis: a change made behind Berth's back on disk is not seen…
     writeFileSync(path.join(storagePath, 'images', ID, 'json'), `{"id": "${ID}", "changed": "on disk"}`);
@@ -56,6 +64,30 @@ describe('cache_lru (Redis) in front of storage', function () {
     const fresh = await (await fetch(`${srv.url}/v1/images/${ID}/json`)).text();
     assert.match(fresh, /on disk/);
     assert.match((await raw.getBuffer(key))?.toString() ?? '', /on disk/);
+  });
+
+  it('a write or delete of any path drops the key a Python registry sharing the Redis may hold', async () => {
+    const tag = `cache_path:${storagePath}repositories/library/shared/tag_latest`;
+    const other = `cache_path:${storagePath}repositories/library/shared-other/tag_latest`;
+    await raw.set(tag, '"stale"');
+    await raw.set(other, '"untouched"');
+    const res = await fetch(`${srv.url}/v1/repositories/shared/tags/latest`, { method: 'PUT', body: JSON.stringify(ID) });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(await raw.exists(tag), 0, 'the written tag is dropped');
+    // A whole repository delete drops every key under it, and only those.
+    await raw.set(tag, '"stale"');
+    await raw.set(`cache_path:${storagePath}repositories/library/shared/_index_images`, '[]');
+    assert.equal((await fetch(`${srv.url}/v1/repositories/shared/`, { method: 'DELETE' })).status, 200);
+    assert.equal(await raw.exists(tag), 0);
+    assert.equal(await raw.exists(`cache_path:${storagePath}repositories/library/shared/_index_images`), 0);
+    assert.equal(await raw.get(other), '"untouched"', 'a sibling with the same prefix keeps its key');
+  });
+
+  it('nginx_x_accel_redirect still hands layers to nginx behind the cache', async () => {
+    const res = await fetch(`${srv.url}/v1/images/${ID}/layer`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('x-accel-redirect'), `/registry/images/${ID}/layer`);
+    assert.equal(await res.text(), '');
   });
 
   it('with Redis gone, requests are served from storage, promptly', async () => {

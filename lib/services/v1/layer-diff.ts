@@ -9,6 +9,7 @@ import type { RedisCache } from '../../cache/redis-cache.js';
 import { pyJson } from '../../http/py-json.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { exists } from '../../storage/driver.js';
+import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { ImageService } from './images.js';
 import type { FileEntry } from './layer-files.js';
@@ -58,7 +59,8 @@ export class DiffService {
   async get(id: string): Promise<Buffer | null> {
     try {
       return await this.storage.getContent(v1.imageDiff(id));
-    } catch {
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
       await this.enqueue(id);
       return null;
     }

@@ -1,17 +1,19 @@
 /**
- * `cache_lru` (spec v1 §8.3): docker-registry's write-through Redis cache of small objects,
- * with its key format (`cache_path:` + storage_path + path, no separator), so a Python
- * registry and Berth can share one Redis. Only image objects (`images/…`: JSON, ancestry,
- * checksums, file lists) go through it: they are read on every pull and seldom written, and
- * no directory delete ever removes them, which is what would leave stale keys behind (the old
- * cache evicted only a deleted path's own key). Unlike the old cache, a put always reaches
- * storage, also when Redis already holds the same bytes. Layers and everything else are
- * passed straight to the driver.
+ * `cache_lru` (spec v1 §8.3): docker-registry's Redis cache of small objects, with its key
+ * format (`cache_path:` + storage_path + path, no separator), so a Python registry and Berth
+ * can share one Redis. Only image objects (`images/…`: JSON, ancestry, checksums, file lists)
+ * are cached on read: they are read on every pull and seldom written. Every write, move and
+ * delete of any path drops the path's key before and after storage changes (a Python registry
+ * sharing the Redis may have cached it), and a directory delete drops the keys under it, which
+ * the old cache never did. Storage is the truth: a put always reaches it, the cache is filled
+ * only from what storage answered, and a fill expires after an hour, which bounds the one race
+ * left (a read that started before a write and fills after it).
  */
 import type { RedisCache } from '../../cache/redis-cache.js';
 import type { ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';
 
 const CACHED = /^images\//;
+const FILL_TTL_SECONDS = 3600;
 
 export class LruCachedDriver implements StorageDriver {
   constructor(
@@ -41,42 +43,39 @@ export class LruCachedDriver implements StorageDriver {
     const hit = await this.cache.get(this.key(path));
     if (hit) return hit;
     const data = await this.inner.getContent(path, signal);
-    await this.cache.set(this.key(path), data);
+    await this.cache.set(this.key(path), data, FILL_TTL_SECONDS);
     return data;
   }
 
   async putContent(path: string, data: Buffer | string, signal?: AbortSignal): Promise<void> {
-    if (!CACHED.test(path)) return this.inner.putContent(path, data, signal);
-    // Storage first: Redis must never hold what storage does not.
-    await this.cache.del(this.key(path));
-    await this.inner.putContent(path, data, signal);
-    await this.cache.set(this.key(path), data);
+    await this.changing([path], () => this.inner.putContent(path, data, signal));
   }
 
   async delete(path: string, signal?: AbortSignal): Promise<void> {
-    if (CACHED.test(path)) await this.cache.del(this.key(path));
-    return this.inner.delete(path, signal);
+    await this.changing([path], () => this.inner.delete(path, signal));
+    await this.cache.delPrefix(`${this.key(path).replace(/\/+$/, '')}/`);
   }
 
   async move(from: string, to: string, signal?: AbortSignal): Promise<void> {
-    const keys = [from, to].filter((p) => CACHED.test(p)).map((p) => this.key(p));
-    if (keys.length > 0) await this.cache.del(...keys);
-    return this.inner.move(from, to, signal);
+    await this.changing([from, to], () => this.inner.move(from, to, signal));
   }
 
   async writer(path: string, signal?: AbortSignal): Promise<ObjectWriter> {
     const writer = await this.inner.writer(path, signal);
-    if (!CACHED.test(path)) return writer;
-    const commit = writer.commit.bind(writer);
     return {
-      ...writer,
       stream: writer.stream,
       size: writer.size,
-      commit: async () => {
-        await this.cache.del(this.key(path));
-        await commit();
-      },
+      cancel: () => writer.cancel(),
+      commit: () => this.changing([path], () => writer.commit()),
     };
+  }
+
+  /** Drop the keys of `paths` around a storage change, so no reader keeps the old bytes. */
+  private async changing(paths: string[], change: () => Promise<void>): Promise<void> {
+    const keys = paths.map((p) => this.key(p));
+    await this.cache.del(...keys);
+    await change();
+    await this.cache.del(...keys);
   }
 
   reader(path: string, options?: ReadOptions) {

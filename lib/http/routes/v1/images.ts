@@ -7,7 +7,7 @@ import { v1Error } from '../../../errors/registry-error.js';
 import type { ImageService } from '../../../services/v1/images.js';
 import type { DiffService } from '../../../services/v1/layer-diff.js';
 import type { TokenService } from '../../../services/v1/tokens.js';
-import { LocalDriver } from '../../../storage/drivers/local.js';
+import { servesLocalFiles } from '../../../storage/local-files.js';
 import { v1 } from '../../../storage/paths.js';
 import { parseLayerRange } from '../../byte-range.js';
 import { notModified, replyNotModified, serveImmutable, setImmutableCacheHeaders } from '../../cache-headers.js';
@@ -52,7 +52,7 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
     const ranges = deps.storage.capabilities.ranges;
     if (ranges) ctx.set('Accept-Ranges', 'bytes');
     if (notModified(ctx, id)) return replyNotModified(ctx, id);
-    if (config.nginx_x_accel_redirect && deps.storage instanceof LocalDriver) {
+    if (config.nginx_x_accel_redirect && servesLocalFiles(deps.storage)) {
       await images.layerSize(id);
       setImmutableCacheHeaders(ctx, id);
       ctx.set('X-Accel-Redirect', `${config.nginx_x_accel_redirect.replace(/\/+$/, '')}/${v1.imageLayer(id)}`);

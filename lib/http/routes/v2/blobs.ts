@@ -6,7 +6,7 @@ import type Router from '@koa/router';
 import type { Deps } from '../../../deps.js';
 import { V2 } from '../../../errors/catalog.js';
 import { RegistryError } from '../../../errors/registry-error.js';
-import { LocalDriver } from '../../../storage/drivers/local.js';
+import { servesLocalFiles } from '../../../storage/local-files.js';
 import { v2 } from '../../../storage/paths.js';
 import { parseBlobRange } from '../../byte-range.js';
 import { abortSignal } from '../../request-signal.js';
@@ -34,7 +34,7 @@ export function blobRoutes(router: Router<RequestState>, deps: Deps, { blobs }: 
     const ranges = deps.storage.capabilities.ranges;
     if (ranges) ctx.set('Accept-Ranges', 'bytes');
     ctx.type = 'application/octet-stream';
-    if (withBody && config.nginx_x_accel_redirect && deps.storage instanceof LocalDriver) {
+    if (withBody && config.nginx_x_accel_redirect && servesLocalFiles(deps.storage)) {
       ctx.set('X-Accel-Redirect', `${config.nginx_x_accel_redirect.replace(/\/+$/, '')}/${v2.blobData(digest)}`);
       ctx.body = '';
       return;
