@@ -8,11 +8,19 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export async function startBerth(env = {}) {
-  const proc = spawn(process.execPath, [path.join(ROOT, 'dist')], {
+export function startBerth(env = {}) {
+  return startServer([path.join(ROOT, 'dist')], {
     env: { PATH: process.env.PATH, REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', LOGLEVEL: 'warning', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
   });
+}
+
+/** bench/bare-server.mjs, storing its files in `dir`: the floor Berth's transfers are compared with. */
+export function startBareServer(dir) {
+  return startServer([path.join(ROOT, 'bench', 'bare-server.mjs'), dir], { env: { PATH: process.env.PATH } });
+}
+
+async function startServer(args, { env }) {
+  const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   proc.stdout.on('data', (c) => {
     out += c;
@@ -25,7 +33,7 @@ export async function startBerth(env = {}) {
     await new Promise((r) => setTimeout(r, 50));
   }
   proc.kill('SIGKILL');
-  throw new Error(`berth did not start:\n${out}`);
+  throw new Error(`${args[0]} did not start:\n${out}`);
 }
 
 async function stop(proc) {

@@ -1,5 +1,6 @@
 // V1 on loopback with local storage: push and pull of one large layer (default 1 GiB) beside a
-// plain cp + sync and cat of the same file, the server's peak RSS per phase, and requests/s of
+// plain cp + sync and cat of the same file and beside bench/bare-server.mjs (the same required
+// work in bare Node), the server's peak RSS per phase, and requests/s of
 // GET /v1/repositories/<repo>/tags and GET /v1/images/<id>/json with 50 connections for 10 s.
 // Run: npm run bench:v1   (BENCH_MB=256 for a quicker run)
 import { execFileSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { MB, memoryOf, startBerth, timed, writeRandomFile } from './common.mjs';
+import { MB, memoryOf, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -40,6 +41,22 @@ execFileSync('sync');
 const cpMs = await timed(async () => execFileSync('sh', ['-c', `cp '${source}' '${work}/copy' && sync '${work}/copy'`]));
 const catMs = await timed(async () => execFileSync('sh', ['-c', `cat '${work}/copy' > /dev/null`]));
 rmSync(`${work}/copy`);
+
+// The same push and pull against bench/bare-server.mjs: the floor of Node, loopback and disk.
+const bare = await startBareServer(work);
+let bareMs;
+try {
+  execFileSync('sync');
+  const pushMs = await timed(async () => {
+    const status = await request(`${bare.url}/layer`, 'PUT', { body: createReadStream(source, { highWaterMark: MB }) });
+    if (status !== 200) throw new Error(`bare PUT: ${status}`);
+  });
+  const pullMs = await timed(() => request(`${bare.url}/layer`, 'GET'));
+  bareMs = { push: pushMs, pull: pullMs };
+} finally {
+  await bare.stop();
+  rmSync(`${work}/layer`, { force: true });
+}
 
 const berth = await startBerth({ STORAGE_PATH: path.join(work, 'storage'), SETTINGS_FLAVOR: 'dev', DEBUG: 'false', STANDALONE: 'true' });
 const pid = berth.proc.pid;
@@ -80,6 +97,9 @@ try {
   );
   console.log(
     `pull (GET layer)                                             ${mbps(pullMs)} MB/s   vs cat ${mbps(catMs)} MB/s   (${((100 * catMs) / pullMs).toFixed(0)}%)   server peak RSS ${pullPeak.toFixed(0)} MiB`,
+  );
+  console.log(
+    `bare Node server, same client (sha256 while streaming, flush, rename; see bench/bare-server.mjs): push ${mbps(bareMs.push)} MB/s, pull ${mbps(bareMs.pull)} MB/s; Berth at ${((100 * bareMs.push) / pushMs).toFixed(0)}% and ${((100 * bareMs.pull) / pullMs).toFixed(0)}% of it`,
   );
   for (const [label, r] of [
     ['GET /v1/repositories/ns/repo/tags', tags],

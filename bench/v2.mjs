@@ -1,5 +1,6 @@
 // V2/OCI on loopback with local storage: monolithic and chunked (64 MiB PATCHes) upload and pull
-// of one large blob (default 1 GiB) beside a plain cp + sync and cat of the same file, the
+// of one large blob (default 1 GiB) beside a plain cp + sync and cat of the same file and
+// beside bench/bare-server.mjs (the same required work in bare Node), the
 // server's peak RSS per phase, and requests/s of HEAD and GET /v2/<name>/manifests/<tag> with
 // 50 connections for 10 s each.
 // Run: npm run bench:v2   (BENCH_MB=256 for a quicker run)
@@ -10,7 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { MB, memoryOf, startBerth, timed, writeRandomFile } from './common.mjs';
+import { MB, memoryOf, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -78,6 +79,28 @@ execFileSync('sync');
 const cpMs = await timed(async () => execFileSync('sh', ['-c', `cp '${source}' '${work}/copy' && sync '${work}/copy'`]));
 const catMs = await timed(async () => execFileSync('sh', ['-c', `cat '${work}/copy' > /dev/null`]));
 rmSync(`${work}/copy`);
+
+// The same upload and pull against bench/bare-server.mjs: the floor of Node, loopback and disk.
+const bare = await startBareServer(work);
+let bareMs;
+try {
+  execFileSync('sync');
+  const pushMs = await timed(async () => {
+    const res = await request(`${bare.url}/blob`, 'PUT', {
+      body: createReadStream(source, { highWaterMark: MB }),
+      headers: { 'Content-Length': String(SIZE) },
+    });
+    expect('bare PUT', res, 200);
+  });
+  const pullMs = await timed(async () => {
+    const res = expect('bare GET', await request(`${bare.url}/blob`, 'GET', { sha256: true }), 200);
+    if (res.digest !== digest) throw new Error(`bare GET: ${res.digest}`);
+  });
+  bareMs = { push: pushMs, pull: pullMs };
+} finally {
+  await bare.stop();
+  rmSync(`${work}/blob`, { force: true });
+}
 
 const berth = await startBerth({ STORAGE_PATH: path.join(work, 'storage'), SETTINGS_FLAVOR: 'dev', DEBUG: 'false', STANDALONE: 'true' });
 const pid = berth.proc.pid;
@@ -170,6 +193,9 @@ try {
   );
   console.log(
     `pull (GET blob, hashed; digest verified)                 ${mbps(pullMs).padStart(5)} MB/s   ${pct(catMs, pullMs).padStart(4)} of cat         server peak RSS ${verdict(pullPeak)}`,
+  );
+  console.log(
+    `bare Node server, same client (sha256 while streaming, flush, rename; see bench/bare-server.mjs): upload ${mbps(bareMs.push)} MB/s, pull ${mbps(bareMs.pull)} MB/s; Berth at ${pct(bareMs.push, monoMs)} (monolithic) and ${pct(bareMs.pull, pullMs)} of it`,
   );
   for (const [label, r, p] of [
     ['HEAD /v2/<name>/manifests/<tag>', head, headPeak],

@@ -87,6 +87,7 @@ export class ImageService {
       }
       const hash = payloadHasher(json);
       const hashing = new Transform({
+        highWaterMark: 1 << 20, // as the storage writer's: a 16 KiB default stalls the socket every few chunks
         transform(chunk: Buffer, _enc, cb) {
           hash.update(chunk);
           cb(null, chunk);
