@@ -56,7 +56,7 @@ export class DigestingStream extends Transform {
     readonly algorithm: DigestAlgorithm = 'sha256',
     hash?: Hash | null,
   ) {
-    super();
+    super({ highWaterMark: 1 << 20 }); // as the storage writers': a 16 KiB default stalls the socket every few chunks
     this.hash = hash === undefined ? createHash(algorithm) : hash;
   }
 
