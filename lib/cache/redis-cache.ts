@@ -4,8 +4,9 @@
  * not queued while Redis is away and time out after a second, and every failure is logged (at
  * most once a minute) and answered as a miss, so storage is used instead.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
+import { loadIoredis } from '../optional-modules.js';
 
 export interface RedisSettings {
   host: string | null;
@@ -29,7 +30,7 @@ export class RedisCache {
     private readonly log: Logger,
     readonly name: string,
   ) {
-    this.client = new Redis({
+    this.client = new (loadIoredis().Redis)({
       host: settings.host ?? '127.0.0.1',
       port: settings.port ?? 6379,
       db: settings.db ?? 0,

@@ -5,10 +5,11 @@
  * mail plus, at the end of the window, one digest with the count.
  */
 import { readFileSync } from 'node:fs';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/registry.js';
+import { loadNodemailer } from '../optional-modules.js';
 
 export interface ExceptionReport {
   method: string;
@@ -41,7 +42,7 @@ export class ExceptionMailer {
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {
-    this.transport = nodemailer.createTransport(transportOptions(settings));
+    this.transport = loadNodemailer().createTransport(transportOptions(settings));
   }
 
   /** Record a failure; never throws, never waits. */

@@ -6,22 +6,8 @@
  */
 
 import { PassThrough, Readable } from 'node:stream';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCopyCommand,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { loadS3Sdk } from '../../optional-modules.js';
 import { commitGate } from '../commit-gate.js';
 import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
@@ -37,11 +23,12 @@ const IDLE_TIMEOUT_MS = 120_000;
 
 export class S3Driver implements StorageDriver {
   readonly name = 's3';
+  private readonly sdk = loadS3Sdk();
   readonly capabilities: Capabilities = { ranges: true, redirect: true };
   readonly client: S3Client;
 
   constructor(private readonly s: S3Settings) {
-    this.client = new S3Client({
+    this.client = new this.sdk.client.S3Client({
       region: s.region,
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
       forcePathStyle: s.forcePathStyle,
@@ -57,13 +44,17 @@ export class S3Driver implements StorageDriver {
   }
 
   async getContent(path: string, signal?: AbortSignal): Promise<Buffer> {
-    const res = await this.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), path, signal);
+    const res = await this.send(new this.sdk.client.GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), path, signal);
     return Buffer.from(await (res.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
   }
 
   async putContent(path: string, data: Buffer | string, signal?: AbortSignal): Promise<void> {
     const body = Buffer.from(data);
-    await this.send(new PutObjectCommand({ Bucket: this.s.bucket, Key: this.key(path), Body: body, ContentLength: body.length, ...this.sse() }), path, signal);
+    await this.send(
+      new this.sdk.client.PutObjectCommand({ Bucket: this.s.bucket, Key: this.key(path), Body: body, ContentLength: body.length, ...this.sse() }),
+      path,
+      signal,
+    );
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
@@ -76,14 +67,18 @@ export class S3Driver implements StorageDriver {
       if (options.length === 0 || start >= size) return Readable.from([]);
     }
     const range = start > 0 || options.length !== undefined ? `bytes=${start}-${options.length === undefined ? '' : start + options.length - 1}` : undefined;
-    const res = await this.send(new GetObjectCommand({ Bucket: this.s.bucket, Key: key, ...(range ? { Range: range } : {}) }), path, options.signal);
+    const res = await this.send(
+      new this.sdk.client.GetObjectCommand({ Bucket: this.s.bucket, Key: key, ...(range ? { Range: range } : {}) }),
+      path,
+      options.signal,
+    );
     return res.Body as Readable;
   }
 
   async writer(path: string): Promise<ObjectWriter> {
     const key = this.key(path);
     const body = new PassThrough({ highWaterMark: PART_SIZE });
-    const upload = new Upload({
+    const upload = new this.sdk.Upload({
       client: this.client,
       params: { Bucket: this.s.bucket, Key: key, Body: body, ...this.sse() },
       partSize: PART_SIZE,
@@ -124,13 +119,16 @@ export class S3Driver implements StorageDriver {
     checkPath(this.name, path, true);
     if (path !== '') {
       try {
-        const head = await this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), signal ? { abortSignal: signal } : {});
+        const head = await this.client.send(
+          new this.sdk.client.HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }),
+          signal ? { abortSignal: signal } : {},
+        );
         return { path, size: head.ContentLength ?? 0, modTime: head.LastModified ?? new Date(0), isDir: false };
       } catch (err) {
         if (!isMissing(err)) this.fail(err, path);
       }
     }
-    const some = await this.send(new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: this.dirPrefix(path), MaxKeys: 1 }), path, signal);
+    const some = await this.send(new this.sdk.client.ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: this.dirPrefix(path), MaxKeys: 1 }), path, signal);
     if ((some.KeyCount ?? 0) > 0) return { path, size: 0, modTime: new Date(0), isDir: true };
     throw notFound(this.name, path);
   }
@@ -142,7 +140,7 @@ export class S3Driver implements StorageDriver {
     let token: string | undefined;
     do {
       const page = await this.send(
-        new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }),
+        new this.sdk.client.ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }),
         dir,
         signal,
       );
@@ -164,8 +162,8 @@ export class S3Driver implements StorageDriver {
     checkPath(this.name, path);
     let found = false;
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), signal ? { abortSignal: signal } : {});
-      await this.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), path, signal);
+      await this.client.send(new this.sdk.client.HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), signal ? { abortSignal: signal } : {});
+      await this.send(new this.sdk.client.DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), path, signal);
       found = true;
     } catch (err) {
       if (!isMissing(err)) this.fail(err, path);
@@ -175,14 +173,14 @@ export class S3Driver implements StorageDriver {
     let token: string | undefined;
     do {
       const page = await this.send(
-        new ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
+        new this.sdk.client.ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }),
         path,
         signal,
       );
       const keys = (page.Contents ?? []).map((o: { Key?: string }) => ({ Key: o.Key as string }));
       if (keys.length > 0) {
         found = true;
-        const res = await this.send(new DeleteObjectsCommand({ Bucket: this.s.bucket, Delete: { Objects: keys, Quiet: true } }), path, signal);
+        const res = await this.send(new this.sdk.client.DeleteObjectsCommand({ Bucket: this.s.bucket, Delete: { Objects: keys, Quiet: true } }), path, signal);
         if (res.Errors?.length) throw driverFailure(this.name, path, new Error(`could not delete ${res.Errors.length} object(s): ${res.Errors[0]?.Message}`));
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -194,16 +192,18 @@ export class S3Driver implements StorageDriver {
     const { size } = await this.stat(from, signal);
     const source = `${this.s.bucket}/${this.key(from).split('/').map(encodeURIComponent).join('/')}`;
     if (size <= MAX_SINGLE_COPY) {
-      await this.send(new CopyObjectCommand({ Bucket: this.s.bucket, Key: this.key(to), CopySource: source, ...this.sse() }), from, signal);
+      await this.send(new this.sdk.client.CopyObjectCommand({ Bucket: this.s.bucket, Key: this.key(to), CopySource: source, ...this.sse() }), from, signal);
     } else {
       await this.multipartCopy(source, to, size, signal);
     }
-    await this.send(new DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.key(from) }), from, signal);
+    await this.send(new this.sdk.client.DeleteObjectCommand({ Bucket: this.s.bucket, Key: this.key(from) }), from, signal);
   }
 
   async redirectUrl(path: string): Promise<string | null> {
     await this.stat(path);
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), { expiresIn: REDIRECT_SECONDS });
+    return this.sdk.getSignedUrl(this.client, new this.sdk.client.GetObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), {
+      expiresIn: REDIRECT_SECONDS,
+    });
   }
 
   async close(): Promise<void> {
@@ -212,22 +212,33 @@ export class S3Driver implements StorageDriver {
 
   private async multipartCopy(source: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
     const key = this.key(to);
-    const { UploadId } = await this.send(new CreateMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, ...this.sse() }), to, signal);
+    const { UploadId } = await this.send(new this.sdk.client.CreateMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, ...this.sse() }), to, signal);
     try {
       const parts: Array<{ ETag: string; PartNumber: number }> = [];
       for (let start = 0, n = 1; start < size; start += COPY_PART, n++) {
         const end = Math.min(size, start + COPY_PART) - 1;
         const res = await this.send(
-          new UploadPartCopyCommand({ Bucket: this.s.bucket, Key: key, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }),
+          new this.sdk.client.UploadPartCopyCommand({
+            Bucket: this.s.bucket,
+            Key: key,
+            UploadId,
+            PartNumber: n,
+            CopySource: source,
+            CopySourceRange: `bytes=${start}-${end}`,
+          }),
           to,
           signal,
         );
         parts.push({ ETag: res.CopyPartResult?.ETag ?? '', PartNumber: n });
       }
-      await this.send(new CompleteMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }), to, signal);
+      await this.send(
+        new this.sdk.client.CompleteMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }),
+        to,
+        signal,
+      );
     } catch (err) {
       // Parts already copied would otherwise stay in the bucket (and on the bill).
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId })).catch(() => {});
+      await this.client.send(new this.sdk.client.AbortMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId })).catch(() => {});
       throw err;
     }
   }
