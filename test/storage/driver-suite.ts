@@ -235,6 +235,48 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
     });
 
     // Beyond the old suite
+    it('ranges across several MiB come back exact (reads are chunked and read ahead)', async function () {
+      if (!d.capabilities.ranges) return this.skip();
+      const p = name();
+      const content = randomBytes(3 * MiB + 12345);
+      await d.putContent(p, content);
+      try {
+        assert.deepEqual(await readAll(await d.reader(p)), content);
+        for (const [offset, length] of [
+          [0, 2 * MiB + 1],
+          [MiB - 1, 2],
+          [MiB + 7, 2 * MiB],
+          [3 * MiB, 12345],
+          [5, 3 * MiB + 12340],
+        ] as const) {
+          assert.deepEqual(await readAll(await d.reader(p, { offset, length })), content.subarray(offset, offset + length), `${offset}+${length}`);
+        }
+      } finally {
+        await d.delete(p);
+      }
+    });
+    it('a reader dropped halfway (a client that hung up) or aborted by its signal ends cleanly', async () => {
+      const p = name();
+      await d.putContent(p, randomBytes(4 * MiB));
+      try {
+        const half = await d.reader(p);
+        await new Promise<void>((resolve, reject) => {
+          half.once('data', () => {
+            half.destroy();
+            resolve();
+          });
+          half.once('error', reject);
+        });
+        const controller = new AbortController();
+        const aborted = await d.reader(p, { signal: controller.signal });
+        controller.abort();
+        await assert.rejects(readAll(aborted)); // AbortError, or the SDK's "aborted": never a silent end
+        // The object is still whole for the next reader.
+        assert.equal((await readAll(await d.reader(p))).length, 4 * MiB);
+      } finally {
+        await d.delete(p);
+      }
+    });
     describe('byte ranges at the edges', () => {
       const content = Buffer.from('0123456789');
       let p: string;

@@ -1,3 +1,5 @@
+import assert, { rejects } from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { LocalDriver } from '../../lib/storage/drivers/local.js';
 import { MemoryDriver } from '../../lib/storage/drivers/memory.js';
@@ -16,3 +18,29 @@ describeDriverSuite(
 );
 
 describeDriverSuite('memory', async () => ({ driver: new MemoryDriver() }));
+
+describe('local reader', () => {
+  it('closes its file when it ends, fails or is dropped halfway (no descriptor leaks)', async () => {
+    const root = tempDir('berth-local-fd-');
+    const d = new LocalDriver(root);
+    const openFds = async () => (await readdir('/proc/self/fd')).length;
+    try {
+      await d.putContent('images/x/layer', randomBytes(5 * 1024 * 1024));
+      const before = await openFds();
+      for (let i = 0; i < 20; i++) {
+        for await (const _ of await d.reader('images/x/layer')) {
+          // read to the end
+        }
+        const dropped = await d.reader('images/x/layer', { offset: 1 });
+        await new Promise<void>((resolve) => {
+          dropped.once('data', () => dropped.destroy());
+          dropped.once('close', () => resolve());
+        });
+      }
+      await rejects(d.reader('images/x'), /not_found|path not found/, 'a directory is not an object');
+      assert.equal(await openFds(), before);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,13 +6,14 @@
  * removed, so that the tree behaves like S3's (a directory exists while it holds something).
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
+import { FileRangeReader } from './file-range-reader.js';
 
 /** Temp files are hidden from listings; a crash can leave them behind, never in place of an object. */
 export const TEMP_PREFIX = '.berth-tmp-';
@@ -60,16 +61,14 @@ export class LocalDriver implements StorageDriver {
       await handle.close();
       return Readable.from([]);
     }
-    const start = options.offset ?? 0;
-    const end = options.length === undefined ? undefined : start + options.length - 1;
     try {
-      return createReadStream('', {
-        fd: handle,
-        start,
-        ...(end === undefined ? {} : { end }),
-        highWaterMark: 1 << 20,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const info = await handle.stat();
+      if (info.isDirectory()) throw notFound(this.name, key);
+      const size = info.size;
+      const start = Math.min(options.offset ?? 0, size);
+      const end = options.length === undefined ? size : Math.min(start + options.length, size);
+      const stream = new FileRangeReader(handle, start, end);
+      return options.signal ? addAbortSignal(options.signal, stream) : stream;
     } catch (err) {
       await handle.close();
       this.fail(err, key);

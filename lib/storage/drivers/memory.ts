@@ -2,7 +2,7 @@
  * Objects in a Map. For unit tests and throw-away dev runs; it passes the same conformance
  * suite as the real drivers, so code tested on it behaves the same on them.
  */
-import { Readable, Writable } from 'node:stream';
+import { addAbortSignal, Readable, Writable } from 'node:stream';
 import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
 import { notFound } from '../errors.js';
 
@@ -30,7 +30,8 @@ export class MemoryDriver implements StorageDriver {
     const { data } = this.entry(path);
     const start = Math.min(options.offset ?? 0, data.length);
     const end = options.length === undefined ? data.length : Math.min(data.length, start + options.length);
-    return Readable.from([data.subarray(start, end)].filter((b) => b.length > 0));
+    const stream = Readable.from([data.subarray(start, end)].filter((b) => b.length > 0));
+    return options.signal ? addAbortSignal(options.signal, stream) : stream;
   }
 
   async writer(path: string): Promise<ObjectWriter> {
