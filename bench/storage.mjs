@@ -6,7 +6,7 @@
 // scripts/services/install.sh), so their figures include a local server's work on the same 2 cores.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFromStream } from '../dist/storage/driver.js';
@@ -157,8 +157,19 @@ async function localPaired(driver) {
 }
 let paired = null;
 
-/** BENCH_COLD=1 (root): read from the disk, not the page cache, as a registry serving old layers does. */
-const COLD = process.env.BENCH_COLD === '1';
+/**
+ * Paired reads come from the disk, not the page cache, as a registry serving old layers reads
+ * them, whenever this process may drop the caches (root); BENCH_COLD=0 reads warm instead.
+ */
+const COLD = process.env.BENCH_COLD !== '0' && canDropCaches();
+function canDropCaches() {
+  try {
+    accessSync('/proc/sys/vm/drop_caches', constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 function dropCaches() {
   if (!COLD) return;
   execFileSync('sync');
