@@ -99,7 +99,7 @@ try {
     `pull (GET layer)                                             ${mbps(pullMs)} MB/s   vs cat ${mbps(catMs)} MB/s   (${((100 * catMs) / pullMs).toFixed(0)}%)   server peak RSS ${pullPeak.toFixed(0)} MiB`,
   );
   console.log(
-    `bare Node server, same client (sha256 while streaming, flush, rename; see bench/bare-server.mjs): push ${mbps(bareMs.push)} MB/s, pull ${mbps(bareMs.pull)} MB/s; Berth at ${((100 * bareMs.push) / pushMs).toFixed(0)}% and ${((100 * bareMs.pull) / pullMs).toFixed(0)}% of it`,
+    `bare Node server, same client (sha256 while streaming, flush, rename; see bench/bare-server.mjs; one run each, not paired): push ${mbps(bareMs.push)} MB/s, pull ${mbps(bareMs.pull)} MB/s; Berth at ${((100 * bareMs.push) / pushMs).toFixed(0)}% and ${((100 * bareMs.pull) / pullMs).toFixed(0)}% of it`,
   );
   for (const [label, r] of [
     ['GET /v1/repositories/ns/repo/tags', tags],

@@ -195,7 +195,7 @@ try {
     `pull (GET blob, hashed; digest verified)                 ${mbps(pullMs).padStart(5)} MB/s   ${pct(catMs, pullMs).padStart(4)} of cat         server peak RSS ${verdict(pullPeak)}`,
   );
   console.log(
-    `bare Node server, same client (sha256 while streaming, flush, rename; see bench/bare-server.mjs): upload ${mbps(bareMs.push)} MB/s, pull ${mbps(bareMs.pull)} MB/s; Berth at ${pct(bareMs.push, monoMs)} (monolithic) and ${pct(bareMs.pull, pullMs)} of it`,
+    `bare Node server, same client (sha256 while streaming, flush, rename; see bench/bare-server.mjs; one run each, not paired): upload ${mbps(bareMs.push)} MB/s, pull ${mbps(bareMs.pull)} MB/s; Berth at ${pct(bareMs.push, monoMs)} (monolithic) and ${pct(bareMs.pull, pullMs)} of it`,
   );
   for (const [label, r, p] of [
     ['HEAD /v2/<name>/manifests/<tag>', head, headPeak],

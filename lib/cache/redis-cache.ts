@@ -17,6 +17,20 @@ export interface RedisSettings {
 
 const WARN_EVERY_MS = 60_000;
 
+/** Whether `client` is connected, waiting up to `ms` for it. */
+function readyWithin(client: Redis, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), ms);
+    client.once('ready', onReady);
+  });
+}
+
 export class RedisCache {
   private readonly client: Redis;
   private blockingClient: Redis | undefined;
@@ -89,6 +103,10 @@ export class RedisCache {
         cursor = next;
         if (cursor === '0') return;
       }
+      this.log.warn(
+        { cache: this.name, prefix, rounds: maxRounds },
+        `redis ${this.name}: stopped sweeping keys under a deleted path after ${maxRounds} SCAN rounds; some may stay until they expire`,
+      );
     } catch (err) {
       this.warn(err, 'scan');
     }
@@ -112,8 +130,10 @@ export class RedisCache {
   /** The oldest entry of `list`, waiting up to `timeoutSeconds`; null when none came (or Redis is away). */
   async popOldest(list: string, timeoutSeconds: number): Promise<string | null> {
     if (this.closed) return null;
+    const client = this.blocking();
+    if (client.status !== 'ready' && !(await readyWithin(client, timeoutSeconds * 1000))) return null;
     try {
-      const got = await this.blocking().brpop(list, timeoutSeconds);
+      const got = await client.brpop(list, timeoutSeconds);
       return got ? got[1] : null;
     } catch (err) {
       if (this.closed) return null;
@@ -140,7 +160,9 @@ export class RedisCache {
    */
   private blocking(): Redis {
     if (!this.blockingClient) {
-      this.blockingClient = this.client.duplicate({ commandTimeout: undefined, enableOfflineQueue: true, blockingTimeout: 1000, blockingTimeoutGrace: 1000 });
+      // No offline queue: a BRPOP queued while Redis is away would be sent on reconnect after
+      // its client-side deadline had already answered null, and the item it popped be lost.
+      this.blockingClient = this.client.duplicate({ commandTimeout: undefined, enableOfflineQueue: false, blockingTimeout: 1000, blockingTimeoutGrace: 1000 });
       this.blockingClient.on('error', (err) => this.warn(err, 'connection'));
     }
     return this.blockingClient;

@@ -45,19 +45,21 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger(config.loglevel).child({ name: 'berth-diff-worker' });
   const cache = new RedisCache(config.cache, log, 'cache');
   const diffs = new DiffService(storage, new ImageService(storage, new HostLocks(config.lock_dir)), cache);
-  // SIGTERM/SIGINT end the loop at once, also while Redis is away or a BRPOP is waiting:
-  // closing the connections makes both give up.
+  // The first SIGTERM/SIGINT ends the loop once the image in hand is done (a BRPOP gives up
+  // within 2 s, also on a frozen Redis; a Redis that never answered is not waited for); a
+  // second one exits at once.
   let stopping = false;
   let stopped!: () => void;
   const stop = new Promise<'stop'>((resolve) => {
-    stopped = () => {
-      stopping = true;
-      void cache.close();
-      resolve('stop');
-    };
+    stopped = () => resolve('stop');
   });
-  process.once('SIGTERM', stopped);
-  process.once('SIGINT', stopped);
+  const onSignal = () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    stopped();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   try {
     const waits: Promise<unknown>[] = [cache.ready, stop];
     // A one-off run (cron) must not wait for a Redis that is not there.
@@ -89,5 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await Promise.allSettled([cache.close(), storage.close()]);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
   }
 }

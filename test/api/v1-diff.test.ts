@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pack } from 'tar-stream';
@@ -86,8 +87,20 @@ describe('diff queue entries', () => {
 
 const WORKER = path.join(INSTALL_DIR, 'scripts/diff-worker');
 
-/** Run the worker; resolves with its exit code and output, killing it with `signal` after `signalAfterMs`. */
-function runWorker(config: string, args: string[], signalAfterMs?: number): Promise<{ code: number | null; ms: number; out: string }> {
+interface WorkerRun {
+  code: number | null;
+  /** from spawn to exit */
+  ms: number;
+  /** from the SIGTERM to exit (null: not signalled, it had exited by then) */
+  afterSignalMs: number | null;
+  out: string;
+}
+
+/**
+ * Run the worker; resolves with its exit code and output. With `signalAfterMs`, `beforeSignal`
+ * runs and then SIGTERM is sent at that time. SIGKILL after 30 s (code null).
+ */
+function runWorker(config: string, args: string[], signalAfterMs?: number, beforeSignal?: () => void): Promise<WorkerRun> {
   const started = Date.now();
   const child = spawn(process.execPath, [WORKER, ...args], {
     env: { ...process.env, DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 'ops' },
@@ -96,12 +109,18 @@ function runWorker(config: string, args: string[], signalAfterMs?: number): Prom
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
+  let signalledAt: number | null = null;
   const hardStop = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  if (signalAfterMs !== undefined) setTimeout(() => child.kill('SIGTERM'), signalAfterMs);
+  if (signalAfterMs !== undefined)
+    setTimeout(() => {
+      beforeSignal?.();
+      if (child.exitCode === null && child.kill('SIGTERM')) signalledAt = Date.now();
+    }, signalAfterMs);
   return new Promise((resolve) =>
     child.on('exit', (code) => {
       clearTimeout(hardStop);
-      resolve({ code, ms: Date.now() - started, out });
+      const now = Date.now();
+      resolve({ code, ms: now - started, afterSignalMs: signalledAt === null ? null : now - signalledAt, out });
     }),
   );
 }
@@ -126,7 +145,8 @@ describe('diff worker without its Redis', function () {
   it('a long-running worker stops at once on SIGTERM while it waits for Redis', async () => {
     const run = await runWorker(configFile, [], 3000);
     assert.equal(run.code, 0, run.out);
-    assert.ok(run.ms < 6000, `took ${run.ms} ms`);
+    assert.notEqual(run.afterSignalMs, null, 'still running when signalled');
+    assert.ok((run.afterSignalMs ?? 0) < 3000, `${run.afterSignalMs} ms after SIGTERM`);
   });
 });
 
@@ -135,11 +155,13 @@ describe('V1 /diff through the diff queue', function () {
   let redis: RedisService | null;
   let srv: TestServer;
   let configFile: string;
+  let storagePath: string;
 
   before(async function () {
     redis = await startRedis();
     if (!redis) return this.skip();
-    const storage = tempDir('berth-diff-');
+    storagePath = tempDir('berth-diff-');
+    const storage = storagePath;
     const lines = `  cache:\n    host: 127.0.0.1\n    port: ${redis.port}\n`;
     srv = await startTestServer(testConfig(lines, {}, storage));
     await srv.deps.cache?.ready;
@@ -184,9 +206,40 @@ describe('V1 /diff through the diff queue', function () {
     assert.equal((await fetch(`${srv.url}/v1/images/${'dc'.repeat(32)}/diff`)).status, 404, 'no such image');
   });
 
-  it('a worker waiting on an empty queue stops at once on SIGTERM', async () => {
-    const run = await runWorker(configFile, [], 3000);
-    assert.equal(run.code, 0, run.out);
-    assert.ok(run.ms < 6000, `took ${run.ms} ms`);
+  it('a worker blocked on a frozen Redis (SIGSTOP) still stops on SIGTERM', async () => {
+    const pid = redis?.pid ?? 0;
+    try {
+      // Frozen just before the signal: the worker's BRPOP is on the wire and gets no answer.
+      const run = await runWorker(configFile, [], 3000, () => process.kill(pid, 'SIGSTOP'));
+      assert.equal(run.code, 0, run.out);
+      assert.notEqual(run.afterSignalMs, null, 'still running when signalled');
+      assert.ok((run.afterSignalMs ?? 0) < 8000, `${run.afterSignalMs} ms after SIGTERM`);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
+
+  it('ids queued after a Redis restart under a running worker are all worked on', async () => {
+    // While Redis is away the worker keeps asking; none of those BRPOPs may be replayed on
+    // reconnect, pop an id, and drop it.
+    for (const id of [A, B]) rmSync(path.join(storagePath, 'images', id, '_diff'), { force: true });
+    const run = runWorker(configFile, [], 12_000);
+    await new Promise((r) => setTimeout(r, 1500)); // the worker is waiting on the queue
+    await redis?.stop();
+    await new Promise((r) => setTimeout(r, 4000)); // …and retries against nothing
+    await redis?.restart();
+    const raw = new Redis({ host: '127.0.0.1', port: redis?.port ?? 0 });
+    try {
+      for (const id of [A, B]) await raw.lpush('diff-worker', JSON.stringify(id));
+      const deadline = Date.now() + 5000;
+      while (Date.now() < deadline && !(existsSync(path.join(storagePath, 'images', A, '_diff')) && existsSync(path.join(storagePath, 'images', B, '_diff'))))
+        await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await raw.llen('diff-worker'), 0);
+    } finally {
+      raw.disconnect();
+    }
+    const done = await run;
+    assert.equal(done.code, 0, done.out);
+    for (const id of [A, B]) assert.ok(existsSync(path.join(storagePath, 'images', id, '_diff')), `${id}: popped but never worked on`);
   });
 });

@@ -74,6 +74,12 @@ describe('cache_lru (Redis) in front of storage', function () {
     const res = await fetch(`${srv.url}/v1/repositories/shared/tags/latest`, { method: 'PUT', body: JSON.stringify(ID) });
     assert.equal(res.status, 200, await res.text());
     assert.equal(await raw.exists(tag), 0, 'the written tag is dropped');
+    // Deleting a file never SCANs Redis (a sweep reads the whole keyspace); /_status writes
+    // and deletes a probe file.
+    const scans = async () => Number(/cmdstat_scan:calls=(\d+)/.exec(await raw.info('commandstats'))?.[1] ?? 0);
+    await raw.config('RESETSTAT');
+    assert.equal((await fetch(`${srv.url}/_status`)).status, 200);
+    assert.equal(await scans(), 0, 'no SCAN for a file delete');
     // A whole repository delete drops every key under it, and only those.
     await raw.set(tag, '"stale"');
     await raw.set(`cache_path:${storagePath}repositories/library/shared/_index_images`, '[]');
@@ -81,6 +87,7 @@ describe('cache_lru (Redis) in front of storage', function () {
     assert.equal(await raw.exists(tag), 0);
     assert.equal(await raw.exists(`cache_path:${storagePath}repositories/library/shared/_index_images`), 0);
     assert.equal(await raw.get(other), '"untouched"', 'a sibling with the same prefix keeps its key');
+    assert.ok((await scans()) > 0, 'the directory delete swept');
   });
 
   it('nginx_x_accel_redirect still hands layers to nginx behind the cache', async () => {

@@ -8,7 +8,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,11 @@ export interface GlanceService {
 
 export interface RedisService {
   port: number;
+  /** the redis-server process (a test may SIGSTOP it to play a frozen server) */
+  readonly pid: number;
   stop(): Promise<void>;
+  /** Stop it and start a new, empty one on the same port (a Redis that went away and came back). */
+  restart(): Promise<void>;
 }
 
 /** A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close). */
@@ -83,9 +87,23 @@ export async function startGlance(): Promise<GlanceService | null> {
 export async function startRedis(): Promise<RedisService | null> {
   if (!available('Redis', 'Redis cache', ['redis-server', 'redis-cli'])) return null;
   const port = await freePort();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-redis-'));
-  const stop = await startScript('redis.sh', dir, { REDIS_DIR: dir, REDIS_PORT: String(port) });
-  return { port, stop };
+  const launch = async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-redis-'));
+    const stop = await startScript('redis.sh', dir, { REDIS_DIR: dir, REDIS_PORT: String(port) });
+    return { stop, pid: Number((await readFile(path.join(dir, 'pid'), 'utf8')).trim()) };
+  };
+  let current = await launch();
+  return {
+    port,
+    get pid() {
+      return current.pid;
+    },
+    stop: () => current.stop(),
+    restart: async () => {
+      await current.stop();
+      current = await launch();
+    },
+  };
 }
 
 // One instance of each per process, started lazily. A failed start is cached too, so every

@@ -52,8 +52,13 @@ export class LruCachedDriver implements StorageDriver {
   }
 
   async delete(path: string, signal?: AbortSignal): Promise<void> {
+    // Only a directory has keys under it; the sweep SCANs all of Redis, so files skip it.
+    const isDir = await this.inner.stat(path, signal).then(
+      (info) => info.isDir,
+      () => false,
+    );
     await this.changing([path], () => this.inner.delete(path, signal));
-    await this.cache.delPrefix(`${this.key(path).replace(/\/+$/, '')}/`);
+    if (isDir) await this.cache.delPrefix(`${this.key(path).replace(/\/+$/, '')}/`);
   }
 
   async move(from: string, to: string, signal?: AbortSignal): Promise<void> {
@@ -74,8 +79,12 @@ export class LruCachedDriver implements StorageDriver {
   private async changing(paths: string[], change: () => Promise<void>): Promise<void> {
     const keys = paths.map((p) => this.key(p));
     await this.cache.del(...keys);
-    await change();
-    await this.cache.del(...keys);
+    try {
+      await change();
+    } finally {
+      // Also when the change failed: it may have landed all the same (an S3 PUT whose answer was lost).
+      await this.cache.del(...keys);
+    }
   }
 
   reader(path: string, options?: ReadOptions) {
