@@ -343,10 +343,11 @@ describe('storage: glance failures', function () {
     try {
       const id = imageId();
       const w = await driver.writer(`images/${id}/layer`);
-      const feeding = pipelineFeed(w.stream, 1024);
+      // Observed from the start: a rejection nobody listens to yet is an unhandled rejection.
+      const feeding = assert.rejects(pipelineFeed(w.stream, 1024));
       await new Promise((r) => setTimeout(r, 300));
       await glance.stop(); // Glance dies while the layer is streaming
-      await assert.rejects(feeding);
+      await feeding;
       await w.cancel();
     } finally {
       await glance.stop();

@@ -1,10 +1,24 @@
-/** Mocha root hooks: stop the shared RGW/Glance instances once, after all suites. */
+/**
+ * Mocha root hooks: stop the shared RGW/Glance instances once, after all suites; and fail the
+ * run if any promise was rejected with nobody listening. `node dist` treats an unhandled
+ * rejection as a crash (lib/index.ts), so one in a test is either a bug that would end a
+ * server or a test that observes a failure too late.
+ */
 import { stopSharedServices } from './services.js';
+
+const unhandled: unknown[] = [];
+process.on('unhandledRejection', (reason) => {
+  unhandled.push(reason);
+});
 
 export const mochaHooks = {
   async afterAll(this: Mocha.Context) {
     // rgw stops its three daemons one at a time (~6 s, up to ~36 s), beyond mocha's default timeout.
     this.timeout(60_000);
     await stopSharedServices();
+    if (unhandled.length > 0) {
+      const shown = unhandled.slice(0, 5).map((r) => (r instanceof Error ? (r.stack ?? r.message) : String(r)));
+      throw new Error(`${unhandled.length} promise rejection(s) went unhandled during the run:\n${shown.join('\n---\n')}`);
+    }
   },
 };
