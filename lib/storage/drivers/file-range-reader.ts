@@ -1,18 +1,19 @@
 /**
- * A byte range of an open file as a stream, read in 1 MiB preads with two in flight. Node's
- * fs.ReadStream has one read in flight at a time, so the disk idles while the consumer (a
- * socket, a hash) handles each chunk; a queued read keeps it busy. Cold reads measured 55-82%
- * of `cat` with one read in flight and 85% with two (bench/storage.mjs). Four reached 96%, but
- * the reads run on libuv's thread pool, four threads unless UV_THREADPOOL_SIZE says otherwise
- * (it cannot be changed from inside the process), and four per stream would let two pulls
- * queue every other file operation behind them. The file handle is closed when the stream
- * ends, fails or is destroyed.
+ * A byte range of an open file as a stream, read in 1 MiB preads with two in flight (four
+ * when the thread pool has room, see below). Node's fs.ReadStream has one read in flight at a
+ * time, so the disk idles while the consumer (a socket, a hash) handles each chunk; queued
+ * reads keep it busy. Cold reads measured 55-82% of `cat` with one read in flight, 85% with
+ * two and 96% with four (bench/storage.mjs). The reads run on libuv's thread pool: four
+ * threads unless UV_THREADPOOL_SIZE says otherwise, and it cannot be changed from inside the
+ * process. Four reads per stream on four threads would let two pulls queue every other file
+ * operation behind them, so four are used only when the operator gave the pool 8 threads or
+ * more. The file handle is closed when the stream ends, fails or is destroyed.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
 const CHUNK = 1 << 20;
-const DEPTH = 2;
+const DEPTH = Number(process.env.UV_THREADPOOL_SIZE ?? 4) >= 8 ? 4 : 2;
 
 export class FileRangeReader extends Readable {
   private next: number;
