@@ -6,6 +6,7 @@
  * meanwhile (the body is destroyed), waiting and later writes fail instead of hanging.
  */
 import { type PassThrough, Writable } from 'node:stream';
+import { STREAM_CHUNK } from './driver.js';
 
 export interface CommitGate {
   stream: Writable;
@@ -19,7 +20,7 @@ export interface CommitGate {
 export function commitGate(body: PassThrough): CommitGate {
   let size = 0;
   const stream = new Writable({
-    highWaterMark: 1 << 20,
+    highWaterMark: STREAM_CHUNK,
     write(chunk: Buffer, _enc, cb) {
       if (body.destroyed) return cb(new Error('the upload was aborted'));
       size += chunk.length;

@@ -7,6 +7,14 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidPath, isNotFound, StorageError } from './errors.js';
 
+/**
+ * How much a stream stage between a client socket and storage buffers (readers' chunks,
+ * writers' and hashers' high-water marks). Node's 16-64 KiB defaults make each stage pause the
+ * socket every few chunks; 1 MiB keeps a layer moving at disk speed, and a handful of stages
+ * per transfer stays far below the memory a layer would take.
+ */
+export const STREAM_CHUNK = 1 << 20;
+
 export interface FileInfo {
   path: string;
   size: number;

@@ -4,7 +4,7 @@
  * faults fixed: writes of one image are serialised, a layer becomes visible only when whole,
  * a checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
  */
-import { type Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { v1Error } from '../../errors/registry-error.js';
 import { pyJson } from '../../http/py-json.js';
 import { exists, type StorageDriver, writeFromStream } from '../../storage/driver.js';
@@ -12,6 +12,7 @@ import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
 import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
+import { DigestingStream } from '../v2/digest.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
 import { tarsum, tarsumVersionOf } from './tarsum.js';
 
@@ -85,16 +86,9 @@ export class ImageService {
       if ((await exists(this.storage, v1.imageLayer(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
         throw v1Error(409, 'Image already exists');
       }
-      const hash = payloadHasher(json);
-      const hashing = new Transform({
-        highWaterMark: 1 << 20, // as the storage writer's: a 16 KiB default stalls the socket every few chunks
-        transform(chunk: Buffer, _enc, cb) {
-          hash.update(chunk);
-          cb(null, chunk);
-        },
-      });
+      const hashing = new DigestingStream('sha256', payloadHasher(json));
       await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal);
-      await this.storage.putContent(v1.imageChecksum(id), pyJson([`sha256:${hash.digest('hex')}`]));
+      await this.storage.putContent(v1.imageChecksum(id), pyJson([hashing.digest().value]));
     });
   }
 

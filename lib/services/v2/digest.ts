@@ -7,6 +7,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
+import { STREAM_CHUNK } from '../../storage/driver.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 
@@ -56,7 +57,7 @@ export class DigestingStream extends Transform {
     readonly algorithm: DigestAlgorithm = 'sha256',
     hash?: Hash | null,
   ) {
-    super({ highWaterMark: 1 << 20 }); // as the storage writers': a 16 KiB default stalls the socket every few chunks
+    super({ highWaterMark: STREAM_CHUNK });
     this.hash = hash === undefined ? createHash(algorithm) : hash;
   }
 

@@ -11,8 +11,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { STREAM_CHUNK } from '../driver.js';
 
-const CHUNK = 1 << 20;
 const DEPTH = Number(process.env.UV_THREADPOOL_SIZE ?? 4) >= 8 ? 4 : 2;
 
 export class FileRangeReader extends Readable {
@@ -25,7 +25,7 @@ export class FileRangeReader extends Readable {
     start: number,
     private readonly end: number,
   ) {
-    super({ highWaterMark: CHUNK });
+    super({ highWaterMark: STREAM_CHUNK });
     this.next = start;
   }
 
@@ -61,7 +61,7 @@ export class FileRangeReader extends Readable {
 
   private fill(): void {
     while (this.inFlight.length < DEPTH && this.next < this.end) {
-      const length = Math.min(CHUNK, this.end - this.next);
+      const length = Math.min(STREAM_CHUNK, this.end - this.next);
       const at = this.next;
       this.next += length;
       const buffer = Buffer.allocUnsafeSlow(length);

@@ -17,7 +17,16 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { commitGate } from '../commit-gate.js';
-import { type Capabilities, checkPath, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver, writeFromStream } from '../driver.js';
+import {
+  type Capabilities,
+  checkPath,
+  type FileInfo,
+  type ObjectWriter,
+  type ReadOptions,
+  STREAM_CHUNK,
+  type StorageDriver,
+  writeFromStream,
+} from '../driver.js';
 import { driverFailure, isNotFound, notFound, StorageError } from '../errors.js';
 import { type GlanceApi, GlanceHttpError, type GlanceImage, type PatchOp } from '../openstack/glance-api.js';
 
@@ -285,7 +294,7 @@ export class GlanceDriver implements StorageDriver {
 
   private async layerWriter(path: string, id: string, signal?: AbortSignal): Promise<ObjectWriter> {
     const staging = await this.api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }, signal);
-    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    const body = new PassThrough({ highWaterMark: STREAM_CHUNK });
     const abort = new AbortController();
     const gate = commitGate(body);
     const uploaded = this.api.upload(staging.id, body, abort.signal);

@@ -11,7 +11,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
 import { FileRangeReader } from './file-range-reader.js';
 
@@ -79,7 +79,7 @@ export class LocalDriver implements StorageDriver {
     const file = this.fullPath(key);
     const { temp, handle } = await this.openTemp(file, key);
     // flush: the data is on disk before the rename publishes it.
-    const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20, flush: true });
+    const stream = createWriteStream('', { fd: handle, highWaterMark: STREAM_CHUNK, flush: true });
     return this.objectWriter(
       key,
       stream,
@@ -110,7 +110,7 @@ export class LocalDriver implements StorageDriver {
     if (size > at) await handle.truncate(at);
     const start = at;
     // Not flushed per chunk: move() flushes the whole file once, before it becomes visible.
-    const stream = createWriteStream('', { fd: handle, highWaterMark: 1 << 20 });
+    const stream = createWriteStream('', { fd: handle, highWaterMark: STREAM_CHUNK });
     return this.objectWriter(
       key,
       stream,
