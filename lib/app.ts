@@ -2,7 +2,8 @@
  * createApp(deps): the Koa application with its middleware in order. It does not listen;
  * tests and server.ts call `app.callback()`.
  *
- *   request-id → access-log/metrics → family headers → CORS (if on) → errors → draining → routers
+ *   request-id → access-log/metrics → family headers → CORS (if on) → errors → draining →
+ *   V2 gate (which family a /v2… path belongs to) → routers
  */
 import Koa from 'koa';
 import { v2Enabled } from './config/features.js';
@@ -13,6 +14,7 @@ import { draining } from './http/middleware/draining.js';
 import { errorHandler } from './http/middleware/errors.js';
 import { familyHeaders } from './http/middleware/family-headers.js';
 import { requestId } from './http/middleware/request-id.js';
+import { v2Gate } from './http/middleware/v2-gate.js';
 import { opsRouter } from './http/routes/ops.js';
 import { v1Router } from './http/routes/v1/index.js';
 import { v2Router, v2Services } from './http/routes/v2/index.js';
@@ -26,11 +28,12 @@ export function createApp(deps: Deps, v2 = v2Services(deps)): Koa<RequestState> 
 
   app.use(requestId(deps.log));
   app.use(accessLog(deps.metrics));
-  app.use(familyHeaders(deps.config.flavor, v2Enabled(deps.config)));
+  app.use(familyHeaders(deps.config.flavor));
   const corsHeaders = cors(deps.config.cors);
   if (corsHeaders) app.use(corsHeaders);
   app.use(errorHandler(deps.metrics, deps.mailer));
   app.use(draining(deps.lifecycle));
+  app.use(v2Gate(v2Enabled(deps.config)));
 
   const ops = opsRouter(deps);
   app.use(ops.routes());

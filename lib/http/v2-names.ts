@@ -4,7 +4,7 @@
  */
 import { V2 } from '../errors/catalog.js';
 import { RegistryError } from '../errors/registry-error.js';
-import { requireDigest } from '../services/v2/digest.js';
+import { parseDigest, requireDigest } from '../services/v2/digest.js';
 import type { ManifestRef } from '../services/v2/manifests.js';
 
 const COMPONENT = '[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*';
@@ -38,6 +38,17 @@ export function checkTag(tag: string): string {
 export function parseReference(text: string): ManifestRef {
   if (text.includes(':')) return { kind: 'digest', digest: requireDigest(text, 'reference') };
   return { kind: 'tag', tag: checkTag(text) };
+}
+
+/**
+ * A reference on a read (GET/HEAD): one that can name nothing is a manifest that is not there,
+ * 404 MANIFEST_UNKNOWN, as registry:2 answers (its route does not match) and as clients and the
+ * OCI conformance suite expect. A PUT keeps the 400 of parseReference.
+ */
+export function parseReadReference(text: string): ManifestRef {
+  const valid = text.includes(':') ? parseDigest(text) !== null : isTag(text);
+  if (!valid) throw new RegistryError(V2.MANIFEST_UNKNOWN, { detail: { reference: text } });
+  return parseReference(text);
 }
 
 export function checkUploadId(id: string): string {

@@ -330,8 +330,13 @@ describe('V2 input checks', () => {
       ['GET', '/v2/ns/..%2Fetc/tags/list', 400, 'NAME_INVALID'],
       ['GET', '/v2/ns/app/blobs/sha256:abc', 400, 'DIGEST_INVALID'],
       ['GET', '/v2/ns/app/blobs/md5:d41d8cd98f00b204e9800998ecf8427e', 400, 'DIGEST_INVALID'],
-      ['GET', '/v2/ns/app/manifests/sha256:totallywrong', 400, 'DIGEST_INVALID'],
-      ['GET', '/v2/ns/app/manifests/bad%20tag', 400, 'TAG_INVALID'],
+      // A read of a reference that can name nothing is a manifest that is not there (as
+      // registry:2 and the OCI conformance suite have it); a PUT of one is refused.
+      ['GET', '/v2/ns/app/manifests/sha256:totallywrong', 404, 'MANIFEST_UNKNOWN'],
+      ['GET', '/v2/ns/app/manifests/bad%20tag', 404, 'MANIFEST_UNKNOWN'],
+      ['GET', '/v2/ns/app/manifests/.INVALID_MANIFEST_NAME', 404, 'MANIFEST_UNKNOWN'],
+      ['PUT', '/v2/ns/app/manifests/.INVALID_MANIFEST_NAME', 400, 'TAG_INVALID'],
+      ['PUT', '/v2/ns/app/manifests/sha256:totallywrong', 400, 'DIGEST_INVALID'],
       ['PATCH', '/v2/ns/app/blobs/uploads/../../etc', 404, 'NOT_FOUND'],
       ['PATCH', '/v2/ns/app/blobs/uploads/not-a-uuid', 404, 'BLOB_UPLOAD_UNKNOWN'],
       ['GET', '/v2/ns/app/tags/list?n=-1', 400, 'PAGINATION_NUMBER_INVALID'],

@@ -8,7 +8,7 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,6 +104,42 @@ export async function startRedis(): Promise<RedisService | null> {
       current = await launch();
     },
   };
+}
+
+export interface NginxService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a throw-away nginx on a free 127.0.0.1 port with the `http {}` body `site` (the caller
+ * puts the port in it: `site(port)`), run out of its own prefix. Null if it is missing outside CI.
+ */
+export async function startNginx(site: (port: number) => string): Promise<NginxService | null> {
+  // htpasswd (apache2-utils) makes the password files the nginx tests use.
+  if (!available('nginx', 'nginx reverse proxy', ['nginx', 'htpasswd'])) return null;
+  const port = await freePort();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-nginx-'));
+  // Every compiled-in path (/var/lib/nginx/*, /var/log/nginx) is overridden, so nothing
+  // outside the prefix is read or written.
+  const conf = `worker_processes 1;
+daemon off;
+pid logs/nginx.pid;
+error_log stderr notice;
+events { worker_connections 512; }
+http {
+  access_log logs/access.log;
+  client_body_temp_path tmp/body;
+  proxy_temp_path tmp/proxy;
+  fastcgi_temp_path tmp/fastcgi;
+  uwsgi_temp_path tmp/uwsgi;
+  scgi_temp_path tmp/scgi;
+${site(port)}
+}
+`;
+  await writeFile(path.join(dir, 'nginx.conf'), conf);
+  const stop = await startScript('nginx.sh', dir, { NGINX_DIR: dir, NGINX_PORT: String(port) });
+  return { port, stop };
 }
 
 // One instance of each per process, started lazily. A failed start is cached too, so every

@@ -1,20 +1,16 @@
 /**
  * The V2 / OCI distribution API router: thin handlers per resource over the V2 services.
- * Docker clients older than 1.6 get a 404 for all of it (see client-version.ts), and so does
- * everyone when V2 is off (see config/features.ts).
+ * Requests reach it only when the V2 gate let them through (middleware/v2-gate.ts): Docker
+ * clients older than 1.6, and everyone when V2 is off, get a V1-style 404 instead.
  */
 import Router from '@koa/router';
-import { v2Enabled } from '../../../config/features.js';
 import type { Deps } from '../../../deps.js';
-import { GENERIC } from '../../../errors/catalog.js';
-import { RegistryError } from '../../../errors/registry-error.js';
 import { HostLocks } from '../../../services/host-lock.js';
 import { BlobStore } from '../../../services/v2/blobs.js';
 import { ManifestService } from '../../../services/v2/manifests.js';
 import { ReferrersService } from '../../../services/v2/referrers.js';
 import { SigningKey } from '../../../services/v2/signing-key.js';
 import { UploadService } from '../../../services/v2/uploads.js';
-import { isPreV2Docker } from '../../client-version.js';
 import type { RequestState } from '../../state.js';
 import { blobRoutes } from './blobs.js';
 import { listingRoutes } from './listing.js';
@@ -41,12 +37,6 @@ export function v2Services(deps: Deps): V2Services {
 
 export function v2Router(deps: Deps, services = v2Services(deps)): Router<RequestState> {
   const router = new Router<RequestState>();
-  const enabled = v2Enabled(deps.config);
-  router.use(async (ctx, next) => {
-    if (!enabled || isPreV2Docker(ctx.get('User-Agent'))) throw new RegistryError(GENERIC.NOT_FOUND);
-    ctx.state.apiFamily = 'v2';
-    await next();
-  });
   router.get(['/v2', '/v2/'], (ctx) => {
     ctx.type = 'application/json';
     ctx.body = '{}';

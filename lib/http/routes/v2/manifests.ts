@@ -11,7 +11,7 @@ import { bareMediaType } from '../../../services/v2/manifest-types.js';
 import { MAX_MANIFEST_BYTES } from '../../../services/v2/manifests.js';
 import { readSmallBody } from '../../read-body.js';
 import type { RequestState } from '../../state.js';
-import { checkName, checkTag, parseReference } from '../../v2-names.js';
+import { checkName, checkTag, parseReadReference, parseReference } from '../../v2-names.js';
 import { emptyReply } from '../../v2-response.js';
 import type { V2Services } from './index.js';
 
@@ -20,7 +20,7 @@ const MANIFEST = '/v2/*name/manifests/:reference';
 export function manifestRoutes(router: Router<RequestState>, deps: Deps, { manifests }: V2Services): void {
   const serve = async (ctx: Context, withBody: boolean) => {
     const name = checkName(String(ctx.params.name));
-    const manifest = await manifests.get(name, parseReference(ctx.params.reference as string), acceptedTypes(ctx));
+    const manifest = await manifests.get(name, parseReadReference(ctx.params.reference as string), acceptedTypes(ctx));
     const etag = `"${manifest.digest.value}"`;
     ctx.set({ 'Docker-Content-Digest': manifest.digest.value, ETag: etag });
     if (ctx.get('If-None-Match') === etag) {
