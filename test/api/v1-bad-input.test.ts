@@ -1,7 +1,8 @@
 /**
  * Bad input in V1 requests, over real HTTP with the request line sent verbatim (fetch would
  * normalise `%2e%2e` away): repository names storage cannot hold are a 400 at the edge, not a
- * 500 and an exception mail. Stored data is the same afterwards.
+ * 500 and an exception mail; a name cannot add fields to `X-Docker-Token`. Stored data is
+ * the same afterwards.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { V1 } from '../../lib/errors/catalog.js';
+import { parseToken } from '../../lib/services/v1/tokens.js';
 import { testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { type SmtpSink, startSmtpSink } from '../support/smtp.js';
@@ -165,5 +167,33 @@ describe('V1 bad input: 4xx, not 500, and nothing stored or mailed', function ()
     assert.ok(lines.some((l) => l.msg === 'storage refused a key built from the request'));
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(sink.mails.length, 1, 'only the /v1/boom mail of the first test');
+  });
+});
+
+describe('V1 index headers carry no request value unquoted', () => {
+  let srv: TestServer;
+  const putImages = (name: string, headers: Record<string, string> = {}) =>
+    raw(srv.url, 'PUT', `/v1/repositories/${name}/images`, { 'Content-Type': 'application/json', 'X-Docker-Token': 'true', ...headers }, '[]');
+  before(async () => {
+    srv = await startTestServer(testConfig());
+  });
+  after(() => srv.stop());
+
+  it('the token names the repository quote_plus-ed, as docker-registry did, so no name adds or breaks a field', async () => {
+    for (const [name, repository] of [
+      ['ns/repo', 'ns/repo'],
+      ['a/b/c', 'a/b%2Fc'],
+      ['ns/my+repo', 'ns/my%2Brepo'],
+      ['ns/a,access=write', 'ns/a%2Caccess%3Dwrite'],
+      ['ns/%C3%BC', 'ns/%C3%BC'],
+    ] as const) {
+      const res = await putImages(name);
+      assert.equal(res.status, 204, name);
+      const token = String(res.headers['x-docker-token']);
+      assert.equal(res.headers['www-authenticate'], token);
+      assert.match(token, /^Token signature=[A-Z0-9]{16},repository="[^",\\]*",access=write$/, name);
+      // docker-registry's own token regex reads back exactly three fields.
+      assert.deepEqual(parseToken(token), { repository, access: 'write', raw: token }, name);
+    }
   });
 });
