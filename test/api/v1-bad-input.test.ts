@@ -1,8 +1,8 @@
 /**
  * Bad input in V1 requests, over real HTTP with the request line sent verbatim (fetch would
  * normalise `%2e%2e` away): repository names storage cannot hold are a 400 at the edge, not a
- * 500 and an exception mail; a name cannot add fields to `X-Docker-Token`. Stored data is
- * the same afterwards.
+ * 500 and an exception mail; a name cannot add fields to `X-Docker-Token`; a made-up Host
+ * header does not reach `X-Docker-Endpoints`. Stored data is the same afterwards.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -172,6 +172,7 @@ describe('V1 bad input: 4xx, not 500, and nothing stored or mailed', function ()
 
 describe('V1 index headers carry no request value unquoted', () => {
   let srv: TestServer;
+  const endpoint = () => new URL(srv.url).host;
   const putImages = (name: string, headers: Record<string, string> = {}) =>
     raw(srv.url, 'PUT', `/v1/repositories/${name}/images`, { 'Content-Type': 'application/json', 'X-Docker-Token': 'true', ...headers }, '[]');
   before(async () => {
@@ -194,6 +195,25 @@ describe('V1 index headers carry no request value unquoted', () => {
       assert.match(token, /^Token signature=[A-Z0-9]{16},repository="[^",\\]*",access=write$/, name);
       // docker-registry's own token regex reads back exactly three fields.
       assert.deepEqual(parseToken(token), { repository, access: 'write', raw: token }, name);
+    }
+  });
+
+  it('X-Docker-Endpoints echoes a well-formed Host and otherwise names the address the client connected to', async () => {
+    for (const host of ['registry.example.com', 'registry.example.com:5000', 'reg_1:5000', '10.0.0.7:443', '[::1]:5000', '[2001:db8::1]']) {
+      assert.equal((await putImages('ns/repo', { Host: host })).headers['x-docker-endpoints'], host, host);
+    }
+    for (const host of ['evil",x', 'a b', 'evil.com/path', 'host:0', 'host:65536', 'host:', '[nope]:80', 'a..b', '-lead.example']) {
+      assert.equal((await putImages('ns/repo', { Host: host })).headers['x-docker-endpoints'], endpoint(), host);
+    }
+  });
+
+  it('registry_endpoints, when set, wins over any Host', async () => {
+    const configured = await startTestServer(testConfig('  registry_endpoints: registry.internal:5000\n'));
+    try {
+      const res = await raw(configured.url, 'PUT', '/v1/repositories/ns/repo/images', { 'X-Docker-Token': 'true', Host: 'evil",x' }, '[]');
+      assert.equal(res.headers['x-docker-endpoints'], 'registry.internal:5000');
+    } finally {
+      await configured.stop();
     }
   });
 });
