@@ -40,4 +40,20 @@ export const GENERIC = {
   METHOD_NOT_ALLOWED: { status: 405, code: 'UNSUPPORTED', message: 'Method not allowed' },
   UNAVAILABLE: { status: 503, code: 'UNAVAILABLE', message: 'Service unavailable' },
   UNKNOWN: { status: 500, code: 'UNKNOWN', message: 'Internal server error' },
+  /** a request value that got past the checks but that storage cannot hold (an invalid key) */
+  BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+} as const satisfies Record<string, CatalogEntry>;
+
+/**
+ * V1 errors Berth added. docker-registry validated no repository name (anything went, up to
+ * a 500 from storage), so this message is Berth's, in the old style: what is invalid, then
+ * the rule in parentheses, as its `Invalid tag name (must match …)`.
+ */
+export const V1 = {
+  INVALID_REPOSITORY_NAME: {
+    status: 400,
+    code: 'NAME_INVALID',
+    message:
+      'Invalid repository name (no empty, "." or ".." parts, no control characters, backslashes or double quotes, at most 255 bytes per part once quoted)',
+  },
 } as const satisfies Record<string, CatalogEntry>;

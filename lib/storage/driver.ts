@@ -74,10 +74,13 @@ export interface StorageDriver {
 }
 
 const MAX_PATH = 4096;
+/** What local filesystems hold in one name (NAME_MAX); every driver keeps to it, so a store can move between them. */
+const MAX_COMPONENT = 255;
 
 /**
- * A key is one or more `/`-separated components; none may be empty, `.` or `..`, and NUL or
- * control characters never reach a backend. The empty path is the root (only for list/stat).
+ * A key is one or more `/`-separated components; none may be empty, `.` or `..`, or longer
+ * than 255 bytes, and NUL or control characters never reach a backend. The empty path is the
+ * root (only for list/stat).
  */
 export function checkPath(driver: string, path: string, allowRoot = false): string {
   if (path === '' && allowRoot) return path;
@@ -88,6 +91,7 @@ export function checkPath(driver: string, path: string, allowRoot = false): stri
   if (/[\u0000-\u001f\u007f\\]/.test(path)) throw invalidPath(driver, path, 'control character or backslash');
   for (const part of path.split('/')) {
     if (part === '' || part === '.' || part === '..') throw invalidPath(driver, path, `bad component ${JSON.stringify(part)}`);
+    if (Buffer.byteLength(part) > MAX_COMPONENT) throw invalidPath(driver, path.slice(0, 64), `a component over ${MAX_COMPONENT} bytes`);
   }
   return path;
 }

@@ -37,6 +37,8 @@
  * Names and tags have passed the spec's regexes before they get here.
  */
 import type { Digest } from '../services/v2/digest.js';
+import { checkPath } from './driver.js';
+import { StorageError } from './errors.js';
 import { checkComponent, quotePlus } from './py-quote.js';
 
 export const IMAGES = 'images';
@@ -73,6 +75,22 @@ export const v1Pre081 = {
   repository: (ns: string, repo: string) => `${REPOSITORIES}/${ns}/${quotePlus(repo)}`,
   tag: (ns: string, repo: string, tag: string) => `${v1Pre081.repository(ns, repo)}/tag_${tag}`,
 } as const;
+
+/**
+ * Whether a V1 repository's directory is a key every driver accepts in both layouts. The old
+ * registry wrote whatever the URL said; names it could not store (`..` as a namespace, a
+ * part over 255 bytes once quoted) are refused here rather than by a driver mid-request.
+ */
+export function v1RepositoryStorable(ns: string, repo: string): boolean {
+  try {
+    checkPath('layout', v1.repository(ns, repo));
+    checkPath('layout', v1Pre081.repository(ns, repo));
+    return true;
+  } catch (err) {
+    if (err instanceof StorageError) return false;
+    throw err;
+  }
+}
 
 export const V2_ROOT = 'docker/registry/v2';
 export const V2_REPOSITORIES = `${V2_ROOT}/repositories`;

@@ -3,8 +3,10 @@
  * it against the stored layer (v2-and-bridging §5.4's vector, pushed as Docker 0.9 would).
  */
 import assert from 'node:assert/strict';
+import { v1 } from '../../lib/storage/paths.js';
 import { testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { upstreamImages } from '../support/upstream-layers.js';
 
 const UA = 'docker/0.9.1 go/go1.2.1 git-commit/3600720 kernel/3.8.0 os/linux arch/amd64';
 const LAYER = Buffer.from(
@@ -82,4 +84,41 @@ describe('V1 PUT checksum with only X-Docker-Checksum (Docker < 0.10)', () => {
     const res = await call('PUT', `/v1/images/${id}/checksum`);
     assert.equal(res.status, 412);
   });
+});
+
+describe('V1 push of the upstream test images, verified by each golden sum', () => {
+  const kinds = [
+    { kind: 'tarsum', header: 'X-Docker-Checksum', ua: UA },
+    { kind: 'tarsum.v1', header: 'X-Docker-Checksum', ua: UA },
+    { kind: 'payload', header: 'X-Docker-Checksum-Payload', ua: 'docker/1.3.0 go/go1.3.3 git-commit/c78088f kernel/3.13.0 os/linux arch/amd64' },
+  ] as const;
+  for (const { kind, header, ua } of kinds) {
+    describe(`with the ${kind} sum in ${header}`, () => {
+      let srv: TestServer;
+      const call = (method: string, p: string, body?: Buffer, headers: Record<string, string> = {}) =>
+        fetch(srv.url + p, { method, headers: { 'User-Agent': ua, ...headers }, ...(body !== undefined ? { body } : {}) });
+      before(async () => {
+        srv = await startTestServer(testConfig());
+      });
+      after(() => srv.stop());
+
+      for (const image of upstreamImages()) {
+        it(`${image.folder}: PUT checksum accepts ${image.sums[kind]}, and the image is then pullable`, async () => {
+          if (image.parent) {
+            // The parent is not part of the upstream data: a finished stub stands in for it.
+            await srv.deps.storage.putContent(v1.imageJson(image.parent), JSON.stringify({ id: image.parent }));
+            await srv.deps.storage.putContent(v1.imageAncestry(image.parent), JSON.stringify([image.parent]));
+          }
+          assert.equal((await call('PUT', `/v1/images/${image.id}/json`, image.json)).status, 200);
+          assert.equal((await call('PUT', `/v1/images/${image.id}/layer`, image.layer)).status, 200);
+          const res = await call('PUT', `/v1/images/${image.id}/checksum`, undefined, { [header]: image.sums[kind] });
+          assert.equal(res.status, 200, await res.text());
+          const json = await call('GET', `/v1/images/${image.id}/json`);
+          assert.equal(json.status, 200);
+          assert.ok(Buffer.from(await json.arrayBuffer()).equals(image.json));
+          assert.ok(Buffer.from(await (await call('GET', `/v1/images/${image.id}/layer`)).arrayBuffer()).equals(image.layer));
+        });
+      }
+    });
+  }
 });

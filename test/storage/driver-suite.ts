@@ -439,7 +439,21 @@ export function describeDriverSuite(label: string, make: () => Promise<SuiteTarg
     });
 
     it('refuses path tricks before they reach the backend', async () => {
-      for (const bad of ['..', '../x', 'a/../b', '/abs', 'a//b', 'a/', 'nul\u0000byte', 'back\\slash', '.', 'a/./b', '']) {
+      for (const bad of [
+        '..',
+        '../x',
+        'a/../b',
+        '/abs',
+        'a//b',
+        'a/',
+        'nul\u0000byte',
+        'back\\slash',
+        '.',
+        'a/./b',
+        '',
+        `a/${'x'.repeat(256)}`,
+        'ü'.repeat(128),
+      ]) {
         await rejectsKind(d.getContent(bad), 'invalid_path');
         await rejectsKind(d.putContent(bad, 'x'), 'invalid_path');
       }

@@ -5,6 +5,7 @@ import { createApp } from '../../lib/app.js';
 import type { Config } from '../../lib/config/load.js';
 import { buildDeps, type Deps } from '../../lib/deps.js';
 import type { RequestState } from '../../lib/http/state.js';
+import type { Logger } from '../../lib/logging/logger.js';
 import { type RunningServer, startServer } from '../../lib/server.js';
 
 export interface TestServer {
@@ -23,9 +24,9 @@ export const silentLogger = () => pino({ level: 'silent' });
  */
 export async function startTestServer(
   config: Readonly<Config>,
-  options: { deps?: Partial<Deps>; extend?: (app: Koa<RequestState>) => void } = {},
+  options: { deps?: Partial<Deps>; extend?: (app: Koa<RequestState>) => void; log?: Logger } = {},
 ): Promise<TestServer> {
-  const deps = buildDeps(config, silentLogger(), options.deps);
+  const deps = buildDeps(config, options.log ?? silentLogger(), options.deps);
   const app = createApp(deps);
   options.extend?.(app);
   const running = await startServer(app as never, deps, '127.0.0.1', 0);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
-import { headerString, tarsum, tarsumVersionOf } from '../../lib/services/v1/tarsum.js';
+import { paxRecords } from '../../lib/services/v1/layer-stream.js';
+import { headerBytes, tarsum, tarsumVersionOf } from '../../lib/services/v1/tarsum.js';
+import { upstreamImages } from '../support/upstream-layers.js';
 
 // v2-and-bridging §5.4: a hand-made ustar (hello/, hello/world.txt, hello/link), gzip, 175 bytes.
 const LAYER = Buffer.from(
@@ -34,7 +36,7 @@ describe('tarsum (spec v2-and-bridging §5.4 worked example)', () => {
       tar.end(gunzipSync(LAYER));
     });
     assert.deepEqual(
-      headers.map((h) => headerString(h, 'tarsum')),
+      headers.map((h) => headerBytes(h, 'tarsum').toString()),
       [
         'namehello/mode493uid0gid0size0mtime1436400000typeflag5linknameunamerootgnamerootdevmajor0devminor0',
         'namehello/world.txtmode420uid1000gid1000size15mtime1436400000typeflag0linknameunamegnamedevmajor0devminor0',
@@ -69,5 +71,32 @@ describe('tarsum (spec v2-and-bridging §5.4 worked example)', () => {
     assert.equal(tarsumVersionOf(`tarsum.v1+sha256:${'a'.repeat(64)}`), 'tarsum.v1');
     assert.equal(tarsumVersionOf(`sha256:${'a'.repeat(64)}`), null);
     assert.equal(tarsumVersionOf(`tarsum.dev+sha256:${'a'.repeat(64)}`), null);
+  });
+});
+
+describe('tarsum of the upstream test layers (docker-registry tests/data, moby pkg/tarsum testdata)', () => {
+  for (const image of upstreamImages()) {
+    it(`${image.folder}: Version0 and Version1 with the image JSON as extra`, async () => {
+      assert.equal(await tarsum(stream(image.layer), image.json), image.sums.tarsum);
+      assert.equal(await tarsum(stream(image.layer), image.json, 'tarsum.v1'), image.sums['tarsum.v1']);
+    });
+    it(`${image.folder}: the same sums from the gzip of the layer`, async () => {
+      assert.equal(await tarsum(stream(gzipSync(image.layer)), image.json), image.sums.tarsum);
+      assert.equal(await tarsum(stream(gzipSync(image.layer)), image.json, 'tarsum.v1'), image.sums['tarsum.v1']);
+    });
+  }
+});
+
+describe('pax records', () => {
+  it('keep a binary value byte for byte, and stop at a malformed record', () => {
+    const value = Buffer.from([0x01, 0x00, 0x00, 0x02, 0xc0, 0xff]);
+    const record = (key: string, v: Buffer) => {
+      const body = Buffer.concat([Buffer.from(` ${key}=`), v, Buffer.from('\n')]);
+      return Buffer.concat([Buffer.from(String(body.length + 2)), body]); // a two-digit length: these records are short
+    };
+    const records = paxRecords(Buffer.concat([record('SCHILY.xattr.security.capability', value), record('path', Buffer.from('é')), Buffer.from('zz junk')]));
+    assert.deepEqual(Object.keys(records), ['SCHILY.xattr.security.capability', 'path']);
+    assert.ok(records['SCHILY.xattr.security.capability']?.equals(value));
+    assert.equal(records.path?.toString('utf8'), 'é');
   });
 });

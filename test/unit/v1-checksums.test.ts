@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { parseStoredChecksums, payloadChecksum } from '../../lib/services/v1-checksums.js';
+import { upstreamImages } from '../support/upstream-layers.js';
 
 describe('V1 payload checksums (spec v1 §7.1 vectors)', () => {
   it('empty json and empty layer', async () => {
@@ -9,6 +10,11 @@ describe('V1 payload checksums (spec v1 §7.1 vectors)', () => {
   it('json "test" and an empty layer', async () => {
     assert.equal(await payloadChecksum(Buffer.from('test'), Readable.from([])), 'sha256:f2ca1bb6c7e907d06dafe4687e579fce76b37e4e93b7605022da52e6ccc26fd2');
   });
+  for (const image of upstreamImages()) {
+    it(`the payload checksum of upstream test image ${image.folder}`, async () => {
+      assert.equal(await payloadChecksum(image.json, Readable.from([image.layer])), image.sums.payload);
+    });
+  }
   it('reads _checksum as a JSON list or a legacy plain string', () => {
     assert.deepEqual(parseStoredChecksums(Buffer.from('["sha256:aa", "tarsum+sha256:bb"]')), ['sha256:aa', 'tarsum+sha256:bb']);
     assert.deepEqual(parseStoredChecksums(Buffer.from('sha256:aa')), ['sha256:aa']);

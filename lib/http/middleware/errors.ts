@@ -1,6 +1,9 @@
 /**
  * The single catch-all. A RegistryError (or any error Koa marks as exposable) becomes the
- * envelope of the request's API family with its status. Anything else is unexpected: 500,
+ * envelope of the request's API family with its status. So does a key the storage layer
+ * refused as invalid: it was built from the request (a name no check caught), so it is the
+ * client's 400, or for a GET, HEAD or DELETE the 404 of something that cannot exist, logged
+ * as a warning for the check that should have caught it. Anything else is unexpected: 500,
  * logged with its stack, and reported to the exception mailer after the response. A client
  * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
  * family's envelope.
@@ -10,6 +13,7 @@ import { GENERIC } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ExceptionMailer } from '../../notify/exception-mailer.js';
+import { StorageError } from '../../storage/errors.js';
 import { pyJson } from '../py-json.js';
 import { familyOf, type RequestState } from '../state.js';
 import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
@@ -41,7 +45,8 @@ export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): 
         ctx.req.socket.destroy(err);
         return;
       }
-      const known = toRegistryError(err);
+      const known = toRegistryError(err, ctx.method);
+      if (err instanceof StorageError && known) ctx.state.log?.warn({ err: err.message }, 'storage refused a key built from the request');
       if (!known) {
         ctx.state.log?.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
         const reqId = ctx.state.reqId ?? '';
@@ -67,9 +72,13 @@ function render(ctx: Context & { state: Partial<RequestState> }, err: RegistryEr
   }
 }
 
-/** Koa's own errors (http-errors: bad JSON, 405 from the router) keep their status and message. */
-function toRegistryError(err: Error): RegistryError | null {
+/** Requests that address something already stored: a key that cannot be stored names nothing. */
+const LOOKUPS = new Set(['GET', 'HEAD', 'DELETE']);
+
+/** Koa's own errors (http-errors: bad JSON, 405 from the router) keep their status and message; an invalid storage key is 400/404. */
+function toRegistryError(err: Error, method: string): RegistryError | null {
   if (err instanceof RegistryError) return err;
+  if (err instanceof StorageError && err.kind === 'invalid_path') return new RegistryError(LOOKUPS.has(method) ? GENERIC.NOT_FOUND : GENERIC.BAD_REQUEST);
   const httpErr = err as Error & { status?: number; expose?: boolean; headers?: Record<string, string> };
   if (typeof httpErr.status === 'number' && httpErr.status >= 400 && httpErr.status < 500 && httpErr.expose) {
     return new RegistryError(

@@ -13,6 +13,11 @@ import { xzDecompressor } from './xz-stream.js';
 
 export class LayerFormatError extends Error {}
 
+/** A member's header, with its pax records also as the bytes the archive holds. */
+export interface TarHeader extends Header {
+  paxBytes?: Record<string, Buffer>;
+}
+
 /** Far above real layers (a large node_modules has ~10^5 files), far below what exhausts the heap. */
 export const MAX_TAR_ENTRIES = 500_000;
 
@@ -20,11 +25,14 @@ export const MAX_TAR_ENTRIES = 500_000;
  * Call `onEntry` for each member, in archive order; it must consume `body` (a data listener,
  * or resume()). The source is closed whatever happens.
  */
-export async function readTarEntries(layer: Readable, onEntry: (header: Header, body: Readable) => void, maxEntries = MAX_TAR_ENTRIES): Promise<void> {
+export async function readTarEntries(layer: Readable, onEntry: (header: TarHeader, body: Readable) => void, maxEntries = MAX_TAR_ENTRIES): Promise<void> {
   const tar = extract();
+  const takeRawPax = keepRawPax(tar);
   let count = 0;
-  tar.on('entry', (header: Header, body, next) => {
+  tar.on('entry', (header: TarHeader, body, next) => {
     if (++count > maxEntries) return void tar.destroy(new LayerFormatError(`more than ${maxEntries} tar entries`));
+    const paxBytes = takeRawPax();
+    if (paxBytes) header.paxBytes = paxBytes;
     // An entry cut short fails its own stream, which nothing else listens to.
     body.on('error', (err) => tar.destroy(err));
     body.on('end', () => next());
@@ -37,6 +45,54 @@ export async function readTarEntries(layer: Readable, onEntry: (header: Header, 
   } finally {
     layer.destroy();
   }
+}
+
+interface ExtractInternals {
+  /** during a long header, its own type (`pax-header`, …), which the public Header type does not list */
+  _header: { type?: string } | null;
+  _decodeLongHeader(buf: Buffer): void;
+}
+
+/**
+ * tar-stream decodes pax records as UTF-8, which turns a binary value (the `security.capability`
+ * xattr of a file with capabilities) into U+FFFD, and tarsum.v1 hashes xattr values byte for
+ * byte as Go's archive/tar read them. Its record decoder is private: wrap it to keep each
+ * record's bytes as well, for the entry that follows. Merged with the global records as
+ * tar-stream merges them. A tar-stream that renamed the decoder fails here, not silently.
+ */
+function keepRawPax(tar: ReturnType<typeof extract>): () => Record<string, Buffer> | null {
+  const internals = tar as unknown as ExtractInternals;
+  const decode = internals._decodeLongHeader;
+  if (typeof decode !== 'function') throw new Error('tar-stream has no _decodeLongHeader: raw pax records cannot be kept');
+  let global: Record<string, Buffer> = {};
+  let pending: Record<string, Buffer> | null = null;
+  internals._decodeLongHeader = function (this: ExtractInternals, buf: Buffer) {
+    if (this._header?.type === 'pax-header') pending = { ...global, ...paxRecords(buf) };
+    else if (this._header?.type === 'pax-global-header') global = paxRecords(buf);
+    decode.call(this, buf);
+  };
+  return () => {
+    const taken = pending;
+    pending = null;
+    return taken;
+  };
+}
+
+/** `<length> <key>=<value>\n` records (POSIX pax), keys as UTF-8, values as bytes; stops at the first malformed one, as tar-stream does. */
+export function paxRecords(buf: Buffer): Record<string, Buffer> {
+  const records: Record<string, Buffer> = {};
+  let rest = buf;
+  while (rest.length > 0) {
+    const space = rest.indexOf(0x20);
+    const length = Number.parseInt(rest.subarray(0, space < 0 ? rest.length : space).toString('latin1'), 10);
+    if (space < 0 || !(length > space + 1) || length > rest.length) break;
+    const record = rest.subarray(space + 1, length - 1);
+    const equals = record.indexOf(0x3d);
+    if (equals < 0) break;
+    records[record.subarray(0, equals).toString('utf8')] = record.subarray(equals + 1);
+    rest = rest.subarray(length);
+  }
+  return records;
 }
 
 const GZIP = Buffer.from([0x1f, 0x8b]);

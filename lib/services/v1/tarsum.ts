@@ -7,13 +7,13 @@
  * Version1 without it but with the `SCHILY.xattr.*` records, sorted) followed by the member's
  * bytes. The member sums, sorted as hex strings and prefixed by `extra` (the image JSON bytes
  * for an image checksum), are hashed once more. Values are those of the parsed header: the
- * raw mode, the name as written (directories keep their `/`), device numbers only for devices.
- * A best-effort fingerprint, never a content address.
+ * raw mode, the name as written (directories keep their `/`), device numbers only for devices,
+ * xattr values as the bytes the archive holds (they are often binary). A best-effort
+ * fingerprint, never a content address.
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { Header } from 'tar-stream';
-import { readTarEntries } from './layer-stream.js';
+import { readTarEntries, type TarHeader } from './layer-stream.js';
 
 export type TarsumVersion = 'tarsum' | 'tarsum.v1';
 
@@ -32,7 +32,7 @@ const TYPEFLAG: Record<string, string> = {
 export async function tarsum(layer: Readable, extra: Buffer, version: TarsumVersion = 'tarsum'): Promise<string> {
   const sums: string[] = [];
   await readTarEntries(layer, (header, body) => {
-    const hash = createHash('sha256').update(headerString(header, version));
+    const hash = createHash('sha256').update(headerBytes(header, version));
     body.on('data', (chunk) => hash.update(chunk as Buffer));
     body.on('end', () => sums.push(hash.digest('hex')));
   });
@@ -40,9 +40,10 @@ export async function tarsum(layer: Readable, extra: Buffer, version: TarsumVers
   return `${version}+sha256:${createHash('sha256').update(extra).update(sums.join('')).digest('hex')}`;
 }
 
-export function headerString(h: Header, version: TarsumVersion): string {
+/** What is hashed before a member's content: `<field><value>` for each field, in order. */
+export function headerBytes(h: TarHeader, version: TarsumVersion): Buffer {
   const device = h.type === 'character-device' || h.type === 'block-device';
-  const fields: Array<[string, string | number]> = [
+  const fields: Array<[string, string | number | Buffer]> = [
     ['name', h.name],
     ['mode', h.mode ?? 0],
     ['uid', h.uid ?? 0],
@@ -59,14 +60,17 @@ export function headerString(h: Header, version: TarsumVersion): string {
     ['devminor', device ? (h.devminor ?? 0) : 0],
   );
   if (version === 'tarsum.v1') {
-    const xattrs = Object.entries(h.pax ?? {})
-      .filter(([key]) => key.startsWith('SCHILY.xattr.'))
-      .map(([key, value]) => [key.slice('SCHILY.xattr.'.length), value] as const)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    // Go's sort.Strings orders keys by their bytes.
+    const xattrs = Object.entries(h.paxBytes ?? {})
+      .filter(([key]) => key.startsWith(XATTR))
+      .map(([key, value]) => [key.slice(XATTR.length), value] as const)
+      .sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const [key, value] of xattrs) fields.push([key, value]);
   }
-  return fields.map(([key, value]) => `${key}${value}`).join('');
+  return Buffer.concat(fields.flatMap(([key, value]) => [Buffer.from(key), Buffer.isBuffer(value) ? value : Buffer.from(String(value))]));
 }
+
+const XATTR = 'SCHILY.xattr.';
 
 /** The version named by an `X-Docker-Checksum` value, or null if it is not a sha256 tarsum. */
 export function tarsumVersionOf(checksum: string): TarsumVersion | null {

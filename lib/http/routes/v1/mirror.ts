@@ -11,6 +11,7 @@ import { RegistryError } from '../../../errors/registry-error.js';
 import type { Mirror, MirrorRequest } from '../../../services/v1/mirror.js';
 import { v1 } from '../../../storage/paths.js';
 import type { RequestState } from '../../state.js';
+import { endpointOf } from '../../v1-index-headers.js';
 import { checkImageId, parseRepository } from '../../v1-names.js';
 
 const REPO = '/v1/repositories/*repository';
@@ -75,7 +76,7 @@ export function mirrorRoutes(router: Router<RequestState>, deps: Deps, mirror: M
       onLocalMiss(next, async () => {
         const served = await passThrough(ctx, `${repositoryPath(ctx)}/images`, 'index');
         // Docker must come back to us for the layers, not go to the source's endpoints.
-        if (served && ctx.response.get('X-Docker-Endpoints')) ctx.set('X-Docker-Endpoints', deps.config.registry_endpoints ?? ctx.host);
+        if (served && ctx.response.get('X-Docker-Endpoints')) ctx.set('X-Docker-Endpoints', deps.config.registry_endpoints ?? endpointOf(ctx));
         return served;
       }),
     );

@@ -3,7 +3,6 @@
  * mode the index emulation Docker talks to before a push or pull (spec v1 §1.5.11–1.5.12).
  * Routes are registered most specific first, as werkzeug ordered them.
  */
-import { randomInt } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../../../deps.js';
@@ -11,7 +10,8 @@ import type { IndexImagesService } from '../../../services/v1/index-images.js';
 import type { TagService } from '../../../services/v1/tags.js';
 import { readSmallBody } from '../../read-body.js';
 import type { RequestState } from '../../state.js';
-import { checkTag, parseRepository, type RepositoryName } from '../../v1-names.js';
+import { indexHeaders } from '../../v1-index-headers.js';
+import { checkTag, parseRepository } from '../../v1-names.js';
 import { v1Json } from '../../v1-response.js';
 
 const REPO = '/v1/repositories/*repository';
@@ -47,20 +47,20 @@ export function repositoryRoutes(router: Router<RequestState>, deps: Deps, tags:
     router.put(`${REPO}/images`, async (ctx) => {
       const repo = name(ctx);
       await index.put(repo, await readSmallBody(ctx));
-      v1Json(ctx, null, 204, tokenHeaders(ctx, deps, repo, 'write'));
+      v1Json(ctx, null, 204, indexHeaders(ctx, deps.config.registry_endpoints, repo, 'write'));
     });
     router.get(`${REPO}/images`, async (ctx) => {
       const repo = name(ctx);
       const body = await index.get(repo);
-      v1Json(ctx, null, 200, tokenHeaders(ctx, deps, repo, 'read'));
+      v1Json(ctx, null, 200, indexHeaders(ctx, deps.config.registry_endpoints, repo, 'read'));
       ctx.body = body; // raw, as stored
     });
-    router.delete(`${REPO}/images`, async (ctx) => v1Json(ctx, null, 204, tokenHeaders(ctx, deps, name(ctx), 'delete')));
+    router.delete(`${REPO}/images`, async (ctx) => v1Json(ctx, null, 204, indexHeaders(ctx, deps.config.registry_endpoints, name(ctx), 'delete')));
     router.put(`${REPO}/auth`, async (ctx) => v1Json(ctx, 'OK'));
     router.put(REPO, async (ctx) => {
       const repo = name(ctx);
       await index.put(repo, await readSmallBody(ctx));
-      v1Json(ctx, true, 200, tokenHeaders(ctx, deps, repo, 'write'));
+      v1Json(ctx, true, 200, indexHeaders(ctx, deps.config.registry_endpoints, repo, 'write'));
     });
   }
   router.delete(REPO, async (ctx) => {
@@ -82,11 +82,4 @@ export function userRoutes(router: Router<RequestState>): void {
     });
   }
   router.put('/v1/users/:username/', (ctx) => v1Json(ctx, null, 204));
-}
-
-/** X-Docker-Token and X-Docker-Endpoints, without which Docker refuses to push or pull. */
-function tokenHeaders(ctx: Context, deps: Deps, repo: RepositoryName, access: 'read' | 'write' | 'delete'): Record<string, string> {
-  const signature = Array.from({ length: 16 }, () => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'[randomInt(36)]).join('');
-  const token = `Token signature=${signature},repository="${repo.namespace}/${repo.repository}",access=${access}`;
-  return { 'X-Docker-Token': token, 'WWW-Authenticate': token, 'X-Docker-Endpoints': deps.config.registry_endpoints ?? ctx.host };
 }

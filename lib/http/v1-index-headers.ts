@@ -1,0 +1,64 @@
+/**
+ * The headers of docker-registry's index emulation (`index.py` `generate_headers`, spec v1
+ * §1.5.12): `X-Docker-Token` and `WWW-Authenticate` (the same token), and
+ * `X-Docker-Endpoints`, where Docker goes on to push or pull. Both carry request values, so
+ * both are built so that no request value can add a field or break the header.
+ */
+import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Context } from 'koa';
+import { quotePlus } from '../storage/py-quote.js';
+import type { RepositoryName } from './v1-names.js';
+
+export type IndexAccess = 'read' | 'write' | 'delete';
+
+const SIGNATURE_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/**
+ * `Token signature=<16 random>,repository="<ns>/<repo>",access=<access>`. The repository is
+ * quote_plus-ed, as docker-registry's parse_repository_name had done before generate_headers
+ * saw it (`a/b/c` → `a/b%2Fc`), and so is the namespace here: quote_plus leaves only
+ * `A-Z a-z 0-9 _ . - + %`, so no `"`, `,`, `\` or control character can reach the value.
+ * Names a Docker client accepts come out unchanged.
+ */
+export function indexToken(repo: RepositoryName, access: IndexAccess): string {
+  const signature = Array.from({ length: 16 }, () => SIGNATURE_CHARS[randomInt(SIGNATURE_CHARS.length)]).join('');
+  return `Token signature=${signature},repository="${quotePlus(repo.namespace)}/${quotePlus(repo.repository)}",access=${access}`;
+}
+
+export function indexHeaders(ctx: Context, registryEndpoints: string | null, repo: RepositoryName, access: IndexAccess): Record<string, string> {
+  const token = indexToken(repo, access);
+  return { 'X-Docker-Token': token, 'WWW-Authenticate': token, 'X-Docker-Endpoints': registryEndpoints ?? endpointOf(ctx) };
+}
+
+/**
+ * Where this request reached Berth, for `X-Docker-Endpoints` when `registry_endpoints` is
+ * unset: the request's host (the Host header, or X-Forwarded-Host with trust_proxy) if it is
+ * a well-formed `host[:port]`; otherwise the address and port of the socket the request came
+ * in on. That is the address the client just connected to, so it works for that client
+ * (unlike the listen address 0.0.0.0), and it cannot carry anything the client made up.
+ */
+export function endpointOf(ctx: Context): string {
+  if (isHostPort(ctx.host)) return ctx.host;
+  const socket = ctx.req.socket;
+  let address = socket.localAddress ?? '127.0.0.1';
+  if (address.startsWith('::ffff:') && isIP(address.slice(7)) === 4) address = address.slice(7);
+  return `${isIP(address) === 6 ? `[${address}]` : address}:${socket.localPort ?? 80}`;
+}
+
+const LABEL = /^[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/**
+ * A DNS name (labels of letters, digits, `-` and `_`, which internal names such as compose
+ * services use; an IPv4 address is one too) or a bracketed IPv6 address, then an optional
+ * port 1–65535.
+ */
+export function isHostPort(value: string): boolean {
+  const m = /^(\[([^\]]+)\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(value);
+  if (!m) return false;
+  const [, host = '', ipv6, port] = m;
+  if (port !== undefined && !(Number(port) >= 1 && Number(port) <= 65535)) return false;
+  if (ipv6 !== undefined) return isIP(ipv6) === 6;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => LABEL.test(label));
+}
