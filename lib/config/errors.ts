@@ -1,7 +1,8 @@
 /**
  * Config problems are collected and reported together, each naming the flavor, the dotted
  * key and, where an `_env:` value supplied it, the environment variable, so an operator can
- * fix every mistake in one edit instead of one restart per mistake.
+ * fix every mistake in one edit instead of one restart per mistake. Warnings (unknown keys,
+ * defaults worth knowing) are shown with the errors, so a typo behind an error is seen at once.
  */
 export interface ConfigIssue {
   /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port`; empty for the file itself. */
@@ -17,8 +18,9 @@ export class ConfigError extends Error {
     readonly issues: readonly ConfigIssue[],
     readonly flavor: string,
     readonly file: string,
+    readonly warnings: readonly string[] = [],
   ) {
-    super(formatIssues(issues, flavor, file));
+    super(formatIssues(issues, flavor, file, warnings));
   }
 }
 
@@ -28,7 +30,8 @@ export function formatIssue(issue: ConfigIssue, flavor: string): string {
   return `${where}: ${issue.message}${env}`;
 }
 
-function formatIssues(issues: readonly ConfigIssue[], flavor: string, file: string): string {
+function formatIssues(issues: readonly ConfigIssue[], flavor: string, file: string, warnings: readonly string[]): string {
   const lines = issues.map((i) => `  - ${formatIssue(i, flavor)}`);
-  return `invalid configuration in ${file} (flavor ${JSON.stringify(flavor)}):\n${lines.join('\n')}`;
+  const also = warnings.length > 0 ? `\nwarnings:\n${warnings.map((w) => `  - ${w}`).join('\n')}` : '';
+  return `invalid configuration in ${file} (flavor ${JSON.stringify(flavor)}):\n${lines.join('\n')}${also}`;
 }

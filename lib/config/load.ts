@@ -62,10 +62,10 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     }
   }
   const listen = readListen(env, issues);
-  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path);
+  // Found before the errors are raised: a misspelt key is often the cause of an error.
+  const warnings = unknownKeyWarnings(raw, configSchema.shape, LEGACY_DRIVER_KEYS).map((w) => `${flavor || '(whole file)'}.${w}`);
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path, warnings);
 
-  const known = [...Object.keys(configSchema.shape), ...LEGACY_DRIVER_KEYS];
-  const warnings = unknownKeyWarnings(raw, known).map((w) => `${flavor || '(whole file)'}.${w}`);
   const config: Config = { ...parsed.data, flavor, source, listen };
   return { config: deepFreeze(config), warnings };
 }
