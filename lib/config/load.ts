@@ -9,6 +9,7 @@ import { ConfigError, type ConfigIssue } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
+import { isSecret, schemaAt } from './schema-tree.js';
 import { unknownKeyWarnings } from './unknown-keys.js';
 import { parseYaml } from './yaml.js';
 
@@ -124,7 +125,10 @@ function withEnv(issue: ConfigIssue, envSources: Map<string, string>): ConfigIss
   return issue;
 }
 
+/** The message with the value that was given, unless that value is a secret. */
 function describe(message: string, raw: Record<string, unknown>, path: readonly PropertyKey[]): string {
+  const schema = schemaAt(configSchema.shape, path);
+  if (schema && isSecret(schema)) return message.replace(/, got .*$/, '');
   if (message.includes(' got ')) return message;
   let node: unknown = raw;
   for (const p of path) node = isPlainObject(node) ? node[String(p)] : undefined;
