@@ -4,6 +4,8 @@
  * fix every mistake in one edit instead of one restart per mistake. Warnings (unknown keys,
  * defaults worth knowing) are shown with the errors, so a typo behind an error is seen at once.
  */
+import type { Config } from './load.js';
+
 export interface ConfigIssue {
   /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port`; empty for the file itself. */
   key: string;
@@ -22,6 +24,27 @@ export class ConfigError extends Error {
   ) {
     super(formatIssues(issues, flavor, file, warnings));
   }
+}
+
+/** A ConfigError about a loaded config, each issue naming the env var behind its key. */
+export function configError(config: Readonly<Config>, issues: readonly ConfigIssue[], warnings: readonly string[] = []): ConfigError {
+  return new ConfigError(
+    issues.map((i) => withEnv(i, config.envVars)),
+    config.flavor,
+    config.source.path,
+    warnings,
+  );
+}
+
+/** The env var behind a key, or behind the nearest mapping above it. */
+export function withEnv(issue: ConfigIssue, envVars: Readonly<Record<string, string>>): ConfigIssue {
+  if (issue.envVar) return issue;
+  const parts = issue.key.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const envVar = envVars[parts.slice(0, n).join('.')];
+    if (envVar) return { ...issue, envVar };
+  }
+  return issue;
 }
 
 export function formatIssue(issue: ConfigIssue, flavor: string): string {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Env, interpolate, isPlainObject } from './env.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue, withEnv } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
@@ -18,6 +18,8 @@ export interface Config extends FileConfig {
   readonly source: ConfigSource;
   /** REGISTRY_HOST / REGISTRY_PORT, as the old `docker-registry` launcher read them */
   readonly listen: { readonly host: string; readonly port: number };
+  /** dotted key → the environment variable that supplied its value (`_env:`, OS_*, GUNICORN_GRACEFUL_TIMEOUT), for error messages */
+  readonly envVars: Readonly<Record<string, string>>;
 }
 
 export interface LoadedConfig {
@@ -55,11 +57,12 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     }
   }
 
+  const envVars = Object.fromEntries(envSources);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const zi of parsed.error.issues) {
       const key = zi.path.map(String).join('.');
-      issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envSources));
+      issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envVars));
     }
   }
   const listen = readListen(env, issues);
@@ -67,7 +70,7 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
   const warnings = unknownKeyWarnings(raw, configSchema.shape, LEGACY_DRIVER_KEYS).map((w) => `${flavor || '(whole file)'}.${w}`);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path, warnings);
 
-  const config: Config = { ...parsed.data, flavor, source, listen };
+  const config: Config = { ...parsed.data, flavor, source, listen, envVars };
   return { config: deepFreeze(config), warnings };
 }
 
@@ -113,16 +116,6 @@ function safeYaml(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** The env var behind a key, or behind the nearest mapping above it. */
-function withEnv(issue: ConfigIssue, envSources: Map<string, string>): ConfigIssue {
-  const parts = issue.key.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const envVar = envSources.get(parts.slice(0, n).join('.'));
-    if (envVar) return { ...issue, envVar };
-  }
-  return issue;
 }
 
 /** The message with the value that was given, unless that value is a secret. */

@@ -19,7 +19,8 @@ const SECRET_WORDS = /pass|pwd|secret|token|key|credential/i;
 const CONFIG_SHAPE: Shape = { ...configSchema.shape, flavor: z.unknown(), source: z.unknown(), listen: z.unknown() };
 
 export function redactedConfig(config: Readonly<Config>): Record<string, unknown> {
-  return redactMapping(config, CONFIG_SHAPE);
+  const { envVars: _, ...shown } = config;
+  return redactMapping(shown, CONFIG_SHAPE);
 }
 
 function redactMapping(tree: Readonly<Record<string, unknown>>, shape: Shape): Record<string, unknown> {
