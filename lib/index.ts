@@ -7,10 +7,10 @@
  *                                          settings (secrets redacted) and exit
  */
 import { createApp } from './app.js';
+import { bannerFields } from './banner.js';
 import { checkConfig } from './cli/check-config.js';
 import { ConfigError } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
-import { bannerFields } from './config/summary.js';
 import { buildDeps, type Deps } from './deps.js';
 import { v2Services } from './http/routes/v2/index.js';
 import { createLogger, type Logger } from './logging/logger.js';

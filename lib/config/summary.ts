@@ -1,12 +1,11 @@
 /**
- * What the banner and `--check-config` show: the effective settings with secrets replaced,
- * so the output can be pasted into a ticket. The schema says which fields are secrets; a key
+ * What `--check-config` shows: the effective settings with secrets replaced, so the output
+ * can be pasted into a ticket. The schema says which fields are secrets; a key
  * it does not know (a typo, a newer release's option) is redacted when it looks like one: by
  * its words, or by being a near miss of a secret field (`smtp_pasword`).
  */
 import { z } from 'zod';
 import { isPlainObject } from './env.js';
-import { v2Enabled } from './features.js';
 import type { Config } from './load.js';
 import { configSchema } from './schema.js';
 import { isOpaque, isSecret, type Shape, shapeOf } from './schema-tree.js';
@@ -40,23 +39,4 @@ function looksSecret(key: string, shape: Shape): boolean {
   if (SECRET_WORDS.test(key)) return true;
   const near = closestKey(key, Object.keys(shape));
   return near !== null && isSecret(shape[near] as z.ZodType);
-}
-
-/** One line of facts for the startup banner. */
-export function bannerFields(config: Readonly<Config>, url: string) {
-  const mail = config.email_exceptions;
-  return {
-    flavor: config.flavor,
-    config: config.source.path,
-    embeddedDefault: config.source.embedded,
-    listen: url,
-    storage: { driver: config.storage, path: config.storage_path, alternate: config.storage_alternate },
-    standalone: config.standalone,
-    v2: v2Enabled(config),
-    mirror: config.mirroring.source,
-    auth: 'off',
-    email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',
-    metrics: config.metrics ? '/metrics' : 'off',
-    loglevel: config.loglevel,
-  };
 }
