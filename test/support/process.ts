@@ -15,7 +15,12 @@ export interface BerthProcess {
 }
 
 export function spawnBerth(env: Record<string, string>, args: string[] = [], cwd = INSTALL_DIR): BerthProcess {
-  const proc = spawn(process.execPath, [path.join(INSTALL_DIR, 'dist'), ...args], {
+  return spawnServer(process.execPath, [path.join(INSTALL_DIR, 'dist'), ...args], env, cwd);
+}
+
+/** Any command that ends up running `node dist` (npm start, say), with the same environment rules. */
+export function spawnServer(command: string, args: string[], env: Record<string, string>, cwd = INSTALL_DIR): BerthProcess {
+  const proc = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
