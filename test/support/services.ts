@@ -1,7 +1,8 @@
 /**
  * Real backing services for the storage suites: Ceph RadosGW (S3) and OpenStack glance-api.
  * Each start runs scripts/services/{rgw,glance}.sh in a fresh temp dir on ports picked at run
- * time, bound to 127.0.0.1 only. See /work/shared/docs/services.md for the background.
+ * time, bound to 127.0.0.1 only. scripts/services/README.md and the README's "Development"
+ * section have the background.
  *
  * Missing packages: outside CI the suites are skipped (start* returns null, with a loud warning);
  * with CI set it is an error, so CI can never go green by silently skipping them.
