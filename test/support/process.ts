@@ -18,6 +18,23 @@ export function spawnBerth(env: Record<string, string>, args: string[] = [], cwd
   return spawnServer(process.execPath, [path.join(INSTALL_DIR, 'dist'), ...args], env, cwd);
 }
 
+const spawned = new Set<ChildProcess>();
+
+/** SIGKILL whatever spawnServer() started that a test left running, and wait until it is gone. */
+export async function killLeftoverServers(): Promise<number> {
+  const left = [...spawned].filter((p) => p.exitCode === null && p.signalCode === null);
+  await Promise.all(
+    left.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          p.once('exit', () => resolve());
+          p.kill('SIGKILL');
+        }),
+    ),
+  );
+  return left.length;
+}
+
 /** Any command that ends up running `node dist` (npm start, say), with the same environment rules. */
 export function spawnServer(command: string, args: string[], env: Record<string, string>, cwd = INSTALL_DIR): BerthProcess {
   const proc = spawn(command, args, {
@@ -25,6 +42,8 @@ export function spawnServer(command: string, args: string[], env: Record<string,
     env: { PATH: process.env.PATH ?? '', REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(proc);
+  proc.once('exit', () => spawned.delete(proc));
   let out = '';
   let err = '';
   proc.stdout?.on('data', (c) => (out += c));
