@@ -48,7 +48,9 @@ describe('npm start', function () {
           .stdout()
           .split('\n')
           .find((l) => l.includes('listening on')) ?? '';
-      pid = (JSON.parse(banner) as { pid: number }).pid;
+      const facts = JSON.parse(banner) as { pid: number; listen: string };
+      pid = facts.pid;
+      assert.equal(facts.listen, `http://127.0.0.1:${port}`, 'REGISTRY_HOST=127.0.0.1 npm start (README) binds to the loopback address');
       assert.ok(pid > 0 && pid !== npm.proc.pid, 'the banner names the server process');
       npm.kill('SIGTERM');
       assert.ok(await until(() => npm.proc.exitCode !== null || npm.proc.signalCode !== null, 30_000), 'npm exits');
