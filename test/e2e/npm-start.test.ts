@@ -5,17 +5,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { tempDir, writeConfig } from '../support/config.js';
-import { spawnServer } from '../support/process.js';
+import { isRunning, spawnServer } from '../support/process.js';
 import { freePort } from '../support/services.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function refused(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -54,11 +45,11 @@ describe('npm start', function () {
       assert.ok(pid > 0 && pid !== npm.proc.pid, 'the banner names the server process');
       npm.kill('SIGTERM');
       assert.ok(await until(() => npm.proc.exitCode !== null || npm.proc.signalCode !== null, 30_000), 'npm exits');
-      assert.ok(await until(() => !alive(pid), 15_000), `node dist (pid ${pid}) is still running after npm exited`);
+      assert.ok(await until(() => !isRunning(pid), 15_000), `node dist (pid ${pid}) is still running after npm exited`);
       assert.ok(await refused(port), `port ${port} still accepts connections`);
       assert.match(npm.stdout(), /"msg":"stopped"/, 'node dist drained and stopped on the forwarded signal');
     } finally {
-      if (pid > 0 && alive(pid)) process.kill(pid, 'SIGKILL');
+      if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
       npm.kill('SIGKILL');
     }
   });

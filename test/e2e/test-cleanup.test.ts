@@ -4,15 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { INSTALL_DIR } from '../../lib/version.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isRunning } from '../support/process.js';
 
 describe('test harness cleanup', function () {
   this.timeout(60_000);
@@ -32,7 +24,7 @@ describe('test harness cleanup', function () {
     assert.equal(code, 0, out);
     const left = JSON.parse(/LEFT (.*)/.exec(out)?.[1] ?? 'null') as { dirs: string[]; pid: number } | null;
     assert.ok(left, out);
-    assert.equal(alive(left.pid), false, 'the server is stopped');
+    assert.equal(isRunning(left.pid), false, 'the server is stopped');
     for (const dir of left.dirs) assert.equal(existsSync(dir), false, `${dir} is left behind`);
     assert.match(out, /killed 1 server process\(es\) a test left running/);
   });

@@ -71,6 +71,16 @@ export function spawnServer(command: string, args: string[], env: Record<string,
   };
 }
 
+/** The process exists (signal 0 reaches it). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Open a connection and send half a request, so the server has work in flight. */
 export function halfRequest(url: string): Promise<net.Socket> {
   const { hostname, port } = new URL(url);
