@@ -5,9 +5,14 @@
  * rejection as a crash (lib/index.ts), so one in a test is either a bug that would end a
  * server or a test that observes a failure too late.
  */
+import { quietAwsNodeVersionWarning } from '../../lib/config/aws-sdk-env.js';
 import { removeTempDirs } from './config.js';
 import { killLeftoverServers } from './process.js';
 import { stopSharedServices } from './services.js';
+
+// The tests make S3 clients of their own (buckets on RGW), as Berth does; keep the SDK's Node 20
+// notice out of the run's output as Berth keeps it out of its own (lib/config/aws-sdk-env.ts).
+quietAwsNodeVersionWarning();
 
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (reason) => {
