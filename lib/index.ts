@@ -3,15 +3,18 @@
  * graph, listen on REGISTRY_HOST:REGISTRY_PORT, print one banner, and drain on
  * SIGTERM/SIGINT (a second signal exits at once).
  *
- *   node dist --check-config   print the effective settings (secrets redacted) and exit
+ *   node dist --check-config [--connect]   run the startup checks, print the effective
+ *                                          settings (secrets redacted) and exit
  */
 import { createApp } from './app.js';
+import { bannerFields } from './banner.js';
+import { checkConfig } from './cli/check-config.js';
 import { ConfigError } from './config/errors.js';
-import { type Config, loadConfig } from './config/load.js';
-import { bannerFields, redactedConfig } from './config/summary.js';
+import type { LoadedConfig } from './config/load.js';
 import { buildDeps, type Deps } from './deps.js';
 import { v2Services } from './http/routes/v2/index.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { preflight } from './preflight.js';
 import { startServer } from './server.js';
 import { startUploadPurger } from './services/v2/upload-purger.js';
 import { INSTALL_DIR, VERSION } from './version.js';
@@ -20,9 +23,12 @@ const EX_CONFIG = 78;
 
 const USAGE = `Berth ${VERSION}: Docker registry (V1 + V2) compatible with docker-registry's config.yml
 
-Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] node dist [--check-config]
+Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] node dist [--check-config [--connect]]
 
-  --check-config  load and validate the config, print the effective settings, exit
+  --check-config  run every check the server runs at start (config, storage and search
+                  settings) without opening anything, print the effective settings, exit
+                  (0: ok, 78: config errors)
+  --connect       with --check-config: also list the storage root (69: it did not answer)
   --version       print the version
   --help          this text
 
@@ -32,17 +38,19 @@ REGISTRY_HOST (default 0.0.0.0), REGISTRY_PORT (default 5000), plus every _env: 
 async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) return void console.log(USAGE);
   if (argv.includes('--version')) return void console.log(VERSION);
-  const unknown = argv.filter((a) => a !== '--check-config');
+  const check = argv.includes('--check-config');
+  const unknown = argv.filter((a) => a !== '--check-config' && !(check && a === '--connect'));
   if (unknown.length > 0) {
     console.error(`unknown argument(s): ${unknown.join(' ')}\n\n${USAGE}`);
     process.exit(2);
   }
 
-  const { config, warnings } = loadOrExit();
-  if (argv.includes('--check-config')) {
-    console.log(JSON.stringify({ ok: true, warnings, config: redactedConfig(config) }, null, 2));
+  const loaded = preflightOrExit();
+  if (check) {
+    process.exitCode = await checkConfig(loaded, argv.includes('--connect'));
     return;
   }
+  const { config, warnings } = loaded;
 
   const log = createLogger(config.loglevel);
   // The banner and the shutdown lines are shown whatever loglevel says: an operator always
@@ -95,9 +103,9 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-function loadOrExit(): { config: Readonly<Config>; warnings: string[] } {
+function preflightOrExit(): LoadedConfig {
   try {
-    return loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
+    return preflight({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
   } catch (err) {
     if (err instanceof ConfigError) exitConfigError(err);
     throw err;

@@ -6,6 +6,7 @@
  * stay synchronous.
  */
 import { createRequire } from 'node:module';
+import { quietAwsNodeVersionWarning } from './config/aws-sdk-env.js';
 
 const require = createRequire(import.meta.url);
 
@@ -16,6 +17,7 @@ export interface S3Sdk {
 }
 
 export function loadS3Sdk(): S3Sdk {
+  quietAwsNodeVersionWarning();
   return {
     client: require('@aws-sdk/client-s3'),
     Upload: require('@aws-sdk/lib-storage').Upload,

@@ -1,8 +1,11 @@
 /**
  * Config problems are collected and reported together, each naming the flavor, the dotted
  * key and, where an `_env:` value supplied it, the environment variable, so an operator can
- * fix every mistake in one edit instead of one restart per mistake.
+ * fix every mistake in one edit instead of one restart per mistake. Warnings (unknown keys,
+ * defaults worth knowing) are shown with the errors, so a typo behind an error is seen at once.
  */
+import type { Config } from './load.js';
+
 export interface ConfigIssue {
   /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port`; empty for the file itself. */
   key: string;
@@ -17,9 +20,31 @@ export class ConfigError extends Error {
     readonly issues: readonly ConfigIssue[],
     readonly flavor: string,
     readonly file: string,
+    readonly warnings: readonly string[] = [],
   ) {
-    super(formatIssues(issues, flavor, file));
+    super(formatIssues(issues, flavor, file, warnings));
   }
+}
+
+/** A ConfigError about a loaded config, each issue naming the env var behind its key. */
+export function configError(config: Readonly<Config>, issues: readonly ConfigIssue[], warnings: readonly string[] = []): ConfigError {
+  return new ConfigError(
+    issues.map((i) => withEnv(i, config.envVars)),
+    config.flavor,
+    config.source.path,
+    warnings,
+  );
+}
+
+/** The env var behind a key, or behind the nearest mapping above it. */
+export function withEnv(issue: ConfigIssue, envVars: Readonly<Record<string, string>>): ConfigIssue {
+  if (issue.envVar) return issue;
+  const parts = issue.key.split('.');
+  for (let n = parts.length; n > 0; n--) {
+    const envVar = envVars[parts.slice(0, n).join('.')];
+    if (envVar) return { ...issue, envVar };
+  }
+  return issue;
 }
 
 export function formatIssue(issue: ConfigIssue, flavor: string): string {
@@ -28,7 +53,8 @@ export function formatIssue(issue: ConfigIssue, flavor: string): string {
   return `${where}: ${issue.message}${env}`;
 }
 
-function formatIssues(issues: readonly ConfigIssue[], flavor: string, file: string): string {
+function formatIssues(issues: readonly ConfigIssue[], flavor: string, file: string, warnings: readonly string[]): string {
   const lines = issues.map((i) => `  - ${formatIssue(i, flavor)}`);
-  return `invalid configuration in ${file} (flavor ${JSON.stringify(flavor)}):\n${lines.join('\n')}`;
+  const also = warnings.length > 0 ? `\nwarnings:\n${warnings.map((w) => `  - ${w}`).join('\n')}` : '';
+  return `invalid configuration in ${file} (flavor ${JSON.stringify(flavor)}):\n${lines.join('\n')}${also}`;
 }

@@ -77,6 +77,17 @@ export function str() {
     .transform((v): string | null => (v === undefined || v === null || v === '' ? null : String(v)));
 }
 
+/**
+ * Fields whose values are never shown: `--check-config` output is pasted into tickets, so
+ * redaction follows this mark on the schema rather than guessing from key names.
+ */
+export const secretFields = z.registry<{ secret: true }>();
+
+/** A string that is a password or a secret key. */
+export function secret() {
+  return str().register(secretFields, { secret: true });
+}
+
 /** A string with a default for null/absent/empty. */
 export function strOr(fallback: string) {
   return str().transform((v) => v ?? fallback);

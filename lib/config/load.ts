@@ -5,10 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Env, interpolate, isPlainObject } from './env.js';
-import { ConfigError, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue, withEnv } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
+import { isSecret, schemaAt } from './schema-tree.js';
 import { unknownKeyWarnings } from './unknown-keys.js';
 import { parseYaml } from './yaml.js';
 
@@ -17,6 +18,8 @@ export interface Config extends FileConfig {
   readonly source: ConfigSource;
   /** REGISTRY_HOST / REGISTRY_PORT, as the old `docker-registry` launcher read them */
   readonly listen: { readonly host: string; readonly port: number };
+  /** dotted key → the environment variable that supplied its value (`_env:`, OS_*, GUNICORN_GRACEFUL_TIMEOUT), for error messages */
+  readonly envVars: Readonly<Record<string, string>>;
 }
 
 export interface LoadedConfig {
@@ -54,19 +57,20 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     }
   }
 
+  const envVars = Object.fromEntries(envSources);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const zi of parsed.error.issues) {
       const key = zi.path.map(String).join('.');
-      issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envSources));
+      issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envVars));
     }
   }
   const listen = readListen(env, issues);
-  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path);
+  // Found before the errors are raised: a misspelt key is often the cause of an error.
+  const warnings = unknownKeyWarnings(raw, configSchema.shape, LEGACY_DRIVER_KEYS).map((w) => `${flavor || '(whole file)'}.${w}`);
+  if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path, warnings);
 
-  const known = [...Object.keys(configSchema.shape), ...LEGACY_DRIVER_KEYS];
-  const warnings = unknownKeyWarnings(raw, known).map((w) => `${flavor || '(whole file)'}.${w}`);
-  const config: Config = { ...parsed.data, flavor, source, listen };
+  const config: Config = { ...parsed.data, flavor, source, listen, envVars };
   return { config: deepFreeze(config), warnings };
 }
 
@@ -114,17 +118,10 @@ function safeYaml(text: string): unknown {
   }
 }
 
-/** The env var behind a key, or behind the nearest mapping above it. */
-function withEnv(issue: ConfigIssue, envSources: Map<string, string>): ConfigIssue {
-  const parts = issue.key.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const envVar = envSources.get(parts.slice(0, n).join('.'));
-    if (envVar) return { ...issue, envVar };
-  }
-  return issue;
-}
-
+/** The message with the value that was given, unless that value is a secret. */
 function describe(message: string, raw: Record<string, unknown>, path: readonly PropertyKey[]): string {
+  const schema = schemaAt(configSchema.shape, path);
+  if (schema && isSecret(schema)) return message.replace(/, got .*$/, '');
   if (message.includes(' got ')) return message;
   let node: unknown = raw;
   for (const p of path) node = isPlainObject(node) ? node[String(p)] : undefined;

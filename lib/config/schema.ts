@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { bool, int, optionalBool, seconds, section, str, strOr } from './fields.js';
+import { bool, int, optionalBool, seconds, secret, section, str, strOr } from './fields.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
 
@@ -41,7 +41,7 @@ const smtpSecure = z
     return { starttls: true, keyfile: v.keyfile, ...(v.certfile ? { certfile: v.certfile } : {}) };
   });
 
-const redis = section({ host: str(), port: int(6379, 1, 65535), db: int(0, 0), password: str() });
+const redis = section({ host: str(), port: int(6379, 1, 65535), db: int(0, 0), password: secret() });
 
 export const configSchema = z.looseObject({
   // General (§5.5)
@@ -67,7 +67,7 @@ export const configSchema = z.looseObject({
     smtp_host: str(),
     smtp_port: int(25, 1, 65535),
     smtp_login: str(),
-    smtp_password: str(),
+    smtp_password: secret(),
     smtp_secure: smtpSecure,
     from_addr: strOr('docker-registry@localdomain.local'),
     to_addr: strOr('noise+dockerregistry@localdomain.local'),
@@ -93,11 +93,11 @@ export const configSchema = z.looseObject({
     resources: z.unknown().optional(),
   }),
   extensions: z.unknown().optional(),
-  secret_key: str(),
+  secret_key: secret(),
 
   // S3 (§5.5); read by the s3 driver
   s3_access_key: str(),
-  s3_secret_key: str(),
+  s3_secret_key: secret(),
   boto_bucket: str(),
   s3_bucket: str(),
   s3_region: str(),
@@ -111,15 +111,15 @@ export const configSchema = z.looseObject({
   boto_proxy: str(),
   boto_proxy_port: int(null, 1, 65535),
   boto_proxy_user: str(),
-  boto_proxy_pass: str(),
-  cloudfront: section({ base: str(), keyid: str(), keysecret: str() }),
+  boto_proxy_pass: secret(),
+  cloudfront: section({ base: str(), keyid: str(), keysecret: secret() }),
 
   // Glance (§3.5). The old driver read these from OS_* environment variables only; they may
   // now also be set here, and the OS_* variables fill in what is not.
   glance_url: str(),
   os_auth_url: str(),
   os_username: str(),
-  os_password: str(),
+  os_password: secret(),
   os_tenant_name: str(),
   os_region_name: str(),
   os_user_domain_name: strOr('Default'),

@@ -1,41 +1,42 @@
 /**
- * What the banner and `--check-config` show: the effective settings with secrets replaced,
- * so the output can be pasted into a ticket.
+ * What `--check-config` shows: the effective settings with secrets replaced, so the output
+ * can be pasted into a ticket. The schema says which fields are secrets; a key
+ * it does not know (a typo, a newer release's option) is redacted when it looks like one: by
+ * its words, or by being a near miss of a secret field (`smtp_pasword`).
  */
-import { v2Enabled } from './features.js';
+import { z } from 'zod';
+import { isPlainObject } from './env.js';
 import type { Config } from './load.js';
+import { configSchema } from './schema.js';
+import { isOpaque, isSecret, type Shape, shapeOf } from './schema-tree.js';
+import { closestKey } from './unknown-keys.js';
 
-const SECRET_KEY = /(password|secret|keysecret|token|_pass$)/i;
+const REDACTED = '[redacted]';
+const SECRET_WORDS = /pass|pwd|secret|token|key|credential/i;
+
+/** The file's options plus what loadConfig adds, none of which is secret. */
+const CONFIG_SHAPE: Shape = { ...configSchema.shape, flavor: z.unknown(), source: z.unknown(), listen: z.unknown() };
 
 export function redactedConfig(config: Readonly<Config>): Record<string, unknown> {
-  return redact(config) as Record<string, unknown>;
+  const { envVars: _, ...shown } = config;
+  return redactMapping(shown, CONFIG_SHAPE);
 }
 
-function redact(value: unknown, key = ''): unknown {
-  if (value === null || value === undefined) return value ?? null;
-  if (SECRET_KEY.test(key) && typeof value !== 'object') return '[redacted]';
-  if (Array.isArray(value)) return value.map((v) => redact(v));
-  if (typeof value === 'object' && !(value instanceof Date)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
-  }
-  return value;
+function redactMapping(tree: Readonly<Record<string, unknown>>, shape: Shape): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(tree).map(([key, value]) => {
+      const schema = shape[key];
+      if (value === null || value === undefined) return [key, null];
+      if (schema ? isSecret(schema) : looksSecret(key, shape)) return [key, REDACTED];
+      // Below an unknown key, or inside a value the schema does not read, only the words tell.
+      const children = schema ? (isOpaque(schema) ? {} : shapeOf(schema)) : {};
+      return [key, children && isPlainObject(value) ? redactMapping(value, children) : value];
+    }),
+  );
 }
 
-/** One line of facts for the startup banner. */
-export function bannerFields(config: Readonly<Config>, url: string) {
-  const mail = config.email_exceptions;
-  return {
-    flavor: config.flavor,
-    config: config.source.path,
-    embeddedDefault: config.source.embedded,
-    listen: url,
-    storage: { driver: config.storage, path: config.storage_path, alternate: config.storage_alternate },
-    standalone: config.standalone,
-    v2: v2Enabled(config),
-    mirror: config.mirroring.source,
-    auth: 'off',
-    email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',
-    metrics: config.metrics ? '/metrics' : 'off',
-    loglevel: config.loglevel,
-  };
+function looksSecret(key: string, shape: Shape): boolean {
+  if (SECRET_WORDS.test(key)) return true;
+  const near = closestKey(key, Object.keys(shape));
+  return near !== null && isSecret(shape[near] as z.ZodType);
 }

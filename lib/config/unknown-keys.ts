@@ -1,7 +1,12 @@
 /**
  * Unknown keys are warnings, not errors: old files carry options Berth has no use for, and
- * refusing them would break a drop-in start. A likely typo gets a "did you mean".
+ * refusing them would break a drop-in start. They are looked for in every section the schema
+ * knows (`email_exceptions.smtp_pasword` is as lost as a top-level typo), and a likely typo
+ * gets a "did you mean".
  */
+import { isPlainObject } from './env.js';
+import { type Shape, shapeOf } from './schema-tree.js';
+
 export function closestKey(key: string, known: readonly string[]): string | null {
   let best: string | null = null;
   let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
@@ -15,9 +20,14 @@ export function closestKey(key: string, known: readonly string[]): string | null
   return best;
 }
 
-export function unknownKeyWarnings(tree: Record<string, unknown>, known: readonly string[], prefix = ''): string[] {
+/** `alsoKnown`: keys accepted quietly at this level although the schema does not read them. */
+export function unknownKeyWarnings(tree: Record<string, unknown>, shape: Shape, alsoKnown: readonly string[] = [], prefix = ''): string[] {
+  const known = [...Object.keys(shape), ...alsoKnown];
   const warnings: string[] = [];
-  for (const key of Object.keys(tree)) {
+  for (const [key, value] of Object.entries(tree)) {
+    const schema = shape[key];
+    const children = schema ? shapeOf(schema) : null;
+    if (children && isPlainObject(value)) warnings.push(...unknownKeyWarnings(value, children, [], `${prefix}${key}.`));
     if (known.includes(key)) continue;
     const guess = closestKey(key, known);
     warnings.push(`${prefix}${key}: unknown option, ignored${guess ? ` (did you mean ${prefix}${guess}?)` : ''}`);

@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ConfigError } from '../config/errors.js';
+import { type ConfigIssue, configError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 
 export interface SearchResult {
@@ -21,25 +21,12 @@ export class SearchIndex {
 
   /** null when search_backend is not set (then /v1/search is not mounted, as in 0.9). */
   static open(config: Readonly<Config>): SearchIndex | null {
-    const backend = config.search_backend;
-    if (!backend) return null;
-    const fail = (key: string, message: string): never => {
-      throw new ConfigError([{ key, message }], config.flavor, config.source.path);
-    };
-    if (!['sqlalchemy', 'sqlite'].includes(backend))
-      fail('search_backend', `unsupported search backend ${JSON.stringify(backend)}; use sqlalchemy (an sqlite:/// database)`);
-    const file =
-      sqliteFile(config.sqlalchemy_index_database) ??
-      fail('sqlalchemy_index_database', `only sqlite URLs are supported (sqlite:////abs/path.db), got ${JSON.stringify(config.sqlalchemy_index_database)}`);
-    let Database: typeof BetterSqlite3;
-    try {
-      Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-    } catch (err) {
-      return fail(
-        'search_backend',
-        `the better-sqlite3 package could not be loaded (${(err as Error).message.split('\n')[0]}); reinstall with npm ci, or unset search_backend`,
-      );
-    }
+    if (!config.search_backend) return null;
+    const issues = searchIssues(config);
+    if (issues.length > 0) throw configError(config, issues);
+    // searchIssues checked that the URL is an sqlite one and that the module loads.
+    const file = sqliteFile(config.sqlalchemy_index_database) as string;
+    const Database = loadSqlite() as typeof BetterSqlite3;
     const db = new Database(file);
     db.pragma('busy_timeout = 5000');
     if (file !== ':memory:') db.pragma('journal_mode = WAL');
@@ -47,7 +34,9 @@ export class SearchIndex {
              CREATE TABLE IF NOT EXISTS repository (id INTEGER NOT NULL PRIMARY KEY, name VARCHAR(95) NOT NULL UNIQUE, description VARCHAR(100));
              INSERT OR IGNORE INTO version (id) VALUES (1);`);
     const version = (db.prepare('SELECT max(id) AS v FROM version').get() as { v: number }).v;
-    if (version !== 1) fail('sqlalchemy_index_database', `the search database has schema version ${version}; only version 1 is known`);
+    if (version !== 1) {
+      throw configError(config, [{ key: 'sqlalchemy_index_database', message: `the search database has schema version ${version}; only version 1 is known` }]);
+    }
     return new SearchIndex(db);
   }
 
@@ -86,6 +75,34 @@ export class SearchIndex {
 }
 
 /** `sqlite:////abs/x.db` → /abs/x.db; `sqlite:///rel.db` → rel.db; `sqlite://` or `:memory:` → in memory. */
+/** The search settings' problems, found without opening the database (`--check-config` runs this too). */
+export function searchIssues(config: Readonly<Config>): ConfigIssue[] {
+  const backend = config.search_backend;
+  if (!backend) return [];
+  if (!['sqlalchemy', 'sqlite'].includes(backend)) {
+    return [{ key: 'search_backend', message: `unsupported search backend ${JSON.stringify(backend)}; use sqlalchemy (an sqlite:/// database)` }];
+  }
+  const url = config.sqlalchemy_index_database;
+  if (!sqliteFile(url)) {
+    return [{ key: 'sqlalchemy_index_database', message: `only sqlite URLs are supported (sqlite:////abs/path.db), got ${JSON.stringify(url)}` }];
+  }
+  const loaded = loadSqlite();
+  if (loaded instanceof Error) {
+    const why = loaded.message.split('\n')[0];
+    return [{ key: 'search_backend', message: `the better-sqlite3 package could not be loaded (${why}); reinstall with npm ci, or unset search_backend` }];
+  }
+  return [];
+}
+
+/** better-sqlite3 is an optional dependency with a native build that may have failed. */
+function loadSqlite(): typeof BetterSqlite3 | Error {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  } catch (err) {
+    return err as Error;
+  }
+}
+
 export function sqliteFile(url: string): string | null {
   const m = /^sqlite:\/\/(\/(.*))?$/.exec(url);
   if (!m) return null;

@@ -14,7 +14,7 @@ export interface StatusReport {
   body: { failures: Record<string, string>; host: string; services: string[] };
 }
 
-const CHECK_TIMEOUT_MS = 10_000;
+export const CHECK_TIMEOUT_MS = 10_000;
 
 export async function checkStatus(storage: StorageDriver, cache: RedisCache | null = null): Promise<StatusReport> {
   const failures: Record<string, string> = {};
@@ -52,7 +52,8 @@ async function storageRoundTrip(storage: StorageDriver): Promise<string | null> 
   }
 }
 
-async function withTimeout(check: Promise<string | null>, ms: number): Promise<string | null> {
+/** The check's answer, or a failure saying it did not answer within `ms`. */
+export async function withTimeout(check: Promise<string | null>, ms: number): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`no answer within ${ms / 1000} s`), ms);

@@ -19,7 +19,8 @@
  *   repositories/<ns>/<repo>/_private          empty file: private repository
  *
  * V2, as the reference registry (distribution, "registry:2") lays it out under the same root
- * (../shared/spec/v2-storage-layout.md), so a registry:2 tree is served as it is:
+ * (github.com/distribution/distribution, registry/storage/paths.go), so a registry:2 tree is
+ * served as it is:
  *
  *   docker/registry/v2/blobs/<alg>/<hex[0:2]>/<hex>/data                  content, written once
  *   docker/registry/v2/repositories/<name>/_layers/<alg>/<hex>/link        blob linked into the repository

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throw-away standalone OpenStack glance-api (v2 only) for tests: sqlite, file store, no Keystone.
 # Usage: GLANCE_DIR=... GLANCE_PORT=... [GLANCE_FLAVOR=fakeauth] glance.sh start|stop
-# See docs "services.md §2" for the background of each setting.
+# scripts/services/README.md has the background; the comments below say why each setting is there.
 set -euo pipefail
 
 G=${GLANCE_DIR:?GLANCE_DIR is required}

@@ -32,5 +32,11 @@ fi
 
 # glance-common asks debconf questions; the defaults are fine since we never read /etc/glance.
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${PKGS[@]}"
+# Another apt (unattended-upgrades on a fresh machine) may hold the locks: wait for it, bounded
+# by APT_LOCK_TIMEOUT (600 s). apt's own DPkg::Lock::Timeout covers the race after the wait.
+LOCK_WAIT="$(dirname "$0")/apt-lock-wait.sh"
+LOCK_OPT=(-o "DPkg::Lock::Timeout=${APT_LOCK_TIMEOUT:-600}")
+bash "$LOCK_WAIT"
+apt-get "${LOCK_OPT[@]}" update -qq
+bash "$LOCK_WAIT"
+apt-get "${LOCK_OPT[@]}" install -y -qq --no-install-recommends "${PKGS[@]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throw-away redis-server for tests: 127.0.0.1 only, no persistence.
 # Usage: REDIS_DIR=... REDIS_PORT=... redis.sh start|stop
-# See docs "services.md §5".
+# scripts/services/README.md has the background.
 set -euo pipefail
 
 R=${REDIS_DIR:?REDIS_DIR is required}

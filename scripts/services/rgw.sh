@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throw-away single-node Ceph RadosGW (S3) for tests: 1 mon + 1 OSD + radosgw, no cephx, no mgr.
 # Usage: RGW_DIR=... RGW_PORT=... MON_PORT=... rgw.sh start|stop
-# See docs "services.md §1" for why each non-obvious setting is here.
+# scripts/services/README.md has the background; the comments below say why each non-obvious
+# setting is there.
 set -euo pipefail
 
 D=${RGW_DIR:?RGW_DIR is required}

@@ -1,12 +1,26 @@
 /** Test configs: a YAML text written to a temp file and loaded exactly as `node dist` loads it. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Config, type LoadedConfig, loadConfig } from '../../lib/config/load.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 
+const created: string[] = [];
+
+/** A fresh directory, removed by removeTempDirs() once every suite has run (services-hooks.ts). */
 export function tempDir(prefix = 'berth-test-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Remove every tempDir(); only call it once nothing (no server, no spawned process) uses them. */
+export async function removeTempDirs(): Promise<string[]> {
+  const dirs = created.splice(0);
+  const failed: string[] = [];
+  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }).catch(() => failed.push(d))));
+  return failed;
 }
 
 export function writeConfig(yaml: string): string {

@@ -15,11 +15,35 @@ export interface BerthProcess {
 }
 
 export function spawnBerth(env: Record<string, string>, args: string[] = [], cwd = INSTALL_DIR): BerthProcess {
-  const proc = spawn(process.execPath, [path.join(INSTALL_DIR, 'dist'), ...args], {
+  return spawnServer(process.execPath, [path.join(INSTALL_DIR, 'dist'), ...args], env, cwd);
+}
+
+const spawned = new Set<ChildProcess>();
+
+/** SIGKILL whatever spawnServer() started that a test left running, and wait until it is gone. */
+export async function killLeftoverServers(): Promise<number> {
+  const left = [...spawned].filter((p) => p.exitCode === null && p.signalCode === null);
+  await Promise.all(
+    left.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          p.once('exit', () => resolve());
+          p.kill('SIGKILL');
+        }),
+    ),
+  );
+  return left.length;
+}
+
+/** Any command that ends up running `node dist` (npm start, say), with the same environment rules. */
+export function spawnServer(command: string, args: string[], env: Record<string, string>, cwd = INSTALL_DIR): BerthProcess {
+  const proc = spawn(command, args, {
     cwd,
     env: { PATH: process.env.PATH ?? '', REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  spawned.add(proc);
+  proc.once('exit', () => spawned.delete(proc));
   let out = '';
   let err = '';
   proc.stdout?.on('data', (c) => (out += c));
@@ -45,6 +69,16 @@ export function spawnBerth(env: Record<string, string>, args: string[] = [], cwd
       proc.kill(signal);
     },
   };
+}
+
+/** The process exists (signal 0 reaches it). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Open a connection and send half a request, so the server has work in flight. */

@@ -1,10 +1,11 @@
 /**
  * Real backing services for the storage suites: Ceph RadosGW (S3) and OpenStack glance-api.
  * Each start runs scripts/services/{rgw,glance}.sh in a fresh temp dir on ports picked at run
- * time, bound to 127.0.0.1 only. See /work/shared/docs/services.md for the background.
+ * time, bound to 127.0.0.1 only. scripts/services/README.md and the README's "Development"
+ * section have the background.
  *
  * Missing packages: outside CI the suites are skipped (start* returns null, with a loud warning);
- * with CI set it is an error, so CI can never go green by silently skipping them.
+ * with CI=true (or 1) it is an error, so CI can never go green by silently skipping them.
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -238,17 +239,22 @@ function available(service: string, suites: string, binaries: string[]): boolean
   const missing = binaries.filter((b) => !onPath(b));
   if (missing.length === 0) return true;
   const what = `${service} is not installed (missing: ${missing.join(', ')})`;
-  if (process.env.CI) {
+  if (isCi(process.env)) {
     throw new Error(`${what}. CI must run the ${suites} tests: run \`${INSTALL_CMD}\` in the CI image.`);
   }
   if (!warned.has(service)) {
     warned.add(service);
     const bar = '!'.repeat(100);
     process.stderr.write(
-      `\n${bar}\n!! SKIPPING the ${suites} tests: ${what}.\n!! Enable them with: ${INSTALL_CMD}\n!! (With CI set, this is an error instead.)\n${bar}\n\n`,
+      `\n${bar}\n!! SKIPPING the ${suites} tests: ${what}.\n!! Enable them with: ${INSTALL_CMD}\n!! (With CI=true, this is an error instead.)\n${bar}\n\n`,
     );
   }
   return false;
+}
+
+/** CI as CI systems set it: `true` or `1` (any case, also yes/on); `CI=false` or empty is not CI. */
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+  return ['true', '1', 'yes', 'on'].includes((env.CI ?? '').trim().toLowerCase());
 }
 
 function onPath(bin: string): boolean {

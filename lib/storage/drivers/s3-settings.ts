@@ -6,6 +6,9 @@
 import type { ConfigIssue } from '../../config/errors.js';
 import type { Config } from '../../config/load.js';
 
+/** The key prefix when storage_path is not set: the one docker-registry's sample configs gave s3. */
+export const S3_DEFAULT_PREFIX = '/registry';
+
 export interface S3Settings {
   bucket: string;
   /** key prefix from storage_path, without leading or trailing '/' ('' = bucket root) */
@@ -39,7 +42,7 @@ export function s3Settings(c: Readonly<Config>): { settings: S3Settings | null; 
   // Path-style when asked for (OrdinaryCallingFormat), and for custom endpoints unless subdomains are asked for.
   const calling = c.boto_calling_format ?? '';
   const forcePathStyle = calling.includes('Ordinary') || (Boolean(c.boto_host) && !calling.includes('Subdomain'));
-  const prefix = (c.storage_path ?? '/registry').replace(/^\/+/, '').replace(/\/+$/, '');
+  const prefix = (c.storage_path ?? S3_DEFAULT_PREFIX).replace(/^\/+/, '').replace(/\/+$/, '');
   if (issues.length > 0 || !bucket) return { settings: null, issues };
   return {
     settings: {

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { bannerFields } from '../../lib/banner.js';
+import { loadYaml } from '../support/config.js';
+
+const banner = (yaml: string, env: Record<string, string> = {}) => bannerFields(loadYaml(yaml, 'dev', env).config, 'http://127.0.0.1:5000');
+
+describe('startup banner', () => {
+  it('a config without standalone is token mode: the banner says V1 asks the index and V2 is off', () => {
+    assert.equal(banner('dev:\n  storage_path: /srv/r\n').auth, 'V1: index tokens, checked with https://index.docker.io; V2: off');
+  });
+
+  it('standalone and disable_token_auth are named as what leaves V1 open', () => {
+    assert.equal(banner('dev:\n  standalone: true\n').auth, 'V1: none (standalone); V2: none');
+    assert.equal(banner('dev:\n  disable_token_auth: true\n  v2_enabled: false\n').auth, 'V1: none (disable_token_auth); V2: off');
+    assert.equal(
+      banner('dev:\n  index_endpoint: https://index.example/\n  v2_enabled: true\n').auth,
+      'V1: index tokens, checked with https://index.example; V2: none',
+    );
+  });
+
+  it('storage.path is where the data goes, also when storage_path is not set', () => {
+    assert.deepEqual(banner('dev:\n  storage: local\n').storage, { driver: 'local', path: '/tmp/registry', alternate: null });
+    assert.deepEqual(banner('dev:\n  storage: s3\n  boto_bucket: b\n').storage, { driver: 's3', path: '/registry', alternate: null });
+    assert.deepEqual(banner('dev:\n  storage: glance\n  glance_url: http://g\n').storage, { driver: 'glance', path: '/tmp/registry', alternate: 'file' });
+    assert.deepEqual(banner('dev:\n  storage_path: /srv/r\n').storage, { driver: 'local', path: '/srv/r', alternate: null });
+  });
+});
