@@ -4,7 +4,7 @@
  */
 import { RedisCache } from './cache/redis-cache.js';
 import type { Config } from './config/load.js';
-import type { Lifecycle } from './http/middleware/draining.js';
+import type { Lifecycle } from './lifecycle.js';
 import type { Logger } from './logging/logger.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { ExceptionMailer } from './notify/exception-mailer.js';

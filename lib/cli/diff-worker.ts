@@ -6,8 +6,8 @@
  */
 import { RedisCache } from '../cache/redis-cache.js';
 import { ConfigError } from '../config/errors.js';
-import { isImageId } from '../http/v1-names.js';
 import { createLogger } from '../logging/logger.js';
+import { isImageId } from '../names/v1.js';
 import { HostLocks } from '../services/host-lock.js';
 import { ImageService } from '../services/v1/images.js';
 import { DIFF_QUEUE, DiffService } from '../services/v1/layer-diff.js';

@@ -45,15 +45,63 @@ export const GENERIC = {
 } as const satisfies Record<string, CatalogEntry>;
 
 /**
- * V1 errors Berth added. docker-registry validated no repository name (anything went, up to
- * a 500 from storage), so this message is Berth's, in the old style: what is invalid, then
- * the rule in parentheses, as its `Invalid tag name (must match …)`.
+ * The V1 API's errors, rendered `{"error": "<message>"}`. The messages and statuses are
+ * docker-registry 0.9.1's own, word for word (docker/docker-registry `docker_registry/images.py`,
+ * `tags.py`, `index.py`, `toolkit.py`): Docker 1.x engines compare some of them literally
+ * ("Image already exists" means "skip this image"). `%s` is filled in by RegistryError's `args`.
+ * Entries marked "Berth" are new: the old registry answered those requests with a 500 or not at all.
  */
 export const V1 = {
+  // names (toolkit.py)
+  REPOSITORY_NOT_FOUND: { status: 404, code: 'V1_REPOSITORY_NOT_FOUND', message: 'Repository not found' },
+  INVALID_IMAGE_ID: { status: 404, code: 'V1_INVALID_IMAGE_ID', message: 'Invalid image ID' },
+  INVALID_TAG: { status: 400, code: 'V1_INVALID_TAG', message: 'Invalid tag name (must match ^[\\w][\\w.-]{0,127}$)' },
+  /**
+   * Berth. docker-registry validated no repository name (anything went, up to a 500 from
+   * storage), so this message is in the old style: what is invalid, then the rule in parentheses.
+   */
   INVALID_REPOSITORY_NAME: {
     status: 400,
     code: 'NAME_INVALID',
     message:
       'Invalid repository name (no empty, "." or ".." parts, no control characters, backslashes or double quotes, at most 255 bytes per part once quoted)',
   },
+
+  // images (images.py)
+  IMAGE_NOT_FOUND: { status: 404, code: 'V1_IMAGE_NOT_FOUND', message: 'Image not found' },
+  IMAGE_IN_PROGRESS: { status: 400, code: 'V1_IMAGE_IN_PROGRESS', message: 'Image is being uploaded, retry later' },
+  IMAGE_EXISTS: { status: 409, code: 'V1_IMAGE_EXISTS', message: 'Image already exists' },
+  INVALID_JSON: { status: 400, code: 'V1_INVALID_JSON', message: 'Invalid JSON' },
+  JSON_MISSING_ID: { status: 400, code: 'V1_JSON_MISSING_ID', message: "Missing key `id' in JSON" },
+  JSON_WRONG_ID: { status: 400, code: 'V1_JSON_WRONG_ID', message: 'JSON data contains invalid id' },
+  PARENT_MISSING: { status: 400, code: 'V1_PARENT_MISSING', message: 'Image depends on a non existing parent' },
+  PARENT_UNAUTHORIZED: { status: 400, code: 'V1_PARENT_UNAUTHORIZED', message: 'Image depends on an unauthorized parent' },
+  CHECKSUM_PAYLOAD_MISSING: {
+    status: 412,
+    code: 'V1_CHECKSUM_PAYLOAD_MISSING',
+    message: 'X-Docker-Checksum-Payload not set.  If you are using the Docker daemon, you should upgrade to version 0.10 or later',
+  },
+  CHECKSUM_EMPTY: { status: 400, code: 'V1_CHECKSUM_EMPTY', message: "Missing Image's checksum" },
+  CHECKSUM_CANNOT_SET: { status: 409, code: 'V1_CHECKSUM_CANNOT_SET', message: 'Cannot set this image checksum' },
+  CHECKSUM_MISMATCH: { status: 400, code: 'V1_CHECKSUM_MISMATCH', message: 'Checksum mismatch' },
+  /** Berth: the Python registry crashed here (docker/docker-registry#527), a checksum before any layer */
+  CHECKSUM_NO_LAYER: { status: 400, code: 'V1_CHECKSUM_NO_LAYER', message: 'Checksum mismatch (no layer was uploaded for this image)' },
+  CHECKSUM_FORMAT: { status: 400, code: 'V1_CHECKSUM_FORMAT', message: 'Invalid checksum format' },
+  LAYER_FORMAT: { status: 400, code: 'V1_LAYER_FORMAT', message: 'Layer format not supported' },
+  DIFF_QUEUE_DISABLED: { status: 400, code: 'V1_DIFF_QUEUE_DISABLED', message: 'Diff queue is disabled' },
+
+  // tags and repositories (tags.py, index.py)
+  TAG_NOT_FOUND: { status: 404, code: 'V1_TAG_NOT_FOUND', message: 'Tag not found' },
+  /** DELETE of a tag names it (tags.py `delete_tag`) */
+  TAG_NOT_FOUND_NAMED: { status: 404, code: 'V1_TAG_NOT_FOUND', message: 'Tag not found: %s' },
+  INVALID_DATA: { status: 400, code: 'V1_INVALID_DATA', message: 'Invalid data' },
+  INDEX_IMAGES_NOT_FOUND: { status: 404, code: 'V1_INDEX_IMAGES_NOT_FOUND', message: 'images not found' },
+  USER_JSON_INVALID: { status: 400, code: 'V1_USER_JSON_INVALID', message: 'Error Decoding JSON' },
+
+  // token mode (toolkit.py requires_auth, check_images_list)
+  REQUIRES_AUTHORIZATION: { status: 401, code: 'V1_UNAUTHORIZED', message: 'Requires authorization' },
+  IMAGE_NOT_IN_REPOSITORY: { status: 400, code: 'V1_IMAGE_NOT_IN_REPOSITORY', message: 'This image does not belong to the repository' },
+
+  /** Berth: small bodies (JSON, tag ids) are read whole, so they have a limit */
+  BODY_TOO_LARGE: { status: 413, code: 'V1_BODY_TOO_LARGE', message: 'Request body over %s bytes' },
 } as const satisfies Record<string, CatalogEntry>;

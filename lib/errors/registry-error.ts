@@ -14,8 +14,11 @@ export class RegistryError extends Error {
   /** Koa: the message may be shown to the client */
   readonly expose = true;
 
-  constructor(entry: CatalogEntry, options: { message?: string; detail?: unknown; headers?: Record<string, string>; cause?: unknown } = {}) {
-    super(options.message ?? entry.message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    entry: CatalogEntry,
+    options: { message?: string; args?: readonly (string | number)[]; detail?: unknown; headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(options.message ?? fill(entry.message, options.args ?? []), options.cause === undefined ? undefined : { cause: options.cause });
     this.status = entry.status;
     this.code = entry.code;
     this.detail = options.detail;
@@ -23,7 +26,8 @@ export class RegistryError extends Error {
   }
 }
 
-/** A V1-style error: docker-registry's `api_error(message, code)`. */
-export function v1Error(status: number, message: string, headers?: Record<string, string>): RegistryError {
-  return new RegistryError({ status, code: `V1_${status}`, message }, headers ? { headers } : {});
+/** A catalog message with each `%s` replaced by the next argument. */
+function fill(message: string, args: readonly (string | number)[]): string {
+  let i = 0;
+  return args.length === 0 ? message : message.replace(/%s/g, () => String(args[i++] ?? ''));
 }

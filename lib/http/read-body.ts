@@ -3,12 +3,13 @@
  * never read this way, and a client cannot make the server buffer without bound.
  */
 import type { Context } from 'koa';
-import { type RegistryError, v1Error } from '../errors/registry-error.js';
+import { V1 } from '../errors/catalog.js';
+import { RegistryError } from '../errors/registry-error.js';
 
 export async function readSmallBody(
   ctx: Context,
   limit = 10 * 1024 * 1024,
-  tooLarge: () => RegistryError = () => v1Error(413, `Request body over ${limit} bytes`),
+  tooLarge: () => RegistryError = () => new RegistryError(V1.BODY_TOO_LARGE, { args: [limit] }),
 ): Promise<Buffer> {
   const declared = Number(ctx.get('Content-Length') || 0);
   if (declared > limit) throw tooLarge();

@@ -7,8 +7,8 @@
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Context } from 'koa';
+import type { RepositoryName } from '../names/v1.js';
 import { quotePlus } from '../storage/py-quote.js';
-import type { RepositoryName } from './v1-names.js';
 
 export type IndexAccess = 'read' | 'write' | 'delete';
 

@@ -3,7 +3,7 @@
  * no-cache headers. Used by every V1 response that is not a layer.
  */
 import type { Context } from 'koa';
-import { pyJson } from './py-json.js';
+import { pyJson } from '../formats/py-json.js';
 
 export const V1_NO_CACHE_HEADERS = { 'Cache-Control': 'no-cache', Expires: '-1', Pragma: 'no-cache' } as const;
 

@@ -37,7 +37,7 @@
  * registry:2 skips `_`-directories it does not know, so Berth's additions do not disturb it.
  * Names and tags have passed the spec's regexes before they get here.
  */
-import type { Digest } from '../services/v2/digest.js';
+import type { Digest } from '../checksums/digest.js';
 import { checkPath } from './driver.js';
 import { StorageError } from './errors.js';
 import { checkComponent, quotePlus } from './py-quote.js';

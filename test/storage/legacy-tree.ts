@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseStoredChecksums, payloadChecksum } from '../../lib/services/v1-checksums.js';
+import { parseStoredChecksums, payloadChecksum } from '../../lib/checksums/payload.js';
 import type { StorageDriver } from '../../lib/storage/driver.js';
 import { v1, v1Pre081 } from '../../lib/storage/paths.js';
 import { INSTALL_DIR } from '../../lib/version.js';

@@ -5,10 +5,7 @@
 import type { Middleware } from 'koa';
 import { GENERIC } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-
-export interface Lifecycle {
-  draining: boolean;
-}
+import type { Lifecycle } from '../../lifecycle.js';
 
 export function draining(lifecycle: Lifecycle): Middleware {
   return async (ctx, next) => {

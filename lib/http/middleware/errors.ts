@@ -11,10 +11,10 @@
 import type { Context, Middleware } from 'koa';
 import { GENERIC } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
+import { pyJson } from '../../formats/py-json.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ExceptionMailer } from '../../notify/exception-mailer.js';
 import { StorageError } from '../../storage/errors.js';
-import { pyJson } from '../py-json.js';
 import { familyOf, type RequestState } from '../state.js';
 import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
 

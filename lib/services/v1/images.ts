@@ -5,16 +5,17 @@
  * a checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
  */
 import type { Readable } from 'node:stream';
-import { v1Error } from '../../errors/registry-error.js';
-import { pyJson } from '../../http/py-json.js';
+import { DigestingStream } from '../../checksums/digest.js';
+import { parseStoredChecksums, payloadHasher } from '../../checksums/payload.js';
+import { tarsum, tarsumVersionOf } from '../../checksums/tarsum.js';
+import { V1 } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import { pyJson } from '../../formats/py-json.js';
 import { exists, type StorageDriver, writeFromStream } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
-import { parseStoredChecksums, payloadHasher } from '../v1-checksums.js';
-import { DigestingStream } from '../v2/digest.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
-import { tarsum, tarsumVersionOf } from './tarsum.js';
 
 export interface TokenChecks {
   belongs?: () => Promise<void>;
@@ -27,8 +28,6 @@ export interface ImageJsonInfo {
   size: number | null;
   checksums: string[];
 }
-
-const IMAGE_NOT_FOUND = 'Image not found';
 
 export class ImageService {
   constructor(
@@ -53,23 +52,23 @@ export class ImageService {
    */
   async putJson(id: string, body: Buffer, token: TokenChecks = {}): Promise<void> {
     const parsed = parseImageJson(body);
-    if (!('id' in parsed)) throw v1Error(400, "Missing key `id' in JSON");
-    if (parsed.id !== id) throw v1Error(400, 'JSON data contains invalid id');
+    if (!('id' in parsed)) throw new RegistryError(V1.JSON_MISSING_ID);
+    if (parsed.id !== id) throw new RegistryError(V1.JSON_WRONG_ID);
     await token.belongs?.();
     const parent = typeof parsed.parent === 'string' && parsed.parent !== '' ? parsed.parent : null;
     await this.locks.run(id, async () => {
       let ancestry: string[] = [id];
       if (parent) {
-        if (!(await exists(this.storage, v1.imageJson(parent)))) throw v1Error(400, 'Image depends on a non existing parent');
-        if (token.parentAllowed && !(await token.parentAllowed(parent))) throw v1Error(400, 'Image depends on an unauthorized parent');
+        if (!(await exists(this.storage, v1.imageJson(parent)))) throw new RegistryError(V1.PARENT_MISSING);
+        if (token.parentAllowed && !(await token.parentAllowed(parent))) throw new RegistryError(V1.PARENT_UNAUTHORIZED);
         const parentAncestry = await this.storage.getContent(v1.imageAncestry(parent)).catch((err) => {
-          if (isNotFound(err)) throw v1Error(400, 'Image depends on a non existing parent');
+          if (isNotFound(err)) throw new RegistryError(V1.PARENT_MISSING);
           throw err;
         });
         ancestry = [id, ...(JSON.parse(parentAncestry.toString('utf8')) as string[])];
       }
       if ((await exists(this.storage, v1.imageJson(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
-        throw v1Error(409, 'Image already exists');
+        throw new RegistryError(V1.IMAGE_EXISTS);
       }
       // The mark goes first: from here until PUT checksum, readers get "being uploaded".
       await this.storage.putContent(v1.imageMark(id), 'true');
@@ -84,7 +83,7 @@ export class ImageService {
     await this.locks.run(id, async () => {
       const json = await this.read(v1.imageJson(id));
       if ((await exists(this.storage, v1.imageLayer(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
-        throw v1Error(409, 'Image already exists');
+        throw new RegistryError(V1.IMAGE_EXISTS);
       }
       const hashing = new DigestingStream('sha256', payloadHasher(json));
       await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal);
@@ -100,35 +99,35 @@ export class ImageService {
   async putChecksum(id: string, payloadChecksum: string | undefined, tarsumChecksum?: string): Promise<void> {
     if (payloadChecksum === undefined && tarsumChecksum) return this.putTarsum(id, tarsumChecksum);
     if (payloadChecksum === undefined) {
-      throw v1Error(412, 'X-Docker-Checksum-Payload not set.  If you are using the Docker daemon, you should upgrade to version 0.10 or later');
+      throw new RegistryError(V1.CHECKSUM_PAYLOAD_MISSING);
     }
-    if (payloadChecksum === '') throw v1Error(400, "Missing Image's checksum");
+    if (payloadChecksum === '') throw new RegistryError(V1.CHECKSUM_EMPTY);
     await this.locks.run(id, async () => {
       await this.read(v1.imageJson(id));
-      if (!(await exists(this.storage, v1.imageMark(id)))) throw v1Error(409, 'Cannot set this image checksum');
+      if (!(await exists(this.storage, v1.imageMark(id)))) throw new RegistryError(V1.CHECKSUM_CANNOT_SET);
       const stored = await this.storage.getContent(v1.imageChecksum(id)).catch((err) => {
         // The Python registry crashed here (issue #527): a checksum before any layer.
-        if (isNotFound(err)) throw v1Error(400, 'Checksum mismatch (no layer was uploaded for this image)');
+        if (isNotFound(err)) throw new RegistryError(V1.CHECKSUM_NO_LAYER);
         throw err;
       });
-      if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw v1Error(400, 'Checksum mismatch');
+      if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw new RegistryError(V1.CHECKSUM_MISMATCH);
       await this.storage.delete(v1.imageMark(id));
     });
   }
 
   private async putTarsum(id: string, checksum: string): Promise<void> {
     const version = tarsumVersionOf(checksum);
-    if (!version) throw v1Error(400, 'Invalid checksum format');
+    if (!version) throw new RegistryError(V1.CHECKSUM_FORMAT);
     await this.locks.run(id, async () => {
       const json = await this.read(v1.imageJson(id));
-      if (!(await exists(this.storage, v1.imageMark(id)))) throw v1Error(409, 'Cannot set this image checksum');
+      if (!(await exists(this.storage, v1.imageMark(id)))) throw new RegistryError(V1.CHECKSUM_CANNOT_SET);
       const layer = await this.storage.reader(v1.imageLayer(id)).catch((err) => {
-        if (isNotFound(err)) throw v1Error(400, 'Checksum mismatch (no layer was uploaded for this image)');
+        if (isNotFound(err)) throw new RegistryError(V1.CHECKSUM_NO_LAYER);
         throw err;
       });
       // A layer that is not a tar (or is cut short) cannot match any tarsum.
       const computed = await tarsum(layer, json, version).catch(() => null);
-      if (computed !== checksum) throw v1Error(400, 'Checksum mismatch');
+      if (computed !== checksum) throw new RegistryError(V1.CHECKSUM_MISMATCH);
       const stored = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, () => [] as string[]);
       await this.storage.putContent(v1.imageChecksum(id), pyJson([...stored, computed]));
       await this.storage.delete(v1.imageMark(id));
@@ -144,14 +143,14 @@ export class ImageService {
     try {
       layer = await this.storage.reader(v1.imageLayer(id));
     } catch (err) {
-      if (isNotFound(err)) throw v1Error(404, IMAGE_NOT_FOUND);
+      if (isNotFound(err)) throw new RegistryError(V1.IMAGE_NOT_FOUND);
       throw err;
     }
     let entries: FileEntry[];
     try {
       entries = await listLayerFiles(layer);
     } catch (err) {
-      if (err instanceof LayerFormatError) throw v1Error(400, 'Layer format not supported');
+      if (err instanceof LayerFormatError) throw new RegistryError(V1.LAYER_FORMAT);
       throw err;
     }
     const body = Buffer.from(pyJson(entries));
@@ -170,7 +169,7 @@ export class ImageService {
     try {
       return (await this.storage.stat(v1.imageLayer(id))).size;
     } catch (err) {
-      if (isNotFound(err)) throw v1Error(404, IMAGE_NOT_FOUND);
+      if (isNotFound(err)) throw new RegistryError(V1.IMAGE_NOT_FOUND);
       throw err;
     }
   }
@@ -184,14 +183,14 @@ export class ImageService {
   }
 
   private async requireComplete(id: string): Promise<void> {
-    if (await exists(this.storage, v1.imageMark(id))) throw v1Error(400, 'Image is being uploaded, retry later');
+    if (await exists(this.storage, v1.imageMark(id))) throw new RegistryError(V1.IMAGE_IN_PROGRESS);
   }
 
   private async read(path: string): Promise<Buffer> {
     try {
       return await this.storage.getContent(path);
     } catch (err) {
-      if (isNotFound(err)) throw v1Error(404, IMAGE_NOT_FOUND);
+      if (isNotFound(err)) throw new RegistryError(V1.IMAGE_NOT_FOUND);
       throw err;
     }
   }
@@ -204,5 +203,5 @@ function parseImageJson(body: Buffer): Record<string, unknown> {
   } catch {
     // fall through
   }
-  throw v1Error(400, 'Invalid JSON');
+  throw new RegistryError(V1.INVALID_JSON);
 }

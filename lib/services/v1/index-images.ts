@@ -2,9 +2,10 @@
  * The standalone index's image lists (`_index_images`, spec v1 §1.5.12): the first PUT is
  * stored as sent; later ones merge by id, an entry with a checksum winning over one without.
  */
-import { v1Error } from '../../errors/registry-error.js';
-import { pyJson } from '../../http/py-json.js';
-import type { RepositoryName } from '../../http/v1-names.js';
+import { V1 } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import { pyJson } from '../../formats/py-json.js';
+import type { RepositoryName } from '../../names/v1.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
@@ -25,8 +26,8 @@ export class IndexImagesService {
   ) {}
 
   async put(name: RepositoryName, body: Buffer): Promise<void> {
-    const entries = parseJsonBody(body, 'Error Decoding JSON');
-    if (!Array.isArray(entries)) throw v1Error(400, 'Invalid data');
+    const entries = parseJsonBody(body, V1.USER_JSON_INVALID);
+    if (!Array.isArray(entries)) throw new RegistryError(V1.INVALID_DATA);
     const path = v1.indexImages(name.namespace, name.repository);
     await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
       const stored = await this.storage.getContent(path).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
@@ -48,7 +49,7 @@ export class IndexImagesService {
     try {
       return await this.storage.getContent(v1.indexImages(name.namespace, name.repository));
     } catch (err) {
-      if (isNotFound(err)) throw v1Error(404, 'images not found');
+      if (isNotFound(err)) throw new RegistryError(V1.INDEX_IMAGES_NOT_FOUND);
       throw err;
     }
   }

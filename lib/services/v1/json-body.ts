@@ -1,10 +1,11 @@
-import { v1Error } from '../../errors/registry-error.js';
+import type { CatalogEntry } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
 
-/** A small JSON request body, or the V1 400 with the message that route used for bad JSON. */
-export function parseJsonBody(body: Buffer, message: string): unknown {
+/** A small JSON request body, or the V1 400 that route used for bad JSON. */
+export function parseJsonBody(body: Buffer, invalid: CatalogEntry): unknown {
   try {
     return JSON.parse(body.toString('utf8'));
   } catch {
-    throw v1Error(400, message);
+    throw new RegistryError(invalid);
   }
 }

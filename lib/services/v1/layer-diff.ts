@@ -6,7 +6,7 @@
  * `scripts/diff-worker` computes it.
  */
 import type { RedisCache } from '../../cache/redis-cache.js';
-import { pyJson } from '../../http/py-json.js';
+import { pyJson } from '../../formats/py-json.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { exists } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';

@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Header } from 'tar-stream';
-import { LayerFormatError, readTarEntries } from './layer-stream.js';
+import { LayerFormatError, readTarEntries } from '../../formats/tar.js';
 
 export type FileEntry = [path: string, type: string, deleted: boolean, size: number, mtime: number, mode: number, uid: number, gid: number];
 

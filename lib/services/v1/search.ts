@@ -2,7 +2,7 @@
  * `/v1/search` over the SQLite index, and the index's upkeep: every repository change the V1
  * services report, and a rebuild from the `repositories/` tree when the index is new or empty.
  */
-import type { RepositoryName } from '../../http/v1-names.js';
+import type { RepositoryName } from '../../names/v1.js';
 import type { SearchIndex } from '../../search/search-index.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';

@@ -3,9 +3,10 @@
  * metadata from the client's User-Agent, and whole-repository deletes. Repositories written
  * before docker-registry 0.8.1 (names quoted once) are found too.
  */
-import { v1Error } from '../../errors/registry-error.js';
-import { pyJson } from '../../http/py-json.js';
-import { isImageId, type RepositoryName } from '../../http/v1-names.js';
+import { V1 } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import { pyJson } from '../../formats/py-json.js';
+import { isImageId, type RepositoryName } from '../../names/v1.js';
 import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1, v1Pre081 } from '../../storage/paths.js';
@@ -43,21 +44,21 @@ export class TagService {
 
   async get(name: RepositoryName, tag: string): Promise<string> {
     const { dir, legacy } = await this.repositoryDir(name).catch(() => {
-      throw v1Error(404, 'Tag not found');
+      throw new RegistryError(V1.TAG_NOT_FOUND);
     });
     const path = legacy ? `${dir}/tag_${tag}` : v1.tag(name.namespace, name.repository, tag);
     try {
       return (await this.storage.getContent(path)).toString('utf8').trim();
     } catch (err) {
-      if (isNotFound(err)) throw v1Error(404, 'Tag not found');
+      if (isNotFound(err)) throw new RegistryError(V1.TAG_NOT_FOUND);
       throw err;
     }
   }
 
   async put(name: RepositoryName, tag: string, body: Buffer, userAgent: string): Promise<void> {
-    const id = parseJsonBody(body, 'Invalid data');
-    if (typeof id !== 'string') throw v1Error(400, 'Invalid data');
-    if (!(await exists(this.storage, v1.imageJson(id)))) throw v1Error(404, 'Image not found');
+    const id = parseJsonBody(body, V1.INVALID_DATA);
+    if (typeof id !== 'string') throw new RegistryError(V1.INVALID_DATA);
+    if (!(await exists(this.storage, v1.imageJson(id)))) throw new RegistryError(V1.IMAGE_NOT_FOUND);
     const { namespace: ns, repository: repo } = name;
     await this.locks.run(`repo:${ns}/${repo}`, async () => {
       await this.storage.putContent(v1.tag(ns, repo, tag), id as string);
@@ -74,7 +75,7 @@ export class TagService {
       try {
         await this.storage.delete(v1.tag(ns, repo, tag));
       } catch (err) {
-        if (isNotFound(err)) throw v1Error(404, `Tag not found: ${tag}`);
+        if (isNotFound(err)) throw new RegistryError(V1.TAG_NOT_FOUND_NAMED, { args: [tag] });
         throw err;
       }
       // Metadata may be missing (data from before 0.6.6): that is not an error any more.
@@ -97,9 +98,9 @@ export class TagService {
   }
 
   async setProperties(name: RepositoryName, body: Buffer): Promise<void> {
-    const parsed = parseJsonBody(body, 'Invalid data');
+    const parsed = parseJsonBody(body, V1.INVALID_DATA);
     const access = (parsed as { access?: unknown } | null)?.access;
-    if (!parsed || typeof parsed !== 'object' || (access !== 'private' && access !== 'public')) throw v1Error(400, 'Invalid data');
+    if (!parsed || typeof parsed !== 'object' || (access !== 'private' && access !== 'public')) throw new RegistryError(V1.INVALID_DATA);
     const flag = v1.privateFlag(name.namespace, name.repository);
     if (access === 'private') await this.storage.putContent(flag, '');
     else await ignoreMissing(this.storage.delete(flag));
@@ -110,7 +111,7 @@ export class TagService {
     const { dir } = await this.repositoryDir(name);
     await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
       await this.storage.delete(dir).catch((err) => {
-        if (isNotFound(err)) throw v1Error(404, 'Repository not found');
+        if (isNotFound(err)) throw new RegistryError(V1.REPOSITORY_NOT_FOUND);
         throw err;
       });
     });
@@ -123,7 +124,7 @@ export class TagService {
     if (await exists(this.storage, current)) return { dir: current, legacy: false };
     const legacy = v1Pre081.repository(name.namespace, name.repository);
     if (legacy !== current && (await exists(this.storage, legacy))) return { dir: legacy, legacy: true };
-    throw v1Error(404, 'Repository not found');
+    throw new RegistryError(V1.REPOSITORY_NOT_FOUND);
   }
 
   private async readJson(path: string): Promise<unknown> {

@@ -8,9 +8,10 @@
  * lookups of a push, issue #541), HEAD counts as GET, and a validation is remembered for a
  * minute instead of costing an index round-trip on every request.
  */
-import { v1Error } from '../../errors/registry-error.js';
-import { pyJson } from '../../http/py-json.js';
-import type { RepositoryName } from '../../http/v1-names.js';
+import { V1 } from '../../errors/catalog.js';
+import { RegistryError } from '../../errors/registry-error.js';
+import { pyJson } from '../../formats/py-json.js';
+import type { RepositoryName } from '../../names/v1.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { v1 } from '../../storage/paths.js';
 import { quotePlus, unquotePlus } from '../../storage/py-quote.js';
@@ -58,7 +59,7 @@ export class TokenService {
       (b) => JSON.parse(b.toString('utf8')) as string[],
       () => [] as string[],
     );
-    if (!list.includes(imageId)) throw v1Error(400, 'This image does not belong to the repository');
+    if (!list.includes(imageId)) throw new RegistryError(V1.IMAGE_NOT_IN_REPOSITORY);
   }
 
   /**
@@ -85,7 +86,7 @@ export class TokenService {
       () => true,
       () => false,
     );
-    if (isPrivate && !(await this.imageAccess(token, imageId))) throw v1Error(404, 'Image not found');
+    if (isPrivate && !(await this.imageAccess(token, imageId))) throw new RegistryError(V1.IMAGE_NOT_FOUND);
   }
 
   private async validate(token: Token): Promise<void> {
@@ -127,5 +128,5 @@ function accessAllows(access: string | undefined, method: string): boolean {
 }
 
 function unauthorized() {
-  return v1Error(401, 'Requires authorization', { 'WWW-Authenticate': 'Token' });
+  return new RegistryError(V1.REQUIRES_AUTHORIZATION, { headers: { 'WWW-Authenticate': 'Token' } });
 }

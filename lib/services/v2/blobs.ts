@@ -6,12 +6,12 @@
  */
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type Digest, DigestingStream, parseDigest } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
-import { type Digest, DigestingStream, parseDigest } from './digest.js';
 
 export interface BlobInfo {
   digest: Digest;

@@ -4,9 +4,10 @@
  * body without `mediaType` is classified as distribution does (schemaVersion 1 → schema1,
  * `manifests` → OCI index, otherwise OCI image manifest).
  */
+
+import { type Digest, parseDigest } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { type Digest, parseDigest } from './digest.js';
 
 export const MediaType = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',

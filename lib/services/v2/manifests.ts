@@ -4,20 +4,20 @@
  * payload and is signed on the way out; content negotiation follows distribution (serve the
  * stored type if accepted; by tag, an index may resolve to its linux/amd64 entry).
  */
+
+import { type Digest, digestOf } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
+import type { ManifestRef } from '../../names/v2.js';
 import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { BlobStore } from './blobs.js';
 import { readLink } from './blobs.js';
-import { type Digest, digestOf } from './digest.js';
 import { ManifestCache } from './manifest-cache.js';
 import { describeManifest, type ManifestInfo, MediaType, parseManifestJson } from './manifest-types.js';
 import { schema1Payload, signSchema1 } from './schema1.js';
 import type { SigningKey } from './signing-key.js';
-
-export type ManifestRef = { kind: 'tag'; tag: string } | { kind: 'digest'; digest: Digest };
 
 /** distribution's limit; the spec asks for at least 4 MB */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;

@@ -3,10 +3,11 @@
  * `subject` is a given digest, answered from the `_referrers` links written at push time.
  * The subject itself need not exist; an unknown one simply has no referrers.
  */
+
+import type { Digest } from '../../checksums/digest.js';
 import { listOrEmpty, type StorageDriver } from '../../storage/driver.js';
 import { v2 } from '../../storage/paths.js';
 import { readLink } from './blobs.js';
-import type { Digest } from './digest.js';
 import type { ManifestService } from './manifests.js';
 
 export interface ReferrerDescriptor {

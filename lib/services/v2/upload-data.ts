@@ -16,13 +16,13 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { type Digest, DigestingStream, fromHash } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { exists, listOrEmpty, type ObjectWriter, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import { type BlobInfo, type BlobStore, digestMismatch, readLink } from './blobs.js';
-import { type Digest, DigestingStream, fromHash } from './digest.js';
 
 /** An inclusive byte range from `Content-Range: <start>-<end>`. */
 export interface ChunkRange {

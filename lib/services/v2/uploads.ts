@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import type { Digest } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { deleteIfExists, listOrEmpty, type StorageDriver } from '../../storage/driver.js';
@@ -15,7 +16,6 @@ import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
 import type { BlobInfo, BlobStore } from './blobs.js';
-import type { Digest } from './digest.js';
 import { walkRepositories } from './repository-walk.js';
 import { type ChunkRange, type UploadData, uploadData } from './upload-data.js';
 

@@ -5,9 +5,10 @@
  */
 import type { Middleware } from 'koa';
 import type { Config } from '../../../config/load.js';
+import type { RepositoryName } from '../../../names/v1.js';
 import type { TokenService } from '../../../services/v1/tokens.js';
 import type { RequestState } from '../../state.js';
-import { parseRepository, type RepositoryName } from '../../v1-names.js';
+import { parseRepository } from '../../v1-names.js';
 
 const SUFFIXES = [/\/tags\/[^/]+\/json$/, /\/tags\/[^/]+$/, /\/tags$/, /\/json$/, /\/properties$/, /\/images$/, /\/auth$/];
 

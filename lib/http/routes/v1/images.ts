@@ -3,7 +3,9 @@
  */
 import type Router from '@koa/router';
 import type { Deps } from '../../../deps.js';
-import { v1Error } from '../../../errors/registry-error.js';
+import { V1 } from '../../../errors/catalog.js';
+import { RegistryError } from '../../../errors/registry-error.js';
+import { pyJson } from '../../../formats/py-json.js';
 import type { ImageService } from '../../../services/v1/images.js';
 import type { DiffService } from '../../../services/v1/layer-diff.js';
 import type { TokenService } from '../../../services/v1/tokens.js';
@@ -11,7 +13,6 @@ import { servesLocalFiles } from '../../../storage/local-files.js';
 import { v1 } from '../../../storage/paths.js';
 import { parseLayerRange } from '../../byte-range.js';
 import { notModified, replyNotModified, serveImmutable, setImmutableCacheHeaders } from '../../cache-headers.js';
-import { pyJson } from '../../py-json.js';
 import { readSmallBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
 import type { RequestState } from '../../state.js';
@@ -123,7 +124,7 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
 
   router.get('/v1/images/:id/diff', async (ctx) => {
     const id = checkImageId(ctx.params.id as string);
-    if (!diffs) throw v1Error(400, 'Diff queue is disabled');
+    if (!diffs) throw new RegistryError(V1.DIFF_QUEUE_DISABLED);
     await readAllowed(ctx, id);
     await images.getAncestry(id); // 404 for an image that does not exist (docker-registry queued those too)
     // Not there yet: queued, and an empty 200, cacheable, as docker-registry answered.

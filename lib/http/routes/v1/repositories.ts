@@ -6,7 +6,9 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../../../deps.js';
+import { V1 } from '../../../errors/catalog.js';
 import type { IndexImagesService } from '../../../services/v1/index-images.js';
+import { parseJsonBody } from '../../../services/v1/json-body.js';
 import type { TagService } from '../../../services/v1/tags.js';
 import { readSmallBody } from '../../read-body.js';
 import type { RequestState } from '../../state.js';
@@ -73,11 +75,7 @@ export function userRoutes(router: Router<RequestState>): void {
   for (const path of ['/v1/users', '/v1/users/']) {
     router.get(path, (ctx) => v1Json(ctx, 'OK'));
     router.post(path, async (ctx) => {
-      try {
-        JSON.parse((await readSmallBody(ctx, 64 * 1024)).toString('utf8'));
-      } catch {
-        return void v1Json(ctx, { error: 'Error Decoding JSON' }, 400);
-      }
+      parseJsonBody(await readSmallBody(ctx, 64 * 1024), V1.USER_JSON_INVALID);
       v1Json(ctx, 'User Created', 201);
     });
   }

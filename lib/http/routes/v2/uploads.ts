@@ -5,10 +5,10 @@
  */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { type Digest, parseDigest } from '../../../checksums/digest.js';
 import type { Deps } from '../../../deps.js';
 import { V2 } from '../../../errors/catalog.js';
 import { RegistryError } from '../../../errors/registry-error.js';
-import { type Digest, parseDigest } from '../../../services/v2/digest.js';
 import { type ChunkRange, rangeHeader } from '../../../services/v2/uploads.js';
 import { hasBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { parseStoredChecksums, payloadChecksum } from '../../lib/services/v1-checksums.js';
-import { upstreamImages } from '../support/upstream-layers.js';
+import { parseStoredChecksums, payloadChecksum } from '../../../lib/checksums/payload.js';
+import { upstreamImages } from '../../support/upstream-layers.js';
 
 describe('V1 payload checksums (spec v1 §7.1 vectors)', () => {
   it('empty json and empty layer', async () => {

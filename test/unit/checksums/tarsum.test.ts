@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
-import { paxRecords } from '../../lib/services/v1/layer-stream.js';
-import { headerBytes, tarsum, tarsumVersionOf } from '../../lib/services/v1/tarsum.js';
-import { upstreamImages } from '../support/upstream-layers.js';
+import { headerBytes, tarsum, tarsumVersionOf } from '../../../lib/checksums/tarsum.js';
+import { paxRecords } from '../../../lib/formats/tar.js';
+import { upstreamImages } from '../../support/upstream-layers.js';
 
 // v2-and-bridging §5.4: a hand-made ustar (hello/, hello/world.txt, hello/link), gzip, 175 bytes.
 const LAYER = Buffer.from(

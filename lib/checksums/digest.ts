@@ -5,9 +5,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Transform } from 'node:stream';
-import { V2 } from '../../errors/catalog.js';
-import { RegistryError } from '../../errors/registry-error.js';
-import { STREAM_CHUNK } from '../../storage/driver.js';
+import { V2 } from '../errors/catalog.js';
+import { RegistryError } from '../errors/registry-error.js';
+import { STREAM_CHUNK } from '../storage/driver.js';
 
 export type DigestAlgorithm = 'sha256' | 'sha512';
 

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { readTarEntries, type TarHeader } from './layer-stream.js';
+import { readTarEntries, type TarHeader } from '../formats/tar.js';
 
 export type TarsumVersion = 'tarsum' | 'tarsum.v1';
 
