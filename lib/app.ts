@@ -1,13 +1,15 @@
 /**
- * createApp(deps): the Koa application with its middleware in order. It does not listen;
- * tests and server.ts call `app.callback()`.
+ * createApp(deps, services): the Koa application with its middleware in order. It does not
+ * listen; tests and server.ts call `app.callback()`.
  *
  *   request-id → access-log/metrics → family headers → CORS (if on) → errors → draining →
- *   V2 gate (which family a /v2… path belongs to) → routers
+ *   V2 gate (which family a /v2… path belongs to) → routers (params → access → handler)
  */
 import Koa from 'koa';
 import { v2Enabled } from './config/features.js';
 import type { Deps } from './deps.js';
+import { type Authorizer, allowAll } from './http/access.js';
+import { v1IndexTokenAuthorizer } from './http/auth/v1-index-tokens.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { cors } from './http/middleware/cors.js';
 import { draining } from './http/middleware/draining.js';
@@ -16,11 +18,22 @@ import { familyHeaders } from './http/middleware/family-headers.js';
 import { requestId } from './http/middleware/request-id.js';
 import { v2Gate } from './http/middleware/v2-gate.js';
 import { opsRouter } from './http/routes/ops.js';
+import { RouteTable } from './http/routes/route-table.js';
 import { v1Router } from './http/routes/v1/index.js';
-import { v2Router, v2Services } from './http/routes/v2/index.js';
+import { v2Router } from './http/routes/v2/index.js';
 import type { RequestState } from './http/state.js';
+import type { Services } from './services/index.js';
 
-export function createApp(deps: Deps, v2 = v2Services(deps)): Koa<RequestState> {
+/** The routes of each app, with the access each needs (for tests that walk them). */
+const routeTables = new WeakMap<Koa<RequestState>, RouteTable>();
+
+export function routeTableOf(app: Koa<RequestState>): RouteTable {
+  const table = routeTables.get(app);
+  if (!table) throw new Error('not an app made by createApp');
+  return table;
+}
+
+export function createApp(deps: Deps, services: Services): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trust_proxy });
   // Errors are logged (with the request id) and mailed by errorHandler; Koa's default
   // console printing would only duplicate them.
@@ -35,14 +48,17 @@ export function createApp(deps: Deps, v2 = v2Services(deps)): Koa<RequestState> 
   app.use(draining(deps.lifecycle));
   app.use(v2Gate(v2Enabled(deps.config)));
 
-  const ops = opsRouter(deps);
-  app.use(ops.routes());
-  app.use(ops.allowedMethods());
-  const registryV1 = v1Router(deps);
-  app.use(registryV1.routes());
-  app.use(registryV1.allowedMethods());
-  const registryV2 = v2Router(deps, v2);
-  app.use(registryV2.routes());
-  app.use(registryV2.allowedMethods());
+  const table = new RouteTable(authorizer(deps, services));
+  routeTables.set(app, table);
+  for (const router of [opsRouter(deps, table), v1Router(deps, services.v1, table), v2Router(deps, services.v2, table)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
   return app;
+}
+
+/** Who may do what: open in standalone mode (and with disable_token_auth), an external index's tokens otherwise. */
+function authorizer(deps: Deps, services: Services): Authorizer {
+  const { standalone, disable_token_auth } = deps.config;
+  return standalone || disable_token_auth ? allowAll : v1IndexTokenAuthorizer(services.v1.tokens);
 }

@@ -12,11 +12,11 @@ import { checkConfig } from './cli/check-config.js';
 import { ConfigError } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
 import { buildDeps, type Deps } from './deps.js';
-import { v2Services } from './http/routes/v2/index.js';
+import { serverJobs } from './jobs/index.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { preflight } from './preflight.js';
 import { startServer } from './server.js';
-import { startUploadPurger } from './services/v2/upload-purger.js';
+import { buildServices } from './services/index.js';
 import { INSTALL_DIR, VERSION } from './version.js';
 
 const EX_CONFIG = 78;
@@ -66,13 +66,14 @@ async function main(argv: string[]): Promise<void> {
   }
   installCrashHandlers(deps);
 
-  const v2 = v2Services(deps);
-  const app = createApp(deps, v2);
-  startUploadPurger(v2.uploads, config.upload_purge_age, config.upload_purge_interval, log);
-  const running = await startServer(app as never, deps, config.listen.host, config.listen.port).catch((err: NodeJS.ErrnoException) => {
-    log.fatal({ err }, `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
-    process.exit(1);
-  });
+  const services = buildServices(deps);
+  const app = createApp(deps, services);
+  const running = await startServer(app as never, deps, config.listen.host, config.listen.port, serverJobs(deps, services)).catch(
+    (err: NodeJS.ErrnoException) => {
+      log.fatal({ err }, `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
+      process.exit(1);
+    },
+  );
   const where = config.source.embedded ? `${config.source.path} (embedded default: no config.yml found)` : config.source.path;
   lifecycleLog.info(
     { version: VERSION, node: process.version, ...bannerFields(config, running.url) },

@@ -1,15 +1,14 @@
 /**
- * berth-purge-uploads: delete V2 upload sessions abandoned longer than the age given (default:
- * the config's upload_purge_age). The same sweep the server runs every upload_purge_interval,
- * for operators who turned that off or want it now. Safe while the server runs.
+ * scripts/purge-uploads: delete V2 upload sessions abandoned longer than the age given
+ * (default: the config's upload_purge_age). The same sweep the server runs every
+ * upload_purge_interval (lib/maintenance/purge-uploads.ts), for operators who turned that off
+ * or want it now. Safe while the server runs.
  */
-import { HostLocks } from '../services/host-lock.js';
-import { BlobStore } from '../services/v2/blobs.js';
-import { UploadService } from '../services/v2/uploads.js';
+import { purgeUploads } from '../maintenance/purge-uploads.js';
 import { createStorage } from '../storage/factory.js';
 import { cliArgs, withConfig } from './cli-args.js';
 
-const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-purge-uploads [--age SECS] [--dry-run]
+const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] scripts/purge-uploads [--age SECS] [--dry-run]
 
 Deletes docker/registry/v2/repositories/*/_uploads/<uuid> sessions started more than --age
 seconds ago (default: upload_purge_age from the config, 604800 = 7 days).
@@ -28,10 +27,10 @@ export async function main(argv: string[]): Promise<number> {
   if (typeof opened === 'number') return opened;
   const { config, value: storage } = opened;
   try {
-    const uploads = new UploadService(storage, new BlobStore(storage), new HostLocks(config.lock_dir));
-    const purged = await uploads.purge((age ?? config.upload_purge_age) * 1000, { dryRun: args['dry-run'] === true });
-    for (const session of purged) console.log(`${args['dry-run'] ? 'would purge' : 'purged'} ${session}`);
-    console.log(`${purged.length} upload session(s) ${args['dry-run'] ? 'to purge' : 'purged'}`);
+    const dryRun = args['dry-run'] === true;
+    const purged = await purgeUploads(storage, (age ?? config.upload_purge_age) * 1000, { dryRun });
+    for (const session of purged) console.log(`${dryRun ? 'would purge' : 'purged'} ${session}`);
+    console.log(`${purged.length} upload session(s) ${dryRun ? 'to purge' : 'purged'}`);
     return 0;
   } finally {
     await storage.close();

@@ -6,28 +6,36 @@
  * behind a dead network path (no FIN, no RST) would otherwise hold its upload open, and with
  * it the per-image or per-session lock, forever (the server has no request timeout, so that
  * long uploads are never cut while bytes flow).
+ *
+ * Idleness is read from the socket's byte count, polled: a 'data' listener on the socket would
+ * take it out of the HTTP parser's hands, which breaks a body whose first bytes are already
+ * buffered and paused when the handler starts. Time the socket spends paused because Berth is
+ * not reading (storage is slow) is never the client's idleness.
  */
 import type { IncomingMessage } from 'node:http';
 
 export function abortSignal(req: IncomingMessage, idleSeconds = 0): AbortSignal {
   const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const stopWatching = () => {
-    clearTimeout(timer);
-    req.socket.off('data', arm);
-  };
-  function arm() {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      stopWatching();
-      req.socket.destroy(new Error(`no request body bytes for ${idleSeconds} s`));
-    }, idleSeconds * 1000);
-    timer.unref();
-  }
+  let poller: NodeJS.Timeout | undefined;
+  const stopWatching = () => clearInterval(poller);
   if (idleSeconds > 0 && !req.complete) {
-    // The socket, not the request: a 'data' listener on the request would start consuming it.
-    req.socket.on('data', arm);
-    arm();
+    const socket = req.socket;
+    let seen = socket.bytesRead;
+    let lastProgress = Date.now();
+    poller = setInterval(
+      () => {
+        const now = Date.now();
+        if (socket.bytesRead !== seen || socket.isPaused() || req.readableLength > 0) {
+          seen = socket.bytesRead;
+          lastProgress = now;
+        } else if (now - lastProgress >= idleSeconds * 1000) {
+          stopWatching();
+          socket.destroy(new Error(`no request body bytes for ${idleSeconds} s`));
+        }
+      },
+      Math.min(1000, (idleSeconds * 1000) / 4),
+    );
+    poller.unref();
     req.once('end', stopWatching);
   }
   req.once('close', () => {

@@ -1,11 +1,37 @@
+import type { Digest } from '../checksums/digest.js';
 import type { Logger } from '../logging/logger.js';
+import type { RepositoryName } from '../names/v1.js';
+import type { ManifestRef } from '../names/v2.js';
 import type { Token } from '../services/v1/tokens.js';
 
 /** Which envelope errors are rendered in: V1 `{"error"}` or V2 `{"errors": [...]}`. */
 export type ApiFamily = 'v1' | 'v2';
 
+/**
+ * Route parameters, each parsed and validated once by the router's param handlers
+ * (http/params.ts) before any route middleware runs: a handler reads them from here.
+ */
+export interface RouteParams {
+  /** V2 repository name */
+  name?: string;
+  /** V2 manifest reference (a read's invalid reference is already a 404, a write's a 400) */
+  reference?: ManifestRef;
+  /** V2 blob digest */
+  digest?: Digest;
+  /** V2 referrers subject */
+  subject?: Digest;
+  /** V2 upload session id */
+  uuid?: string;
+  /** V1 repository (`ubuntu` → library/ubuntu) */
+  repository?: RepositoryName;
+  /** V1 image id */
+  imageId?: string;
+  /** V1 tag (checked against the tag rule on PUT only, as docker-registry did) */
+  tag?: string;
+}
+
 /** What Berth's middleware puts on `ctx.state`. */
-export interface RequestState {
+export interface RequestState extends RouteParams {
   reqId: string;
   log: Logger;
   /** set when a router family is mounted; unmatched requests fall back to the path prefix */
@@ -16,4 +42,11 @@ export interface RequestState {
 
 export function familyOf(state: Partial<RequestState>, path: string): ApiFamily {
   return state.apiFamily ?? (path === '/v2' || path.startsWith('/v2/') ? 'v2' : 'v1');
+}
+
+/** A parameter its route declares: always set by the time a handler runs. */
+export function param<K extends keyof RouteParams>(state: RouteParams, key: K): NonNullable<RouteParams[K]> {
+  const value = state[key];
+  if (value === undefined || value === null) throw new Error(`route parameter ${key} was not parsed (no router.param for it?)`);
+  return value as NonNullable<RouteParams[K]>;
 }

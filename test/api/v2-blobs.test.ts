@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { v2Services } from '../../lib/http/routes/v2/index.js';
+import { purgeUploads } from '../../lib/maintenance/purge-uploads.js';
 import { loadYaml, tempDir } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { s3ConfigLines, sharedRgw } from '../support/services.js';
@@ -246,10 +246,10 @@ for (const [label, makeConfig] of API_STORES) {
     it('abandoned sessions are purged by age; fresh ones stay', async () => {
       const location = await start('purge/app');
       await suite.api.call('PATCH', location, { body: 'left behind' });
-      const { uploads } = v2Services(suite.srv.deps);
-      assert.deepEqual(await uploads.purge(3600_000), []);
+      const { storage } = suite.srv.deps;
+      assert.deepEqual(await purgeUploads(storage, 3600_000), []);
       assert.equal((await suite.api.call('GET', location)).status, 204);
-      const purged = await uploads.purge(3600_000, { now: Date.now() + 7200_000 });
+      const purged = await purgeUploads(storage, 3600_000, { now: Date.now() + 7200_000 });
       assert.ok(purged.includes(`purge/app/${location.split('/').at(-1)}`));
       assert.equal((await suite.api.call('GET', location)).status, 404);
     });

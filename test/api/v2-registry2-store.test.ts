@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { v2Services } from '../../lib/http/routes/v2/index.js';
+import { purgeUploads } from '../../lib/maintenance/purge-uploads.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { tempDir, testConfig } from '../support/config.js';
 import { type Distribution, startDistribution } from '../support/distribution.js';
@@ -74,9 +74,9 @@ describe('a store written by registry:2, served by Berth as it is', () => {
   });
 
   it("registry:2's unfinished upload is purged by age like Berth's own", async () => {
-    const { uploads } = v2Services(srv.deps);
-    assert.deepEqual(await uploads.purge(10 * 365 * 24 * 3600_000), [], 'not old enough');
-    const purged = await uploads.purge(0, { now: Date.now() + 1000 });
+    const { storage } = srv.deps;
+    assert.deepEqual(await purgeUploads(storage, 10 * 365 * 24 * 3600_000), [], 'not old enough');
+    const purged = await purgeUploads(storage, 0, { now: Date.now() + 1000 });
     assert.deepEqual(purged, ['acme/tools/7a010b48-0b73-4231-b1fd-176cfa9562b0']);
   });
 });

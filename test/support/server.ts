@@ -5,12 +5,15 @@ import { createApp } from '../../lib/app.js';
 import type { Config } from '../../lib/config/load.js';
 import { buildDeps, type Deps } from '../../lib/deps.js';
 import type { RequestState } from '../../lib/http/state.js';
+import { serverJobs } from '../../lib/jobs/index.js';
 import type { Logger } from '../../lib/logging/logger.js';
 import { type RunningServer, startServer } from '../../lib/server.js';
+import { buildServices, type Services } from '../../lib/services/index.js';
 
 export interface TestServer {
   url: string;
   deps: Deps;
+  services: Services;
   app: Koa<RequestState>;
   running: RunningServer;
   stop(): Promise<void>;
@@ -27,8 +30,9 @@ export async function startTestServer(
   options: { deps?: Partial<Deps>; extend?: (app: Koa<RequestState>) => void; log?: Logger } = {},
 ): Promise<TestServer> {
   const deps = buildDeps(config, options.log ?? silentLogger(), options.deps);
-  const app = createApp(deps);
+  const services = buildServices(deps);
+  const app = createApp(deps, services);
   options.extend?.(app);
-  const running = await startServer(app as never, deps, '127.0.0.1', 0);
-  return { url: running.url, deps, app, running, stop: () => running.shutdown() };
+  const running = await startServer(app as never, deps, '127.0.0.1', 0, serverJobs(deps, services));
+  return { url: running.url, deps, services, app, running, stop: () => running.shutdown() };
 }

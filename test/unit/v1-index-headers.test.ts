@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { indexToken, isHostPort } from '../../lib/http/v1-index-headers.js';
+import { isHostPort } from '../../lib/http/v1-index-headers.js';
+import { IndexTokens } from '../../lib/services/v1/index-tokens.js';
+
+const indexToken = (...args: Parameters<IndexTokens['mint']>) => new IndexTokens().mint(...args);
+
 import { parseToken } from '../../lib/services/v1/tokens.js';
 
 describe('V1 index headers', () => {

@@ -4,47 +4,51 @@
  * orchestrators, and `/metrics` for Prometheus.
  */
 import os from 'node:os';
-import Router, { type RouterMiddleware } from '@koa/router';
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Deps } from '../../deps.js';
 import { checkStatus } from '../../services/status.js';
 import { VERSION } from '../../version.js';
+import { ACCESS } from '../access.js';
 import type { RequestState } from '../state.js';
 import { v1Json } from '../v1-response.js';
+import type { RouteTable } from './route-table.js';
 
-export function opsRouter(deps: Deps): Router<RequestState> {
+export function opsRouter(deps: Deps, table: RouteTable): Router<RequestState> {
   const { config } = deps;
   const router = new Router<RequestState>();
+  const r = table.on(router);
 
-  router.get('/', (ctx) => {
+  r.get('/', ACCESS.open, (ctx) => {
     // 0.9+: the JSON encoding of `issue`; `true` when it is unset.
     v1Json(ctx, config.issue ?? true);
   });
 
   const standaloneHeader = config.mirroring.source ? 'mirror' : config.standalone ? 'True' : 'False';
-  const ping: RouterMiddleware<RequestState> = (ctx) => {
+  const ping: Middleware<RequestState> = (ctx) => {
     v1Json(ctx, config.debug ? debugInfo() : {}, 200, { 'X-Docker-Registry-Standalone': standaloneHeader });
   };
-  router.get('/_ping', ping);
-  router.get('/v1/_ping', ping);
+  r.get('/_ping', ACCESS.open, ping);
+  r.get('/v1/_ping', ACCESS.open, ping);
 
-  const status: RouterMiddleware<RequestState> = async (ctx) => {
+  const status: Middleware<RequestState> = async (ctx) => {
     const report = await checkStatus(deps.storage, deps.cache);
     v1Json(ctx, report.body, report.ok ? 200 : 503);
   };
-  router.get('/_status', status);
-  router.get('/v1/_status', status);
+  r.get('/_status', ACCESS.open, status);
+  r.get('/v1/_status', ACCESS.open, status);
 
-  router.get('/healthz', (ctx) => {
+  r.get('/healthz', ACCESS.open, (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
+  r.get('/readyz', ACCESS.open, async (ctx) => {
     const report = deps.lifecycle.draining ? { ok: false, body: { failures: { server: 'draining' } } } : await checkStatus(deps.storage, deps.cache);
     ctx.status = report.ok ? 200 : 503;
     ctx.body = { ready: report.ok, failures: report.body.failures };
   });
 
   if (config.metrics) {
-    router.get('/metrics', async (ctx) => {
+    r.get('/metrics', ACCESS.open, async (ctx) => {
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();
     });

@@ -15,6 +15,7 @@ import { exists, type StorageDriver, writeFromStream } from '../../storage/drive
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
+import { type StoredObject, storedObject } from '../stored-object.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
 
 export interface TokenChecks {
@@ -163,23 +164,15 @@ export class ImageService {
     return JSON.parse((await this.read(v1.imageAncestry(id))).toString('utf8')) as string[];
   }
 
-  /** Size of a complete image's layer (404 when there is none). */
-  async layerSize(id: string): Promise<number> {
+  /** A complete image's layer, to be sent as it is (404 when there is none). */
+  async layerSource(id: string): Promise<StoredObject> {
     await this.requireComplete(id);
     try {
-      return (await this.storage.stat(v1.imageLayer(id))).size;
+      return storedObject(this.storage, v1.imageLayer(id), (await this.storage.stat(v1.imageLayer(id))).size);
     } catch (err) {
       if (isNotFound(err)) throw new RegistryError(V1.IMAGE_NOT_FOUND);
       throw err;
     }
-  }
-
-  layer(id: string, range?: { offset: number; length: number }, signal?: AbortSignal): Promise<Readable> {
-    return this.storage.reader(v1.imageLayer(id), { ...(range ?? {}), ...(signal ? { signal } : {}) });
-  }
-
-  layerRedirect(id: string): Promise<string | null> {
-    return this.storage.redirectUrl(v1.imageLayer(id)).catch(() => null); // no URL: stream it ourselves
   }
 
   private async requireComplete(id: string): Promise<void> {

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import type { RedisCache } from '../../cache/redis-cache.js';
 import type { Config } from '../../config/load.js';
 import type { Logger } from '../../logging/logger.js';
+import type { RepositoryName } from '../../names/v1.js';
 import { exists, type StorageDriver } from '../../storage/driver.js';
 import { v1 } from '../../storage/paths.js';
 
@@ -80,7 +81,13 @@ export class Mirror {
    * Tags from the source, through the `cache` Redis when there is one, under docker-registry's
    * key (`cache_path:<storage_path>:<tag path>`), so a Python mirror sharing it agrees.
    */
-  async tags(req: MirrorRequest, tagPath: string): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
+  async tags(req: MirrorRequest, name: RepositoryName, tag?: string): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
+    let tagPath: string;
+    try {
+      tagPath = tag === undefined ? v1.repository(name.namespace, name.repository) : v1.tag(name.namespace, name.repository, tag);
+    } catch {
+      return null; // a name no storage path can hold: nothing to ask for
+    }
     const key = this.tagCache ? `cache_path:${this.tagCache.storagePath ?? '/'}:${tagPath}` : null;
     if (key && this.tagCache) {
       const hit = await this.tagCache.cache.get(key);
@@ -147,6 +154,22 @@ export class Mirror {
     }
   }
 
+  /**
+   * `/v1/search` with the source index's results merged in, as docker-registry merged them:
+   * upstream results after ours, a name they share taken from upstream. Ours alone when the
+   * source has nothing usable to say.
+   */
+  async mergeSearch<T extends { results: Array<{ name: string }> }>(ours: T, req: MirrorRequest): Promise<T & { num_results: number }> {
+    const upstream = await this.fetchSmall(req, 'index');
+    const theirs = upstream ? parseJsonObject(upstream.body) : null;
+    if (!theirs || !Array.isArray(theirs.results)) return { ...ours, num_results: ours.results.length };
+    const byName = new Map<string, unknown>(ours.results.map((r) => [r.name, r]));
+    for (const r of theirs.results) {
+      if (r && typeof r === 'object' && typeof (r as { name?: unknown }).name === 'string') byName.set((r as { name: string }).name, r);
+    }
+    return { ...ours, num_results: byName.size, results: [...byName.values()] as T['results'] };
+  }
+
   /** Image JSON or ancestry from the source, kept locally, unless something is there already (local data always wins). */
   async smallImageFile(req: MirrorRequest, id: string, file: 'json' | 'ancestry'): Promise<{ headers: Record<string, string>; body: Buffer } | null> {
     const target = file === 'json' ? v1.imageJson(id) : v1.imageAncestry(id);
@@ -201,5 +224,14 @@ export class Mirror {
         this.log.warn({ err, id }, 'mirrored layer not kept: the download did not complete');
       });
     return { ...upstream, body: tee };
+  }
+}
+
+function parseJsonObject(body: Buffer): { results?: unknown[] } | null {
+  try {
+    const doc = JSON.parse(body.toString('utf8'));
+    return doc && typeof doc === 'object' ? doc : null;
+  } catch {
+    return null;
   }
 }

@@ -12,6 +12,7 @@ import { RegistryError } from '../../errors/registry-error.js';
 import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
+import { type StoredObject, storedObject } from '../stored-object.js';
 
 export interface BlobInfo {
   digest: Digest;
@@ -46,12 +47,10 @@ export class BlobStore {
     return exists(this.storage, v2.blobData(digest), signal);
   }
 
-  reader(digest: Digest, options: { offset?: number; length?: number; signal?: AbortSignal } = {}): Promise<Readable> {
-    return this.storage.reader(v2.blobData(digest), options);
-  }
-
-  redirectUrl(digest: Digest): Promise<string | null> {
-    return this.storage.redirectUrl(v2.blobData(digest));
+  /** A blob the repository may serve, to be sent as it is; BLOB_UNKNOWN otherwise. */
+  async source(name: string, digest: Digest, signal?: AbortSignal): Promise<StoredObject> {
+    const { size } = await this.stat(name, digest, signal);
+    return storedObject(this.storage, v2.blobData(digest), size);
   }
 
   async link(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {

@@ -11,15 +11,30 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { deleteIfExists, listOrEmpty, type StorageDriver } from '../../storage/driver.js';
+import { deleteIfExists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
 import type { BlobInfo, BlobStore } from './blobs.js';
-import { walkRepositories } from './repository-walk.js';
 import { type ChunkRange, type UploadData, uploadData } from './upload-data.js';
 
 export type { ChunkRange };
+
+export interface MountRequest {
+  digest: Digest;
+  /** the repository the client says holds the blob; null: any */
+  from: string | null;
+  /** may the client read the blob from there (null: from anywhere)? Default: yes */
+  mayReadFrom?: (from: string | null) => Promise<boolean>;
+}
+
+export interface StartOptions {
+  mount?: MountRequest | null;
+  /** the POST body is the whole blob (`?digest=`) */
+  monolithic?: { digest: Digest; body: Readable } | null;
+}
+
+export type StartResult = { kind: 'created'; digest: Digest } | { kind: 'session'; uuid: string };
 
 export class UploadService {
   private readonly data: UploadData;
@@ -32,10 +47,38 @@ export class UploadService {
     this.data = uploadData(storage, blobs);
   }
 
-  async start(name: string, signal?: AbortSignal): Promise<string> {
+  /**
+   * POST on the uploads of `name`: a cross-repository mount when asked and possible (as
+   * distribution's linked blob store does it, `registry/storage/linkedblobstore.go`), else a
+   * monolithic upload when the body is the whole blob, else a new session. A mount that cannot
+   * be done, for whatever reason, is a plain new session (the client then uploads the blob).
+   */
+  async start(name: string, options: StartOptions = {}, signal?: AbortSignal): Promise<StartResult> {
+    const { mount, monolithic } = options;
+    if (mount && (await this.mountable(mount, signal))) {
+      await this.blobs.link(name, mount.digest, signal);
+      return { kind: 'created', digest: mount.digest };
+    }
+    if (monolithic) {
+      await this.blobs.putVerified(monolithic.digest, monolithic.body, signal);
+      await this.blobs.link(name, monolithic.digest, signal);
+      return { kind: 'created', digest: monolithic.digest };
+    }
     const uuid = randomUUID();
     await this.storage.putContent(v2.uploadStartedAt(name, uuid), new Date().toISOString(), signal);
-    return uuid;
+    return { kind: 'session', uuid };
+  }
+
+  /**
+   * The blob exists and may be linked from where the client said it is. Without `from`, any
+   * repository's copy will do ("automatic content discovery" of the distribution spec), as far
+   * as `mayReadFrom` allows.
+   */
+  private async mountable(mount: MountRequest, signal?: AbortSignal): Promise<boolean> {
+    const { digest, from, mayReadFrom = async () => true } = mount;
+    if (!(await mayReadFrom(from))) return false;
+    if (from !== null && !(await this.blobs.isLinked(from, digest, signal))) return false;
+    return this.blobs.hasData(digest, signal);
   }
 
   /** Bytes received so far; BLOB_UPLOAD_UNKNOWN for a session that does not exist (any more). */
@@ -79,30 +122,6 @@ export class UploadService {
       await this.requireSession(name, uuid, signal);
       await this.end(name, uuid, signal);
     });
-  }
-
-  /**
-   * Delete sessions started more than `maxAgeMs` ago (or with no readable start time).
-   * Returns the `<name>/<uuid>` of each; with `dryRun` nothing is deleted.
-   */
-  async purge(maxAgeMs: number, options: { now?: number; dryRun?: boolean; signal?: AbortSignal } = {}): Promise<string[]> {
-    const { now = Date.now(), dryRun = false, signal } = options;
-    const purged: string[] = [];
-    for await (const repo of walkRepositories(this.storage, signal)) {
-      if (!repo.parts.has('_uploads')) continue;
-      for (const dir of await listOrEmpty(this.storage, v2.uploads(repo.name), signal)) {
-        const uuid = dir.slice(dir.lastIndexOf('/') + 1);
-        const started = await this.storage.getContent(v2.uploadStartedAt(repo.name, uuid), signal).then(
-          (b) => Date.parse(b.toString('utf8').trim()),
-          () => Number.NaN,
-        );
-        if (Number.isNaN(started) || now - started > maxAgeMs) {
-          if (!dryRun) await deleteIfExists(this.storage, dir, signal);
-          purged.push(`${repo.name}/${uuid}`);
-        }
-      }
-    }
-    return purged;
   }
 
   private async end(name: string, uuid: string, signal?: AbortSignal): Promise<void> {

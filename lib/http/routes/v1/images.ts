@@ -1,101 +1,93 @@
 /**
- * /v1/images/<id>/{json,layer,checksum,ancestry,diff}: thin handlers over ImageService.
+ * /v1/images/<id>/{json,layer,checksum,ancestry,files,diff}: thin handlers over ImageService.
+ * V1 images are registry-global (their paths name no repository); in token mode, reads of an
+ * image through a token for a private repository need the index's consent.
  */
-import type Router from '@koa/router';
+import type { ParameterizedContext } from 'koa';
 import type { Deps } from '../../../deps.js';
 import { V1 } from '../../../errors/catalog.js';
 import { RegistryError } from '../../../errors/registry-error.js';
 import { pyJson } from '../../../formats/py-json.js';
-import type { ImageService } from '../../../services/v1/images.js';
-import type { DiffService } from '../../../services/v1/layer-diff.js';
-import type { TokenService } from '../../../services/v1/tokens.js';
-import { servesLocalFiles } from '../../../storage/local-files.js';
-import { v1 } from '../../../storage/paths.js';
-import { parseLayerRange } from '../../byte-range.js';
+import type { V1Services } from '../../../services/index.js';
+import { ACCESS } from '../../access.js';
+import { V1_LAYER_RANGES } from '../../byte-range.js';
 import { notModified, replyNotModified, serveImmutable, setImmutableCacheHeaders } from '../../cache-headers.js';
 import { readSmallBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
-import type { RequestState } from '../../state.js';
-import { checkImageId } from '../../v1-names.js';
+import { sendBlob } from '../../send-blob.js';
+import { param, type RequestState } from '../../state.js';
 import { v1Json } from '../../v1-response.js';
+import type { RouteDefiner } from '../route-table.js';
+import type { V1Fallbacks } from './mirror.js';
 
-export function imageRoutes(router: Router<RequestState>, deps: Deps, images: ImageService, tokens: TokenService, diffs: DiffService | null): void {
-  const { config } = deps;
+export function imageRoutes(r: RouteDefiner, deps: Deps, { images, tokens, diffs }: V1Services, fallbacks: V1Fallbacks): void {
+  const { config, storage } = deps;
 
-  /** Token mode: reads through a token for a private repository need the index's consent. */
-  const readAllowed = async (ctx: import('koa').ParameterizedContext<RequestState>, id: string) => {
+  const readAllowed = async (ctx: ParameterizedContext<RequestState>, id: string) => {
     if (ctx.state.token) await tokens.checkImageRead(ctx.state.token, id);
   };
 
-  router.get('/v1/images/:id/json', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
-    await readAllowed(ctx, id);
-    await serveImmutable(ctx, id, async () => {
-      const info = await images.getJson(id);
-      if (info.size !== null) ctx.set('X-Docker-Size', String(info.size));
-      if (info.checksums.length > 0) ctx.set('X-Docker-Checksum-Payload', info.checksums);
-      ctx.type = 'application/json';
-      ctx.body = info.json;
-    });
-  });
+  r.get(
+    '/v1/images/:id/json',
+    ACCESS.pullImage,
+    fallbacks.imageFile('json', async (ctx) => {
+      const id = param(ctx.state, 'imageId');
+      await readAllowed(ctx, id);
+      await serveImmutable(ctx, id, async () => {
+        const info = await images.getJson(id);
+        if (info.size !== null) ctx.set('X-Docker-Size', String(info.size));
+        if (info.checksums.length > 0) ctx.set('X-Docker-Checksum-Payload', info.checksums);
+        ctx.type = 'application/json';
+        ctx.body = info.json;
+      });
+    }),
+  );
 
-  router.put('/v1/images/:id/json', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
+  r.put('/v1/images/:id/json', ACCESS.pushImage, async (ctx) => {
+    const id = param(ctx.state, 'imageId');
     const token = ctx.state.token;
     const checks = token ? { belongs: () => tokens.checkImageBelongs(token, id), parentAllowed: (parent: string) => tokens.imageAccess(token, parent) } : {};
     await images.putJson(id, await readSmallBody(ctx), checks);
     v1Json(ctx, true);
   });
 
-  router.get('/v1/images/:id/layer', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
-    await readAllowed(ctx, id);
-    const ranges = deps.storage.capabilities.ranges;
-    if (ranges) ctx.set('Accept-Ranges', 'bytes');
-    if (notModified(ctx, id)) return replyNotModified(ctx, id);
-    if (config.nginx_x_accel_redirect && servesLocalFiles(deps.storage)) {
-      await images.layerSize(id);
-      setImmutableCacheHeaders(ctx, id);
-      ctx.set('X-Accel-Redirect', `${config.nginx_x_accel_redirect.replace(/\/+$/, '')}/${v1.imageLayer(id)}`);
-      ctx.type = 'application/octet-stream';
-      ctx.body = '';
-      return;
-    }
-    const size = await images.layerSize(id);
-    if (config.storage_redirect && deps.storage.capabilities.redirect) {
-      const url = await images.layerRedirect(id);
-      if (url) return void ctx.redirect(url);
-    }
-    setImmutableCacheHeaders(ctx, id);
-    ctx.type = 'application/octet-stream';
-    const range = ranges ? parseLayerRange(ctx.get('Range'), size) : { kind: 'full' as const };
-    if (range.kind === 'unsatisfiable') {
-      ctx.status = 416;
-      ctx.set('Content-Range', `bytes */${size}`);
-      ctx.body = '';
-      return;
-    }
-    const signal = abortSignal(ctx.req);
-    if (range.kind === 'partial') {
-      ctx.status = 206;
-      ctx.set('Content-Range', `bytes ${range.start}-${range.end}/${size}`);
-      ctx.length = range.end - range.start + 1;
-      ctx.body = await images.layer(id, { offset: range.start, length: range.end - range.start + 1 }, signal);
-      return;
-    }
-    ctx.status = 200;
-    ctx.length = size; // a zero-size layer is an empty 200 (the old registry answered 416)
-    ctx.body = size === 0 ? '' : await images.layer(id, undefined, signal);
-  });
+  r.get(
+    '/v1/images/:id/layer',
+    ACCESS.pullImage,
+    fallbacks.imageFile('layer', async (ctx) => {
+      const id = param(ctx.state, 'imageId');
+      await readAllowed(ctx, id);
+      // Any If-Modified-Since is a 304 before the image is even looked up, as docker-registry answered.
+      if (notModified(ctx, id)) {
+        if (storage.capabilities.ranges) ctx.set('Accept-Ranges', 'bytes');
+        return replyNotModified(ctx, id);
+      }
+      await sendBlob(ctx, await images.layerSource(id), {
+        withBody: ctx.method !== 'HEAD',
+        ranges: storage.capabilities.ranges,
+        dialect: V1_LAYER_RANGES,
+        xAccel: config.nginx_x_accel_redirect,
+        redirect: config.storage_redirect && storage.capabilities.redirect,
+        redirectStatus: 302,
+        headLikeGet: true,
+        beforeBytes: () => setImmutableCacheHeaders(ctx, id),
+        // What Docker 1.x reads as the clean end of a resumed download.
+        unsatisfiable: (size) => {
+          ctx.status = 416;
+          ctx.set('Content-Range', `bytes */${size}`);
+          ctx.body = '';
+        },
+      });
+    }),
+  );
 
-  router.put('/v1/images/:id/layer', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
-    await images.putLayer(id, ctx.req, abortSignal(ctx.req, config.upload_idle_timeout));
+  r.put('/v1/images/:id/layer', ACCESS.pushImage, async (ctx) => {
+    await images.putLayer(param(ctx.state, 'imageId'), ctx.req, abortSignal(ctx.req, config.upload_idle_timeout));
     v1Json(ctx, true);
   });
 
-  router.put('/v1/images/:id/checksum', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
+  r.put('/v1/images/:id/checksum', ACCESS.pushImage, async (ctx) => {
+    const id = param(ctx.state, 'imageId');
     const first = (name: string) => {
       const value = ctx.req.headers[name];
       return Array.isArray(value) ? value[0] : value;
@@ -105,16 +97,20 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
     v1Json(ctx, true);
   });
 
-  router.get('/v1/images/:id/ancestry', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
-    await serveImmutable(ctx, id, async () => {
-      ctx.type = 'application/json';
-      ctx.body = pyJson(await images.getAncestry(id));
-    });
-  });
+  r.get(
+    '/v1/images/:id/ancestry',
+    ACCESS.pullImage,
+    fallbacks.imageFile('ancestry', async (ctx) => {
+      const id = param(ctx.state, 'imageId');
+      await serveImmutable(ctx, id, async () => {
+        ctx.type = 'application/json';
+        ctx.body = pyJson(await images.getAncestry(id));
+      });
+    }),
+  );
 
-  router.get('/v1/images/:id/files', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
+  r.get('/v1/images/:id/files', ACCESS.pullImage, async (ctx) => {
+    const id = param(ctx.state, 'imageId');
     await readAllowed(ctx, id);
     await serveImmutable(ctx, id, async () => {
       ctx.type = 'application/json';
@@ -122,8 +118,8 @@ export function imageRoutes(router: Router<RequestState>, deps: Deps, images: Im
     });
   });
 
-  router.get('/v1/images/:id/diff', async (ctx) => {
-    const id = checkImageId(ctx.params.id as string);
+  r.get('/v1/images/:id/diff', ACCESS.pullImage, async (ctx) => {
+    const id = param(ctx.state, 'imageId');
     if (!diffs) throw new RegistryError(V1.DIFF_QUEUE_DISABLED);
     await readAllowed(ctx, id);
     await images.getAncestry(id); // 404 for an image that does not exist (docker-registry queued those too)

@@ -2,25 +2,26 @@
  * /v2/<name>/manifests/<reference>: GET/HEAD with Accept negotiation and ETag, PUT (exact
  * bytes, references checked, `?tag=` extra tags answered with OCI-Tag), DELETE.
  */
-import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../../../deps.js';
 import { V2 } from '../../../errors/catalog.js';
 import { RegistryError } from '../../../errors/registry-error.js';
+import type { V2Services } from '../../../services/index.js';
 import { bareMediaType } from '../../../services/v2/manifest-types.js';
 import { MAX_MANIFEST_BYTES } from '../../../services/v2/manifests.js';
+import { ACCESS } from '../../access.js';
 import { readSmallBody } from '../../read-body.js';
-import type { RequestState } from '../../state.js';
-import { checkName, checkTag, parseReadReference, parseReference } from '../../v2-names.js';
+import { param } from '../../state.js';
+import { checkTag } from '../../v2-names.js';
 import { emptyReply } from '../../v2-response.js';
-import type { V2Services } from './index.js';
+import type { RouteDefiner } from '../route-table.js';
 
 const MANIFEST = '/v2/*name/manifests/:reference';
 
-export function manifestRoutes(router: Router<RequestState>, deps: Deps, { manifests }: V2Services): void {
-  const serve = async (ctx: Context, withBody: boolean) => {
-    const name = checkName(String(ctx.params.name));
-    const manifest = await manifests.get(name, parseReadReference(ctx.params.reference as string), acceptedTypes(ctx));
+export function manifestRoutes(r: RouteDefiner, deps: Deps, { manifests }: V2Services): void {
+  // @koa/router answers HEAD with the GET route.
+  r.get(MANIFEST, ACCESS.pull, async (ctx) => {
+    const manifest = await manifests.get(param(ctx.state, 'name'), param(ctx.state, 'reference'), acceptedTypes(ctx));
     const etag = `"${manifest.digest.value}"`;
     ctx.set({ 'Docker-Content-Digest': manifest.digest.value, ETag: etag });
     if (ctx.get('If-None-Match') === etag) {
@@ -30,17 +31,14 @@ export function manifestRoutes(router: Router<RequestState>, deps: Deps, { manif
     ctx.status = 200;
     ctx.type = manifest.mediaType;
     ctx.length = manifest.body.length;
-    if (withBody) ctx.body = manifest.body;
-  };
-  // @koa/router answers HEAD with the GET route.
-  router.get(MANIFEST, (ctx) => serve(ctx, ctx.method !== 'HEAD'));
+    if (ctx.method !== 'HEAD') ctx.body = manifest.body;
+  });
 
-  router.put(MANIFEST, async (ctx) => {
-    const name = checkName(String(ctx.params.name));
-    const ref = parseReference(ctx.params.reference as string);
+  r.put(MANIFEST, ACCESS.push, async (ctx) => {
+    const name = param(ctx.state, 'name');
     const extraTags = ([] as string[]).concat(ctx.query.tag ?? []).map(checkTag);
     const body = await readSmallBody(ctx, MAX_MANIFEST_BYTES, () => new RegistryError(V2.MANIFEST_TOO_LARGE, { detail: { limit: MAX_MANIFEST_BYTES } }));
-    const result = await manifests.put(name, ref, body, bareMediaType(ctx.get('Content-Type')), extraTags);
+    const result = await manifests.put(name, param(ctx.state, 'reference'), body, bareMediaType(ctx.get('Content-Type')), extraTags);
     const headers: Record<string, string | string[]> = {
       Location: `/v2/${name}/manifests/${result.digest.value}`,
       'Docker-Content-Digest': result.digest.value,
@@ -50,9 +48,9 @@ export function manifestRoutes(router: Router<RequestState>, deps: Deps, { manif
     emptyReply(ctx, 201, headers);
   });
 
-  router.delete(MANIFEST, async (ctx) => {
+  r.delete(MANIFEST, ACCESS.delete, async (ctx) => {
     if (!deps.config.storage_delete_enabled) throw new RegistryError(V2.UNSUPPORTED, { message: 'deletes are disabled (storage_delete_enabled)' });
-    await manifests.delete(checkName(String(ctx.params.name)), parseReference(ctx.params.reference as string));
+    await manifests.delete(param(ctx.state, 'name'), param(ctx.state, 'reference'));
     emptyReply(ctx, 202);
   });
 }

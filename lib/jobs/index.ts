@@ -1,0 +1,16 @@
+/** The jobs a server runs beside its requests; its lifecycle (server.ts) starts and stops them. */
+import type { Deps } from '../deps.js';
+import type { Services } from '../services/index.js';
+import type { Job } from './job.js';
+import { searchRebuildJob } from './search-rebuild.js';
+import { uploadPurgeJob } from './upload-purge.js';
+
+export type { Job };
+
+export function serverJobs(deps: Deps, services: Services): Job[] {
+  const { config, log } = deps;
+  const jobs: Job[] = [];
+  if (config.upload_purge_interval > 0) jobs.push(uploadPurgeJob(deps.storage, config.upload_purge_age, config.upload_purge_interval, log));
+  if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
+  return jobs;
+}

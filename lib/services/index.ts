@@ -1,0 +1,83 @@
+/**
+ * The one place services are built: the server and every operator tool call buildServices on
+ * the object graph of deps.ts and get the same V1 and V2 services over the same locks. Routers
+ * only mount routes over what they are given; background work lives in lib/jobs/.
+ */
+import type { Deps } from '../deps.js';
+import { HostLocks } from './host-lock.js';
+import { ImageService } from './v1/images.js';
+import { IndexImagesService } from './v1/index-images.js';
+import { IndexTokens } from './v1/index-tokens.js';
+import { DiffService } from './v1/layer-diff.js';
+import { Mirror } from './v1/mirror.js';
+import { SearchService } from './v1/search.js';
+import { TagService } from './v1/tags.js';
+import { TokenService } from './v1/tokens.js';
+import { BlobStore } from './v2/blobs.js';
+import { CatalogService } from './v2/catalog.js';
+import { ManifestService } from './v2/manifests.js';
+import { ReferrersService } from './v2/referrers.js';
+import { SigningKey } from './v2/signing-key.js';
+import { UploadService } from './v2/uploads.js';
+
+export interface V1Services {
+  images: ImageService;
+  tags: TagService;
+  /** the standalone index's repository image lists */
+  index: IndexImagesService;
+  /** the tokens the standalone index hands out */
+  indexTokens: IndexTokens;
+  /** token mode: tokens of an external index, validated against it */
+  tokens: TokenService;
+  /** `/v1/search`, when search_backend is set */
+  search: SearchService | null;
+  /** `/diff` and its queue, when the `cache` Redis is set */
+  diffs: DiffService | null;
+  /** mirror mode, when mirroring.source is set */
+  mirror: Mirror | null;
+}
+
+export interface V2Services {
+  blobs: BlobStore;
+  uploads: UploadService;
+  manifests: ManifestService;
+  referrers: ReferrersService;
+  catalog: CatalogService;
+}
+
+export interface Services {
+  /** per-image and per-upload locks shared by the worker processes of this host */
+  locks: HostLocks;
+  v1: V1Services;
+  v2: V2Services;
+}
+
+export function buildServices(deps: Deps): Services {
+  const { config, storage } = deps;
+  const locks = new HostLocks(config.lock_dir);
+
+  const search = deps.search ? new SearchService(deps.search, storage) : null;
+  const images = new ImageService(storage, locks);
+  const tagCache = deps.cache ? { cache: deps.cache, storagePath: config.storage_path } : null;
+  const v1 = {
+    images,
+    tags: new TagService(storage, locks, search?.onRepository),
+    index: new IndexImagesService(storage, locks, search?.onRepository),
+    indexTokens: new IndexTokens(),
+    tokens: new TokenService(config.index_endpoint, storage),
+    search,
+    diffs: deps.cache ? new DiffService(storage, images, deps.cache) : null,
+    mirror: config.mirroring.source ? new Mirror(config.mirroring, storage, deps.log, tagCache) : null,
+  };
+
+  const blobs = new BlobStore(storage);
+  const manifests = new ManifestService(storage, blobs, new SigningKey(storage));
+  const v2 = {
+    blobs,
+    uploads: new UploadService(storage, blobs, locks),
+    manifests,
+    referrers: new ReferrersService(storage, manifests),
+    catalog: new CatalogService(storage),
+  };
+  return { locks, v1, v2 };
+}
