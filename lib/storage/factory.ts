@@ -11,7 +11,7 @@ import type { Logger } from '../logging/logger.js';
 import type { StorageDriver } from './driver.js';
 import { type FallbackEvent, GlanceDriver } from './drivers/glance.js';
 import { LocalDriver } from './drivers/local.js';
-import { LruCachedDriver } from './drivers/lru-cache.js';
+import { RedisTtlCacheDriver } from './drivers/redis-ttl-cache.js';
 import { S3Driver } from './drivers/s3.js';
 import { s3Settings } from './drivers/s3-settings.js';
 import { GlanceApi } from './openstack/glance-api.js';
@@ -50,6 +50,6 @@ export function createStorage(config: Readonly<Config>, hooks: StorageHooks = {}
   // validateStorage accepted the driver's name (and Glance's alternate's).
   const driver = FACTORIES[config.storage as DriverName](config, hooks);
   return config.cache_lru.host && hooks.log
-    ? new LruCachedDriver(driver, new RedisCache(config.cache_lru, hooks.log, 'cache_lru'), config.storage_path)
+    ? new RedisTtlCacheDriver(driver, new RedisCache(config.cache_lru, hooks.log, 'cache_lru'), config.storage_path)
     : driver;
 }

@@ -4,9 +4,9 @@
  */
 import type { StorageDriver } from './driver.js';
 import { LocalDriver } from './drivers/local.js';
-import { LruCachedDriver } from './drivers/lru-cache.js';
+import { RedisTtlCacheDriver } from './drivers/redis-ttl-cache.js';
 
 export function servesLocalFiles(driver: StorageDriver): boolean {
-  const base = driver instanceof LruCachedDriver ? driver.inner : driver;
+  const base = driver instanceof RedisTtlCacheDriver ? driver.inner : driver;
   return base instanceof LocalDriver;
 }

@@ -8,14 +8,14 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { LruCachedDriver } from '../../lib/storage/drivers/lru-cache.js';
+import { RedisTtlCacheDriver } from '../../lib/storage/drivers/redis-ttl-cache.js';
 import { tempDir, testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { type RedisService, startRedis } from '../support/services.js';
 
 const ID = 'c0'.repeat(32);
 
-describe('cache_lru (Redis) in front of storage', function () {
+describe('cache_lru: the Redis TTL cache in front of storage', function () {
   this.timeout(60_000);
   let redis: RedisService | null;
   let srv: TestServer;
@@ -25,11 +25,11 @@ describe('cache_lru (Redis) in front of storage', function () {
   before(async function () {
     redis = await startRedis();
     if (!redis) return this.skip();
-    storagePath = tempDir('berth-lru-');
+    storagePath = tempDir('berth-ttl-cache-');
     srv = await startTestServer(
       testConfig(`  nginx_x_accel_redirect: /registry/\n  cache_lru:\n    host: 127.0.0.1\n    port: ${redis.port}\n`, {}, storagePath),
     );
-    await (srv.deps.storage as LruCachedDriver).cache.ready;
+    await (srv.deps.storage as RedisTtlCacheDriver).cache.ready;
     raw = new Redis({ host: '127.0.0.1', port: redis.port });
     raw.on('error', () => {}); // this test stops the server under it
   });
@@ -40,7 +40,7 @@ describe('cache_lru (Redis) in front of storage', function () {
   });
 
   it('image objects are cached on read with the old key format, and dropped on write', async () => {
-    assert.ok(srv.deps.storage instanceof LruCachedDriver);
+    assert.ok(srv.deps.storage instanceof RedisTtlCacheDriver);
     // docker-registry's key: cache_path: + storage_path + path, no separator.
     const key = `cache_path:${storagePath}images/${ID}/json`;
     await raw.set(key, 'stale bytes a Python registry cached');
