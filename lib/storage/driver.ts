@@ -42,6 +42,11 @@ export interface ObjectWriter {
 export interface Capabilities {
   ranges: boolean;
   redirect: boolean;
+  /**
+   * Objects are plain files at `storage_path/<path>`, so a front server can send them itself
+   * (`nginx_x_accel_redirect`). Wrappers pass on the capability of the driver they wrap.
+   */
+  localFiles: boolean;
 }
 
 export interface StorageDriver {

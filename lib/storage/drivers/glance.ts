@@ -43,7 +43,7 @@ export interface FallbackEvent {
 
 export class GlanceDriver implements StorageDriver {
   readonly name = 'glance';
-  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+  readonly capabilities: Capabilities = { ranges: true, redirect: false, localFiles: false };
 
   constructor(
     private readonly api: GlanceApi,

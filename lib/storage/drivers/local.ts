@@ -20,7 +20,7 @@ export const TEMP_PREFIX = '.berth-tmp-';
 
 export class LocalDriver implements StorageDriver {
   readonly name = 'local';
-  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+  readonly capabilities: Capabilities = { ranges: true, redirect: false, localFiles: true };
   readonly root: string;
 
   constructor(root: string) {

@@ -13,7 +13,7 @@ interface Entry {
 
 export class MemoryDriver implements StorageDriver {
   readonly name = 'memory';
-  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+  readonly capabilities: Capabilities = { ranges: true, redirect: false, localFiles: false };
   private readonly objects = new Map<string, Entry>();
 
   async getContent(path: string): Promise<Buffer> {

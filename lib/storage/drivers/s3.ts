@@ -24,7 +24,7 @@ const IDLE_TIMEOUT_MS = 120_000;
 export class S3Driver implements StorageDriver {
   readonly name = 's3';
   private readonly sdk = loadS3Sdk();
-  readonly capabilities: Capabilities = { ranges: true, redirect: true };
+  readonly capabilities: Capabilities = { ranges: true, redirect: true, localFiles: false };
   readonly client: S3Client;
 
   constructor(private readonly s: S3Settings) {
