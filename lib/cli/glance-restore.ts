@@ -7,8 +7,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { GlanceDriver } from '../storage/drivers/glance.js';
-import { createStorage } from '../storage/factory.js';
+import type { GlanceDriver } from '../storage/drivers/glance.js';
+import { createGlanceDriver } from '../storage/factory.js';
 import { INSTALL_DIR, VERSION } from '../version.js';
 
 const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-glance-restore [--dry-run] [--json]
@@ -40,12 +40,10 @@ export async function main(argv: string[]): Promise<number> {
   let driver: GlanceDriver;
   try {
     const { config } = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
-    const storage = createStorage(config);
-    if (!(storage instanceof GlanceDriver)) {
-      await storage.close();
+    const glance = createGlanceDriver(config);
+    if (!glance)
       throw new ConfigError([{ key: 'storage', message: `is ${config.storage}; this tool is for storage: glance` }], config.flavor, config.source.path);
-    }
-    driver = storage;
+    driver = glance;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(`berth-glance-restore: ${err.message}`);

@@ -9,29 +9,33 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { exists, writeFromStream } from '../../lib/storage/driver.js';
 import { type FallbackEvent, GlanceDriver } from '../../lib/storage/drivers/glance.js';
 import { LocalDriver } from '../../lib/storage/drivers/local.js';
+import { createStorage } from '../../lib/storage/factory.js';
 import { GlanceApi } from '../../lib/storage/openstack/glance-api.js';
 import { INSTALL_DIR } from '../../lib/version.js';
-import { tempDir, writeConfig } from '../support/config.js';
+import { loadYaml, tempDir, writeConfig } from '../support/config.js';
 import { sharedGlance, startGlance } from '../support/services.js';
 import { describeDriverSuite, failingSource, generated, readAll, rejectsKind } from './driver-suite.js';
 
 const MiB = 1024 * 1024;
 const imageId = () => randomBytes(32).toString('hex');
 
+/** The Glance driver itself, on a local alternate checked as createStorage checks it. */
 function glanceDriver(url: string, events: FallbackEvent[] = []) {
   const root = tempDir('berth-glance-alt-');
-  const driver = new GlanceDriver(new GlanceApi(url, null), new LocalDriver(root), (e) => events.push(e));
+  const driver = new GlanceDriver(new GlanceApi(url, null), new CheckedDriver(new LocalDriver(root)), (e) => events.push(e));
   return { driver, root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
 describeDriverSuite('glance (paths outside images/ on the local alternate)', async () => {
   const glance = await sharedGlance();
   if (!glance) return null;
-  const { driver, cleanup } = glanceDriver(glance.url);
-  return { driver, cleanup, errorNames: ['glance', 'local'] };
+  const root = tempDir('berth-glance-alt-');
+  const { config } = loadYaml(`g:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${root}\n`, 'g');
+  return { driver: createStorage(config), cleanup: () => rm(root, { recursive: true, force: true }), errorNames: ['glance', 'local'] };
 });
 
 describe('storage: glance image objects', function () {

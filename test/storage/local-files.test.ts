@@ -3,6 +3,7 @@
  * so in its capabilities, and every wrapper createStorage puts around it passes that on.
  */
 import assert from 'node:assert/strict';
+import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { MemoryDriver } from '../../lib/storage/drivers/memory.js';
 import { RedisTtlCacheDriver } from '../../lib/storage/drivers/redis-ttl-cache.js';
 import { createStorage } from '../../lib/storage/factory.js';
@@ -26,7 +27,7 @@ describe('storage: which drivers serve local files (nginx_x_accel_redirect)', ()
     const config = testConfig(`  cache_lru:\n    host: 127.0.0.1\n    port: ${await freePort()}\n`);
     const storage = createStorage(config, { log: silentLogger() });
     try {
-      assert.ok(storage instanceof RedisTtlCacheDriver);
+      assert.ok(storage instanceof CheckedDriver && storage.inner instanceof RedisTtlCacheDriver, 'the cache wraps the local driver');
       assert.equal(servesLocalFiles(storage), true);
     } finally {
       await storage.close();
@@ -43,7 +44,8 @@ describe('storage: which drivers serve local files (nginx_x_accel_redirect)', ()
     }
   });
 
-  it('memory does not', () => {
+  it('memory does not, checked or not', () => {
     assert.equal(servesLocalFiles(new MemoryDriver()), false);
+    assert.equal(servesLocalFiles(new CheckedDriver(new MemoryDriver())), false);
   });
 });

@@ -1,9 +1,11 @@
 import assert, { rejects } from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
+import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { LocalDriver } from '../../lib/storage/drivers/local.js';
 import { MemoryDriver } from '../../lib/storage/drivers/memory.js';
-import { tempDir } from '../support/config.js';
+import { createStorage } from '../../lib/storage/factory.js';
+import { tempDir, testConfig } from '../support/config.js';
 import { describeDriverSuite } from './driver-suite.js';
 
 describeDriverSuite(
@@ -12,12 +14,12 @@ describeDriverSuite(
     const root = tempDir('berth-local-');
     // Temp files are hidden from listings, so look at the disk itself.
     const leftovers = async () => (await readdir(root, { recursive: true })).map(String);
-    return { driver: new LocalDriver(root), leftovers, cleanup: () => rm(root, { recursive: true, force: true }) };
+    return { driver: createStorage(testConfig('', {}, root)), leftovers, cleanup: () => rm(root, { recursive: true, force: true }) };
   },
   { big: true },
 );
 
-describeDriverSuite('memory', async () => ({ driver: new MemoryDriver() }));
+describeDriverSuite('memory', async () => ({ driver: new CheckedDriver(new MemoryDriver()) }));
 
 describe('local reader', () => {
   it('closes its file when it ends, fails or is dropped halfway (no descriptor leaks)', async () => {

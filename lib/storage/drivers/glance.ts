@@ -17,16 +17,7 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { commitGate } from '../commit-gate.js';
-import {
-  type Capabilities,
-  checkPath,
-  type FileInfo,
-  type ObjectWriter,
-  type ReadOptions,
-  STREAM_CHUNK,
-  type StorageDriver,
-  writeFromStream,
-} from '../driver.js';
+import { type Capabilities, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver, writeFromStream } from '../driver.js';
 import { driverFailure, isNotFound, notFound, StorageError } from '../errors.js';
 import { type GlanceApi, GlanceHttpError, type GlanceImage, type PatchOp } from '../openstack/glance-api.js';
 
@@ -105,7 +96,7 @@ export class GlanceDriver implements StorageDriver {
   }
 
   async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
-    const r = this.route(path, true);
+    const r = this.route(path);
     if (r.kind === 'alternate') {
       if (path !== '') return this.alternate.stat(path, signal);
       await this.list('', signal);
@@ -127,7 +118,7 @@ export class GlanceDriver implements StorageDriver {
   }
 
   async list(dir: string, signal?: AbortSignal): Promise<string[]> {
-    const r = this.route(dir, true);
+    const r = this.route(dir);
     const names = new Set<string>();
     const fromAlternate = await this.fromAlternate(() => this.alternate.list(dir, signal));
     for (const n of fromAlternate ?? []) names.add(n);
@@ -237,8 +228,7 @@ export class GlanceDriver implements StorageDriver {
 
   // --- routing and Glance helpers ---
 
-  private route(path: string, allowRoot = false): Route {
-    checkPath(this.name, path, allowRoot);
+  private route(path: string): Route {
     const parts = path.split('/');
     if (parts[0] !== 'images') return { kind: 'alternate' };
     if (parts.length === 1) return { kind: 'images' };
