@@ -38,6 +38,7 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
       overrides.storage ??
       createStorage(config, {
         log,
+        metrics,
         onFallback: ({ op, path, error }) => {
           metrics.storageFallbacks.inc({ op });
           log.warn({ err: error, path }, 'glance failed; stored on storage_alternate instead (run berth-glance-restore once Glance is healthy)');

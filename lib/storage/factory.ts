@@ -8,6 +8,7 @@ import { RedisCache } from '../cache/redis-cache.js';
 import { configError } from '../config/errors.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
+import type { StorageMetrics } from '../metrics/registry.js';
 import { CheckedDriver } from './checked-driver.js';
 import type { StorageDriver } from './driver.js';
 import { type FallbackEvent, GlanceDriver } from './drivers/glance.js';
@@ -24,6 +25,8 @@ export interface StorageHooks {
   onFallback?: (e: FallbackEvent) => void;
   /** where a `cache_lru` Redis reports that it is unavailable; without it no cache is used (scripts) */
   log?: Logger;
+  /** where every driver's calls and bytes are counted (the app's /metrics); scripts count nothing */
+  metrics?: StorageMetrics;
 }
 
 type Factory = (config: Readonly<Config>, hooks: StorageHooks) => StorageDriver;
@@ -32,7 +35,7 @@ const local: Factory = (c) => new LocalDriver(storageRoot(c));
 
 const glance = (c: Readonly<Config>, hooks: StorageHooks): GlanceDriver => {
   const credentials = keystoneCredentials(c);
-  const alternate = new CheckedDriver(FACTORIES[glanceAlternate(c) as DriverName](c, hooks));
+  const alternate = new CheckedDriver(FACTORIES[glanceAlternate(c) as DriverName](c, hooks), hooks.metrics);
   return new GlanceDriver(new GlanceApi(c.glance_url, credentials ? new Keystone(credentials) : null), alternate, hooks.onFallback);
 };
 
@@ -54,14 +57,14 @@ function validated(config: Readonly<Config>): DriverName {
   return config.storage as DriverName;
 }
 
-/** The configured driver, behind the cache_lru wrapper when one is set, and checked (checked-driver.ts). */
+/** The configured driver, behind the cache_lru wrapper when one is set, checked and counted (checked-driver.ts). */
 export function createStorage(config: Readonly<Config>, hooks: StorageHooks = {}): StorageDriver {
   const driver = FACTORIES[validated(config)](config, hooks);
   const cached =
     config.cache_lru.host && hooks.log
       ? new RedisTtlCacheDriver(driver, new RedisCache(config.cache_lru, hooks.log, 'cache_lru'), config.storage_path)
       : driver;
-  return new CheckedDriver(cached);
+  return new CheckedDriver(cached, hooks.metrics);
 }
 
 /**

@@ -9,6 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { createMetrics } from '../../lib/metrics/registry.js';
 import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { exists, writeFromStream } from '../../lib/storage/driver.js';
 import { type FallbackEvent, GlanceDriver } from '../../lib/storage/drivers/glance.js';
@@ -35,7 +36,11 @@ describeDriverSuite('glance (paths outside images/ on the local alternate)', asy
   if (!glance) return null;
   const root = tempDir('berth-glance-alt-');
   const { config } = loadYaml(`g:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${root}\n`, 'g');
-  return { driver: createStorage(config), cleanup: () => rm(root, { recursive: true, force: true }), errorNames: ['glance', 'local'] };
+  return {
+    driver: createStorage(config, { metrics: createMetrics(false) }),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+    errorNames: ['glance', 'local'],
+  };
 });
 
 describe('storage: glance image objects', function () {

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import { createMetrics } from '../../lib/metrics/registry.js';
 import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { RedisTtlCacheDriver } from '../../lib/storage/drivers/redis-ttl-cache.js';
 import { createStorage } from '../../lib/storage/factory.js';
@@ -30,7 +31,7 @@ describeDriverSuite('the cache_lru Redis TTL cache over local storage', async ()
   const redis = await startRedis();
   if (!redis) return null;
   const root = tempDir('berth-ttl-cache-suite-');
-  const driver = createStorage(testConfig(cacheLru(redis.port), {}, root), { log: silentLogger() });
+  const driver = createStorage(testConfig(cacheLru(redis.port), {}, root), { log: silentLogger(), metrics: createMetrics(false) });
   await cacheOf(driver).cache.ready;
   const raw = new Redis({ host: '127.0.0.1', port: redis.port });
   return {

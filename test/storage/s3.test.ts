@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, ListMultipartUploadsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createMetrics } from '../../lib/metrics/registry.js';
 import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { type StorageDriver, writeFromStream } from '../../lib/storage/driver.js';
 import { S3Driver } from '../../lib/storage/drivers/s3.js';
@@ -38,7 +39,7 @@ describeDriverSuite(
       const res = await driver.client.send(new ListMultipartUploadsCommand({ Bucket: settings.bucket }));
       return (res.Uploads ?? []).map((u) => `multipart upload of ${u.Key}`);
     };
-    return { driver: new CheckedDriver(driver), leftovers };
+    return { driver: new CheckedDriver(driver, createMetrics(false)), leftovers };
   },
   { big: true },
 );
