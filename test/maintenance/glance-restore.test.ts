@@ -19,6 +19,14 @@ import { sharedGlance } from '../support/services.js';
 
 const imageId = () => randomBytes(32).toString('hex');
 
+/** scripts/glance-restore with `args`, on the `prod` flavor of the config file given. */
+function restoreScript(config: string, args: string[]) {
+  return spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
+    env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
+    encoding: 'utf8',
+  });
+}
+
 describe('glance restore: restoreFromAlternate', function () {
   this.timeout(60_000);
 
@@ -47,11 +55,7 @@ describe('scripts/glance-restore', function () {
     await local.putContent(`images/${id}/layer`, 'layer bytes');
     await local.putContent('repositories/ns/repo/tag_latest', id);
     const config = writeConfig(`prod:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${alternateRoot}\n`);
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
-        env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
-        encoding: 'utf8',
-      });
+    const run = (args: string[]) => restoreScript(config, args);
 
     const dry = run(['--dry-run']);
     assert.equal(dry.status, 0, dry.stderr);
@@ -78,11 +82,7 @@ describe('scripts/glance-restore', function () {
     const id = imageId();
     const left = await api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }); // as a killed process leaves it
     const config = writeConfig(`prod:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_path: ${tempDir()}\n`);
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
-        env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
-        encoding: 'utf8',
-      });
+    const run = (args: string[]) => restoreScript(config, args);
     const young = JSON.parse(run(['--json']).stdout) as { staging: string[] };
     assert.deepEqual(young.staging, [], 'an upload younger than --staging-age may still be running');
     const dry = JSON.parse(run(['--json', '--dry-run', '--staging-age', '0']).stdout) as { staging: string[] };
@@ -95,10 +95,7 @@ describe('scripts/glance-restore', function () {
 
   it('refuses a store that is not Glance', () => {
     const config = writeConfig(`prod:\n  storage: local\n  storage_path: ${tempDir()}\n`);
-    const res = spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore')], {
-      env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
-      encoding: 'utf8',
-    });
+    const res = restoreScript(config, []);
     assert.equal(res.status, 78, res.stderr);
     assert.match(res.stderr, /^scripts\/glance-restore: .*storage: is local; this tool is for storage: glance/s);
   });
