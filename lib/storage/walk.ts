@@ -16,7 +16,7 @@ export interface WalkedDirectory {
 export interface WalkOptions {
   /** Which children to list and walk below; all of them unless this says no. */
   descendInto?: (child: string) => boolean;
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export async function* walkDirectories(storage: StorageDriver, root: string, options: WalkOptions = {}): AsyncGenerator<WalkedDirectory> {

@@ -19,7 +19,7 @@ const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 export async function* walkRepositories(storage: StorageDriver, signal?: AbortSignal): AsyncGenerator<FoundRepository> {
   const root: string = v2.repositories;
   const descendInto = (child: string) => !baseName(child).startsWith('_');
-  for await (const { path, children } of walkDirectories(storage, root, { descendInto, ...(signal ? { signal } : {}) })) {
+  for await (const { path, children } of walkDirectories(storage, root, { descendInto, signal })) {
     const parts = new Set(children.map(baseName).filter((name) => name.startsWith('_')));
     if (path !== root && [...parts].some((p) => MARKERS.has(p))) yield { name: path.slice(root.length + 1), parts };
   }
