@@ -38,9 +38,10 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
       overrides.storage ??
       createStorage(config, {
         log,
+        metrics,
         onFallback: ({ op, path, error }) => {
           metrics.storageFallbacks.inc({ op });
-          log.warn({ err: error, path }, 'glance failed; stored on storage_alternate instead (run berth-glance-restore once Glance is healthy)');
+          log.warn({ err: error, path }, 'glance failed; stored on storage_alternate instead (run scripts/glance-restore once Glance is healthy)');
         },
       }),
     mailer: overrides.mailer === undefined ? mailer : overrides.mailer,

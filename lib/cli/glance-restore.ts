@@ -1,17 +1,20 @@
 /**
- * berth-glance-restore: move image objects that were written to `storage_alternate` while
- * Glance was failing back into Glance. Reads the same config as the server
- * (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR). Safe to run while the server runs, and again
- * after an interruption: each object is removed from the alternate only once Glance has it.
+ * scripts/glance-restore: arguments and output around lib/maintenance/glance-restore.ts, which
+ * moves image objects written to `storage_alternate` while Glance was failing back into Glance
+ * and deletes abandoned staging images. Reads the same config as the server
+ * (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR).
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config/errors.js';
+import { ConfigError, configError } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { GlanceDriver } from '../storage/drivers/glance.js';
-import { createStorage } from '../storage/factory.js';
+import { glanceRestore } from '../maintenance/glance-restore.js';
+import type { GlanceDriver } from '../storage/drivers/glance.js';
+import { createGlanceDriver } from '../storage/factory.js';
 import { INSTALL_DIR, VERSION } from '../version.js';
 
-const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] berth-glance-restore [--dry-run] [--json]
+const NAME = 'scripts/glance-restore';
+
+const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] ${NAME} [--dry-run] [--json]
 
 Moves images/<id>/* objects from storage_alternate back into Glance (storage: glance), and
 deletes staging images of layer uploads that never finished (older than --staging-age).
@@ -36,30 +39,27 @@ export async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
+  const dryRun = Boolean(args['dry-run']);
+  const stagingAge = Number(args['staging-age'] ?? 3600);
+  if (!Number.isFinite(stagingAge) || stagingAge < 0) {
+    console.error(`--staging-age ${args['staging-age']}: expected a number of seconds\n\n${USAGE}`);
+    return 2;
+  }
 
   let driver: GlanceDriver;
   try {
     const { config } = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
-    const storage = createStorage(config);
-    if (!(storage instanceof GlanceDriver)) {
-      await storage.close();
-      throw new ConfigError([{ key: 'storage', message: `is ${config.storage}; this tool is for storage: glance` }], config.flavor, config.source.path);
-    }
-    driver = storage;
+    const glance = createGlanceDriver(config);
+    if (!glance) throw configError(config, [{ key: 'storage', message: `is ${config.storage}; this tool is for storage: glance` }]);
+    driver = glance;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    console.error(`berth-glance-restore: ${err.message}`);
+    console.error(`${NAME}: ${err.message}`);
     return 78;
   }
   try {
-    const dryRun = Boolean(args['dry-run']);
-    const stagingAge = Number(args['staging-age'] ?? 3600);
-    if (!Number.isFinite(stagingAge) || stagingAge < 0) {
-      console.error(`--staging-age ${args['staging-age']}: expected a number of seconds\n\n${USAGE}`);
-      return 2;
-    }
-    const paths = dryRun ? await driver.pendingRestore() : await driver.restoreFromAlternate(undefined, (p) => args.json || console.log(`moved ${p}`));
-    const staging = await driver.sweepStaging(stagingAge * 1000, dryRun);
+    const onMoved = args.json ? undefined : (path: string) => console.log(`moved ${path}`);
+    const { paths, staging } = await glanceRestore(driver, { dryRun, stagingAgeMs: stagingAge * 1000, onMoved });
     if (args.json) console.log(JSON.stringify({ dryRun, paths, staging }));
     else {
       if (dryRun) for (const p of paths) console.log(`would move ${p}`);
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    console.error(`berth-glance-restore: ${(err as Error).message} (what was moved stays moved; run again once Glance answers)`);
+    console.error(`${NAME}: ${(err as Error).message} (what was moved stays moved; run again once Glance answers)`);
     return 1;
   } finally {
     await driver.close();

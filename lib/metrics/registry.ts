@@ -11,7 +11,12 @@ export interface Metrics {
   exceptionMails: Counter<'result'>;
   streamsAborted: Counter;
   storageFallbacks: Counter<'op'>;
+  storageOperations: Counter<'driver' | 'op' | 'result'>;
+  storageBytes: Counter<'driver' | 'direction'>;
 }
+
+/** What the storage wrapper (lib/storage/checked-driver.ts) records. */
+export type StorageMetrics = Pick<Metrics, 'storageOperations' | 'storageBytes'>;
 
 export function createMetrics(withProcessMetrics: boolean): Metrics {
   const registry = new Registry();
@@ -41,6 +46,18 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
       name: 'berth_storage_fallback_total',
       help: 'Objects written to storage_alternate because Glance failed',
       labelNames: ['op'],
+      registers: [registry],
+    }),
+    storageOperations: new Counter({
+      name: 'berth_storage_operations_total',
+      help: 'Storage driver calls by driver, operation and result: ok, or the error kind (not_found, invalid_path, driver_failure, unsupported, aborted, other)',
+      labelNames: ['driver', 'op', 'result'],
+      registers: [registry],
+    }),
+    storageBytes: new Counter({
+      name: 'berth_storage_bytes_total',
+      help: 'Bytes read from and committed to storage, by driver and direction (read, written)',
+      labelNames: ['driver', 'direction'],
       registers: [registry],
     }),
     streamsAborted: new Counter({

@@ -1,7 +1,8 @@
 /**
  * The storage driver interface every backend implements (local, s3, glance, and wrappers).
  * Paths are relative keys such as `images/<id>/json`, checked by `checkPath` before they
- * reach a backend. Drivers know nothing about HTTP.
+ * reach a backend: CheckedDriver (checked-driver.ts) does it for every driver createStorage
+ * builds, so the drivers themselves take their paths as given. Drivers know nothing about HTTP.
  */
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -42,6 +43,11 @@ export interface ObjectWriter {
 export interface Capabilities {
   ranges: boolean;
   redirect: boolean;
+  /**
+   * Objects are plain files at `storage_path/<path>`, so a front server can send them itself
+   * (`nginx_x_accel_redirect`). Wrappers pass on the capability of the driver they wrap.
+   */
+  localFiles: boolean;
 }
 
 export interface StorageDriver {

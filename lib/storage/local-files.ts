@@ -1,12 +1,10 @@
 /**
  * Whether a driver's objects are plain files under storage_path (the local driver, also behind
- * the `cache_lru` wrapper), so a front server can send them itself (`nginx_x_accel_redirect`).
+ * any wrapper), so a front server can send them itself (`nginx_x_accel_redirect`). The driver
+ * says so in its capabilities; wrappers pass that on, so nothing here knows driver classes.
  */
 import type { StorageDriver } from './driver.js';
-import { LocalDriver } from './drivers/local.js';
-import { LruCachedDriver } from './drivers/lru-cache.js';
 
 export function servesLocalFiles(driver: StorageDriver): boolean {
-  const base = driver instanceof LruCachedDriver ? driver.inner : driver;
-  return base instanceof LocalDriver;
+  return driver.capabilities.localFiles;
 }

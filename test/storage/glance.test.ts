@@ -4,34 +4,41 @@
  * fallback to storage_alternate with Glance stopped in the middle of a push.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
+import { restoreFromAlternate } from '../../lib/maintenance/glance-restore.js';
+import { createMetrics } from '../../lib/metrics/registry.js';
+import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { exists, writeFromStream } from '../../lib/storage/driver.js';
 import { type FallbackEvent, GlanceDriver } from '../../lib/storage/drivers/glance.js';
 import { LocalDriver } from '../../lib/storage/drivers/local.js';
+import { createStorage } from '../../lib/storage/factory.js';
 import { GlanceApi } from '../../lib/storage/openstack/glance-api.js';
-import { INSTALL_DIR } from '../../lib/version.js';
-import { tempDir, writeConfig } from '../support/config.js';
+import { loadYaml, tempDir } from '../support/config.js';
 import { sharedGlance, startGlance } from '../support/services.js';
 import { describeDriverSuite, failingSource, generated, readAll, rejectsKind } from './driver-suite.js';
 
 const MiB = 1024 * 1024;
 const imageId = () => randomBytes(32).toString('hex');
 
+/** The Glance driver itself, on a local alternate checked as createStorage checks it. */
 function glanceDriver(url: string, events: FallbackEvent[] = []) {
   const root = tempDir('berth-glance-alt-');
-  const driver = new GlanceDriver(new GlanceApi(url, null), new LocalDriver(root), (e) => events.push(e));
+  const driver = new GlanceDriver(new GlanceApi(url, null), new CheckedDriver(new LocalDriver(root)), (e) => events.push(e));
   return { driver, root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
 describeDriverSuite('glance (paths outside images/ on the local alternate)', async () => {
   const glance = await sharedGlance();
   if (!glance) return null;
-  const { driver, cleanup } = glanceDriver(glance.url);
-  return { driver, cleanup, errorNames: ['glance', 'local'] };
+  const root = tempDir('berth-glance-alt-');
+  const { config } = loadYaml(`g:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${root}\n`, 'g');
+  return {
+    driver: createStorage(config, { metrics: createMetrics(false) }),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+    errorNames: ['glance', 'local'],
+  };
 });
 
 describe('storage: glance image objects', function () {
@@ -211,7 +218,7 @@ describe('storage: glance stopped mid-run falls back to storage_alternate', func
       if (!second) throw new Error('glance vanished');
       try {
         const healed = new GlanceDriver(new GlanceApi(second.url, null), new LocalDriver(root));
-        const moved = await healed.restoreFromAlternate();
+        const moved = await restoreFromAlternate(healed);
         assert.deepEqual(moved.sort(), [`images/${during}/_checksum`, `images/${during}/json`, `images/${during}/layer`]);
         await rejectsKind(healed.alternate.list('images'), 'not_found');
         assert.deepEqual(await healed.getContent(`images/${during}/layer`), layer);
@@ -224,66 +231,6 @@ describe('storage: glance stopped mid-run falls back to storage_alternate', func
       await first.stop();
       await cleanup();
     }
-  });
-});
-
-describe('scripts/glance-restore', function () {
-  this.timeout(120_000);
-
-  it('moves what landed on the alternate into Glance; --dry-run only lists it', async function () {
-    const glance = await sharedGlance();
-    if (!glance) return this.skip();
-    const alternateRoot = tempDir('berth-restore-');
-    const id = imageId();
-    const local = new LocalDriver(alternateRoot);
-    await local.putContent(`images/${id}/json`, '{"restored":true}');
-    await local.putContent(`images/${id}/layer`, 'layer bytes');
-    await local.putContent('repositories/ns/repo/tag_latest', id);
-    const config = writeConfig(`prod:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${alternateRoot}\n`);
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
-        env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
-        encoding: 'utf8',
-      });
-
-    const dry = run(['--dry-run']);
-    assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stdout, new RegExp(`would move images/${id}/json`));
-    assert.equal((await local.getContent(`images/${id}/json`)).toString(), '{"restored":true}');
-
-    const real = run(['--json']);
-    assert.equal(real.status, 0, real.stderr);
-    assert.deepEqual((JSON.parse(real.stdout) as { paths: string[] }).paths.sort(), [`images/${id}/json`, `images/${id}/layer`]);
-    await rejectsKind(local.list('images'), 'not_found');
-    assert.equal((await local.getContent('repositories/ns/repo/tag_latest')).toString(), id, 'repositories/ stay on the alternate');
-    const check = new GlanceDriver(new GlanceApi(glance.url, null), new LocalDriver(tempDir()));
-    assert.equal((await check.getContent(`images/${id}/layer`)).toString(), 'layer bytes');
-    await check.delete(`images/${id}`);
-
-    assert.equal(run(['--bogus']).status, 2);
-    assert.equal(run(['--staging-age', 'soon']).status, 2);
-  });
-
-  it('deletes staging images of uploads that never finished (a crash mid-push)', async function () {
-    const glance = await sharedGlance();
-    if (!glance) return this.skip();
-    const api = new GlanceApi(glance.url, null);
-    const id = imageId();
-    const left = await api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }); // as a killed process leaves it
-    const config = writeConfig(`prod:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_path: ${tempDir()}\n`);
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/glance-restore'), ...args], {
-        env: { PATH: process.env.PATH ?? '', SETTINGS_FLAVOR: 'prod', DOCKER_REGISTRY_CONFIG: config },
-        encoding: 'utf8',
-      });
-    const young = JSON.parse(run(['--json']).stdout) as { staging: string[] };
-    assert.deepEqual(young.staging, [], 'an upload younger than --staging-age may still be running');
-    const dry = JSON.parse(run(['--json', '--dry-run', '--staging-age', '0']).stdout) as { staging: string[] };
-    assert.equal(dry.staging.length, 1);
-    assert.equal((await api.get(left.id)).id, left.id, 'a dry run deletes nothing');
-    const swept = JSON.parse(run(['--json', '--staging-age', '0']).stdout) as { staging: string[] };
-    assert.deepEqual(swept.staging, [`docker-layer-staging-${id} (${left.id}, queued)`]);
-    await assert.rejects(api.get(left.id), /404/);
   });
 });
 
@@ -322,17 +269,6 @@ describe('storage: glance failures', function () {
     } finally {
       await cleanup();
     }
-  });
-
-  it('restore with Glance still down moves nothing and says so', async () => {
-    const root = tempDir('berth-restore-down-');
-    const id = imageId();
-    const local = new LocalDriver(root);
-    await local.putContent(`images/${id}/json`, '{"kept":true}');
-    const down = new GlanceDriver(new GlanceApi('http://127.0.0.1:9', null), local);
-    await rejectsKind(down.restoreFromAlternate(), 'driver_failure');
-    assert.equal((await local.getContent(`images/${id}/json`)).toString(), '{"kept":true}');
-    await rm(root, { recursive: true, force: true });
   });
 
   it('a layer upload that Glance cuts off fails the write instead of hanging', async () => {

@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, ListMultipartUploadsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createMetrics } from '../../lib/metrics/registry.js';
+import { CheckedDriver } from '../../lib/storage/checked-driver.js';
 import { type StorageDriver, writeFromStream } from '../../lib/storage/driver.js';
 import { S3Driver } from '../../lib/storage/drivers/s3.js';
 import { type S3Settings, s3Settings } from '../../lib/storage/drivers/s3-settings.js';
@@ -37,7 +39,7 @@ describeDriverSuite(
       const res = await driver.client.send(new ListMultipartUploadsCommand({ Bucket: settings.bucket }));
       return (res.Uploads ?? []).map((u) => `multipart upload of ${u.Key}`);
     };
-    return { driver, leftovers };
+    return { driver: new CheckedDriver(driver, createMetrics(false)), leftovers };
   },
   { big: true },
 );
@@ -45,7 +47,7 @@ describeDriverSuite(
 describeDriverSuite('s3 (Ceph RGW) at the bucket root', async () => {
   const rgw = await sharedRgw();
   if (!rgw) return null;
-  return { driver: (await s3Target(rgw, '/')).driver };
+  return { driver: new CheckedDriver((await s3Target(rgw, '/')).driver) };
 });
 
 for (const version of LEGACY_TREES) {
@@ -64,7 +66,7 @@ for (const version of LEGACY_TREES) {
       await raw.send(new PutObjectCommand({ Bucket: settings.bucket, Key: `registry/${key}`, Body: readFileSync(file) }));
     }
     raw.destroy();
-    return driver;
+    return new CheckedDriver(driver);
   });
 }
 

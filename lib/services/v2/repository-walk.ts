@@ -1,11 +1,11 @@
 /**
  * Every V2 repository in storage, found as registry:2 finds them: a directory is a repository
  * when it holds `_manifests`, `_layers` or `_uploads`; other `_` directories are never entered,
- * and names nest (`library/ubuntu`, `a/b/c`).
+ * and names nest (`library/ubuntu`, `a/b/c`). The walk itself is storage's (lib/storage/walk.ts).
  */
 import type { StorageDriver } from '../../storage/driver.js';
-import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
+import { walkDirectories } from '../../storage/walk.js';
 
 export interface FoundRepository {
   name: string;
@@ -14,28 +14,13 @@ export interface FoundRepository {
 }
 
 const MARKERS = new Set(['_manifests', '_layers', '_uploads']);
+const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
 export async function* walkRepositories(storage: StorageDriver, signal?: AbortSignal): AsyncGenerator<FoundRepository> {
   const root: string = v2.repositories;
-  const pending = [root];
-  while (pending.length > 0) {
-    const dir = pending.pop() as string;
-    let children: string[];
-    try {
-      children = await storage.list(dir, signal);
-    } catch (err) {
-      if (isNotFound(err)) continue;
-      throw err;
-    }
-    const parts = new Set<string>();
-    const subdirs: string[] = [];
-    for (const child of children) {
-      const base = child.slice(child.lastIndexOf('/') + 1);
-      if (base.startsWith('_')) parts.add(base);
-      else subdirs.push(child);
-    }
-    if (dir !== root && [...parts].some((p) => MARKERS.has(p))) yield { name: dir.slice(root.length + 1), parts };
-    // reversed so that the stack pops them in sorted order
-    pending.push(...subdirs.reverse());
+  const descendInto = (child: string) => !baseName(child).startsWith('_');
+  for await (const { path, children } of walkDirectories(storage, root, { descendInto, signal })) {
+    const parts = new Set(children.map(baseName).filter((name) => name.startsWith('_')));
+    if (path !== root && [...parts].some((p) => MARKERS.has(p))) yield { name: path.slice(root.length + 1), parts };
   }
 }

@@ -7,8 +7,8 @@
  *
  * The alternate is also a real fallback, as the old README promised: when Glance fails,
  * image objects are written to the alternate, reads look there first (a fallback copy is
- * always the newer one: a successful Glance write removes it), and `berth-glance-restore`
- * moves them back once Glance is healthy.
+ * always the newer one: a successful Glance write removes it), and `scripts/glance-restore`
+ * (lib/maintenance/glance-restore.ts) moves them back once Glance is healthy.
  *
  * A layer is uploaded into a staging image and only takes the `docker_id` at commit, when the
  * previous image's properties are copied over and the previous image is deleted: readers see
@@ -17,17 +17,8 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { commitGate } from '../commit-gate.js';
-import {
-  type Capabilities,
-  checkPath,
-  type FileInfo,
-  type ObjectWriter,
-  type ReadOptions,
-  STREAM_CHUNK,
-  type StorageDriver,
-  writeFromStream,
-} from '../driver.js';
-import { driverFailure, isNotFound, notFound, StorageError } from '../errors.js';
+import { type Capabilities, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver, writeFromStream } from '../driver.js';
+import { driverFailure, invalidPath, isNotFound, notFound, StorageError } from '../errors.js';
 import { type GlanceApi, GlanceHttpError, type GlanceImage, type PatchOp } from '../openstack/glance-api.js';
 
 type Route = { kind: 'alternate' } | { kind: 'images' } | { kind: 'image'; id: string } | { kind: 'file'; id: string; file: string };
@@ -43,7 +34,7 @@ export interface FallbackEvent {
 
 export class GlanceDriver implements StorageDriver {
   readonly name = 'glance';
-  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+  readonly capabilities: Capabilities = { ranges: true, redirect: false, localFiles: false };
 
   constructor(
     private readonly api: GlanceApi,
@@ -105,7 +96,7 @@ export class GlanceDriver implements StorageDriver {
   }
 
   async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
-    const r = this.route(path, true);
+    const r = this.route(path);
     if (r.kind === 'alternate') {
       if (path !== '') return this.alternate.stat(path, signal);
       await this.list('', signal);
@@ -127,7 +118,7 @@ export class GlanceDriver implements StorageDriver {
   }
 
   async list(dir: string, signal?: AbortSignal): Promise<string[]> {
-    const r = this.route(dir, true);
+    const r = this.route(dir);
     const names = new Set<string>();
     const fromAlternate = await this.fromAlternate(() => this.alternate.list(dir, signal));
     for (const n of fromAlternate ?? []) names.add(n);
@@ -182,63 +173,51 @@ export class GlanceDriver implements StorageDriver {
     await this.alternate.close();
   }
 
-  /**
-   * Staging images older than `olderThanMs`: layer uploads that a crash (or a cancel whose
-   * delete failed) never finished. Deleted unless `dryRun`. Returns their names.
-   */
-  async sweepStaging(olderThanMs: number, dryRun = false, signal?: AbortSignal): Promise<string[]> {
-    const cutoff = Date.now() - olderThanMs;
-    const stale = (await this.glance('images', () => this.api.list({ container_format: 'docker' }, signal))).filter(
-      (img) => typeof img.docker_staging_id === 'string' && Date.parse(img.created_at) <= cutoff,
-    );
-    if (!dryRun) for (const img of stale) await this.glance('images', () => this.api.delete(img.id, signal));
-    return stale.map((img) => `${img.name} (${img.id}, ${img.status})`);
-  }
+  // --- what the operator tools work with (lib/maintenance/glance-restore.ts) ---
 
-  /** Image objects that landed on the alternate during a Glance outage (and belong in Glance). */
-  async pendingRestore(signal?: AbortSignal): Promise<string[]> {
-    const pending: string[] = [];
-    for (const dir of (await this.fromAlternate(() => this.alternate.list('images', signal))) ?? []) {
-      for (const path of (await this.fromAlternate(() => this.alternate.list(dir, signal))) ?? []) {
-        if (this.route(path).kind === 'file') pending.push(path);
-      }
-    }
-    return pending;
+  /** Whether `path` is an image object Glance keeps (a layer or a `meta_` property) rather than the alternate. */
+  keepsInGlance(path: string): boolean {
+    return this.route(path).kind === 'file';
   }
 
   /**
-   * Move every pending object into Glance, never falling back (a restore onto the alternate
-   * would move nothing while saying it did). Returns the paths moved; stops at the first failure.
+   * Move the alternate's copy of an image object into Glance, never falling back (a restore
+   * onto the alternate would move nothing while saying it did). The copy is removed only once
+   * Glance has the object.
    */
-  async restoreFromAlternate(signal?: AbortSignal, onMoved: (path: string) => void = () => {}): Promise<string[]> {
-    const moved: string[] = [];
-    for (const path of await this.pendingRestore(signal)) {
-      const r = this.route(path);
-      if (r.kind !== 'file') continue;
-      if (r.file === 'layer') {
-        const writer = await this.glance(path, () => this.layerWriter(path, r.id, signal));
-        try {
-          await pipeline(await this.alternate.reader(path, signal ? { signal } : {}), writer.stream);
-        } catch (err) {
-          await writer.cancel();
-          throw err;
-        }
-        await writer.commit(); // removes the alternate copy once Glance has the layer
-      } else {
-        const data = await this.alternate.getContent(path, signal);
-        await this.glance(path, async () => this.setProperty(await this.ensureImage(r.id, signal), `${META}${r.file}`, encode(data), signal));
-        await this.dropAlternateCopy(path);
+  async moveIntoGlance(path: string, signal?: AbortSignal): Promise<void> {
+    const r = this.route(path);
+    if (r.kind !== 'file') throw invalidPath(this.name, path, 'not an image object Glance keeps');
+    if (r.file === 'layer') {
+      const writer = await this.glance(path, () => this.layerWriter(path, r.id, signal));
+      try {
+        await pipeline(await this.alternate.reader(path, signal ? { signal } : {}), writer.stream);
+      } catch (err) {
+        await writer.cancel();
+        throw err;
       }
-      moved.push(path);
-      onMoved(path);
+      await writer.commit(); // removes the alternate copy once Glance has the layer
+    } else {
+      const data = await this.alternate.getContent(path, signal);
+      await this.glance(path, async () => this.setProperty(await this.ensureImage(r.id, signal), `${META}${r.file}`, encode(data), signal));
+      await this.dropAlternateCopy(path);
     }
-    return moved;
+  }
+
+  /** Staging images: layer uploads not committed yet, or never (a crash, a cancel whose delete failed). */
+  async stagingUploads(signal?: AbortSignal): Promise<GlanceImage[]> {
+    const images = await this.glance('images', () => this.api.list({ container_format: 'docker' }, signal));
+    return images.filter((img) => typeof img.docker_staging_id === 'string');
+  }
+
+  /** Delete the staging image of an upload given up on. */
+  async abandonUpload(staging: GlanceImage, signal?: AbortSignal): Promise<void> {
+    await this.glance('images', () => this.api.delete(staging.id, signal));
   }
 
   // --- routing and Glance helpers ---
 
-  private route(path: string, allowRoot = false): Route {
-    checkPath(this.name, path, allowRoot);
+  private route(path: string): Route {
     const parts = path.split('/');
     if (parts[0] !== 'images') return { kind: 'alternate' };
     if (parts.length === 1) return { kind: 'images' };

@@ -11,7 +11,7 @@ import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver } from '../driver.js';
+import { type Capabilities, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
 import { FileRangeReader } from './file-range-reader.js';
 
@@ -20,16 +20,16 @@ export const TEMP_PREFIX = '.berth-tmp-';
 
 export class LocalDriver implements StorageDriver {
   readonly name = 'local';
-  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+  readonly capabilities: Capabilities = { ranges: true, redirect: false, localFiles: true };
   readonly root: string;
 
   constructor(root: string) {
     this.root = path.resolve(root);
   }
 
-  /** Absolute file path of a key; exposed for nginx X-Accel-Redirect. */
-  fullPath(key: string, allowRoot = false): string {
-    return path.join(this.root, checkPath(this.name, key, allowRoot));
+  /** The file of a key (the root for ''); keys arrive checked (CheckedDriver), so it stays under the root. */
+  private fullPath(key: string): string {
+    return path.join(this.root, key);
   }
 
   async getContent(key: string): Promise<Buffer> {
@@ -55,7 +55,6 @@ export class LocalDriver implements StorageDriver {
 
   async reader(key: string, options: ReadOptions = {}): Promise<Readable> {
     const file = this.fullPath(key);
-    checkRange(this.name, key, options);
     const handle = await fs.open(file, 'r').catch((err) => this.fail(err, key));
     if (options.length === 0) {
       await handle.close();
@@ -149,13 +148,13 @@ export class LocalDriver implements StorageDriver {
   }
 
   async stat(key: string): Promise<FileInfo> {
-    const s = await fs.stat(this.fullPath(key, true)).catch((err) => this.fail(err, key));
+    const s = await fs.stat(this.fullPath(key)).catch((err) => this.fail(err, key));
     if (s.isDirectory()) await this.list(key); // an emptied directory is missing, as on S3
     return { path: key, size: s.isDirectory() ? 0 : s.size, modTime: s.mtime, isDir: s.isDirectory() };
   }
 
   async list(dir: string): Promise<string[]> {
-    const entries = await fs.readdir(this.fullPath(dir, true)).catch((err) => this.fail(err, dir));
+    const entries = await fs.readdir(this.fullPath(dir)).catch((err) => this.fail(err, dir));
     const names = entries.filter((n) => !n.startsWith(TEMP_PREFIX));
     if (names.length === 0) throw notFound(this.name, dir);
     return names.sort().map((n) => (dir ? `${dir}/${n}` : n));

@@ -3,7 +3,7 @@
  * suite as the real drivers, so code tested on it behaves the same on them.
  */
 import { addAbortSignal, Readable, Writable } from 'node:stream';
-import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import type { Capabilities, FileInfo, ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';
 import { notFound } from '../errors.js';
 
 interface Entry {
@@ -13,7 +13,7 @@ interface Entry {
 
 export class MemoryDriver implements StorageDriver {
   readonly name = 'memory';
-  readonly capabilities: Capabilities = { ranges: true, redirect: false };
+  readonly capabilities: Capabilities = { ranges: true, redirect: false, localFiles: false };
   private readonly objects = new Map<string, Entry>();
 
   async getContent(path: string): Promise<Buffer> {
@@ -21,12 +21,10 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async putContent(path: string, data: Buffer | string): Promise<void> {
-    checkPath(this.name, path);
     this.objects.set(path, { data: Buffer.from(data), modTime: new Date() });
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
-    checkRange(this.name, path, options);
     const { data } = this.entry(path);
     const start = Math.min(options.offset ?? 0, data.length);
     const end = options.length === undefined ? data.length : Math.min(data.length, start + options.length);
@@ -35,7 +33,6 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async writer(path: string): Promise<ObjectWriter> {
-    checkPath(this.name, path);
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
@@ -62,20 +59,19 @@ export class MemoryDriver implements StorageDriver {
   }
 
   async stat(path: string): Promise<FileInfo> {
-    const file = this.objects.get(checkPath(this.name, path, true));
+    const file = this.objects.get(path);
     if (file) return { path, size: file.data.length, modTime: file.modTime, isDir: false };
     if (this.children(path).length > 0) return { path, size: 0, modTime: new Date(0), isDir: true };
     throw notFound(this.name, path);
   }
 
   async list(dir: string): Promise<string[]> {
-    const children = this.children(checkPath(this.name, dir, true));
+    const children = this.children(dir);
     if (children.length === 0) throw notFound(this.name, dir);
     return children;
   }
 
   async delete(path: string): Promise<void> {
-    checkPath(this.name, path);
     const prefix = `${path}/`;
     let found = this.objects.delete(path);
     for (const key of [...this.objects.keys()]) {
@@ -86,7 +82,6 @@ export class MemoryDriver implements StorageDriver {
 
   async move(from: string, to: string): Promise<void> {
     const entry = this.entry(from);
-    checkPath(this.name, to);
     this.objects.set(to, entry);
     this.objects.delete(from);
   }
@@ -98,7 +93,7 @@ export class MemoryDriver implements StorageDriver {
   async close(): Promise<void> {}
 
   private entry(path: string): Entry {
-    const entry = this.objects.get(checkPath(this.name, path));
+    const entry = this.objects.get(path);
     if (!entry) throw notFound(this.name, path);
     return entry;
   }

@@ -9,7 +9,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadS3Sdk } from '../../optional-modules.js';
 import { commitGate } from '../commit-gate.js';
-import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, type StorageDriver } from '../driver.js';
+import type { Capabilities, FileInfo, ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
 import type { S3Settings } from './s3-settings.js';
 
@@ -24,7 +24,7 @@ const IDLE_TIMEOUT_MS = 120_000;
 export class S3Driver implements StorageDriver {
   readonly name = 's3';
   private readonly sdk = loadS3Sdk();
-  readonly capabilities: Capabilities = { ranges: true, redirect: true };
+  readonly capabilities: Capabilities = { ranges: true, redirect: true, localFiles: false };
   readonly client: S3Client;
 
   constructor(private readonly s: S3Settings) {
@@ -58,7 +58,6 @@ export class S3Driver implements StorageDriver {
   }
 
   async reader(path: string, options: ReadOptions = {}): Promise<Readable> {
-    checkRange(this.name, path, options);
     const key = this.key(path);
     const start = options.offset ?? 0;
     if (options.length === 0 || start > 0) {
@@ -116,7 +115,6 @@ export class S3Driver implements StorageDriver {
   }
 
   async stat(path: string, signal?: AbortSignal): Promise<FileInfo> {
-    checkPath(this.name, path, true);
     if (path !== '') {
       try {
         const head = await this.client.send(
@@ -134,7 +132,6 @@ export class S3Driver implements StorageDriver {
   }
 
   async list(dir: string, signal?: AbortSignal): Promise<string[]> {
-    checkPath(this.name, dir, true);
     const prefix = this.dirPrefix(dir);
     const children = new Set<string>();
     let token: string | undefined;
@@ -159,7 +156,6 @@ export class S3Driver implements StorageDriver {
   }
 
   async delete(path: string, signal?: AbortSignal): Promise<void> {
-    checkPath(this.name, path);
     let found = false;
     try {
       await this.client.send(new this.sdk.client.HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }), signal ? { abortSignal: signal } : {});
@@ -244,7 +240,6 @@ export class S3Driver implements StorageDriver {
   }
 
   private key(path: string): string {
-    checkPath(this.name, path);
     return this.s.prefix ? `${this.s.prefix}/${path}` : path;
   }
 

@@ -6,16 +6,46 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { LruCachedDriver } from '../../lib/storage/drivers/lru-cache.js';
+import { createMetrics } from '../../lib/metrics/registry.js';
+import { CheckedDriver } from '../../lib/storage/checked-driver.js';
+import { RedisTtlCacheDriver } from '../../lib/storage/drivers/redis-ttl-cache.js';
+import { createStorage } from '../../lib/storage/factory.js';
 import { tempDir, testConfig } from '../support/config.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { silentLogger, startTestServer, type TestServer } from '../support/server.js';
 import { type RedisService, startRedis } from '../support/services.js';
+import { describeDriverSuite } from './driver-suite.js';
 
 const ID = 'c0'.repeat(32);
+const cacheLru = (port: number) => `  cache_lru:\n    host: 127.0.0.1\n    port: ${port}\n`;
 
-describe('cache_lru (Redis) in front of storage', function () {
+/** The cache createStorage puts in front of `storage` (behind the path checks). */
+function cacheOf(storage: unknown): RedisTtlCacheDriver {
+  assert.ok(storage instanceof CheckedDriver && storage.inner instanceof RedisTtlCacheDriver, 'cache_lru is in use');
+  return storage.inner;
+}
+
+describeDriverSuite('the cache_lru Redis TTL cache over local storage', async () => {
+  const redis = await startRedis();
+  if (!redis) return null;
+  const root = tempDir('berth-ttl-cache-suite-');
+  const driver = createStorage(testConfig(cacheLru(redis.port), {}, root), { log: silentLogger(), metrics: createMetrics(false) });
+  await cacheOf(driver).cache.ready;
+  const raw = new Redis({ host: '127.0.0.1', port: redis.port });
+  return {
+    driver,
+    // Temp files on disk, and keys in Redis: a delete drops what it could have left there.
+    leftovers: async () => [...(await readdir(root, { recursive: true })).map(String), ...(await raw.keys('cache_path:*'))],
+    cleanup: async () => {
+      raw.disconnect();
+      await redis.stop();
+    },
+  };
+});
+
+describe('cache_lru: the Redis TTL cache in front of storage', function () {
   this.timeout(60_000);
   let redis: RedisService | null;
   let srv: TestServer;
@@ -25,11 +55,9 @@ describe('cache_lru (Redis) in front of storage', function () {
   before(async function () {
     redis = await startRedis();
     if (!redis) return this.skip();
-    storagePath = tempDir('berth-lru-');
-    srv = await startTestServer(
-      testConfig(`  nginx_x_accel_redirect: /registry/\n  cache_lru:\n    host: 127.0.0.1\n    port: ${redis.port}\n`, {}, storagePath),
-    );
-    await (srv.deps.storage as LruCachedDriver).cache.ready;
+    storagePath = tempDir('berth-ttl-cache-');
+    srv = await startTestServer(testConfig(`  nginx_x_accel_redirect: /registry/\n${cacheLru(redis.port)}`, {}, storagePath));
+    await cacheOf(srv.deps.storage).cache.ready;
     raw = new Redis({ host: '127.0.0.1', port: redis.port });
     raw.on('error', () => {}); // this test stops the server under it
   });
@@ -40,7 +68,7 @@ describe('cache_lru (Redis) in front of storage', function () {
   });
 
   it('image objects are cached on read with the old key format, and dropped on write', async () => {
-    assert.ok(srv.deps.storage instanceof LruCachedDriver);
+    assert.ok(cacheOf(srv.deps.storage) instanceof RedisTtlCacheDriver);
     // docker-registry's key: cache_path: + storage_path + path, no separator.
     const key = `cache_path:${storagePath}images/${ID}/json`;
     await raw.set(key, 'stale bytes a Python registry cached');
