@@ -5,7 +5,6 @@
  */
 import type { Readable } from 'node:stream';
 import type { StorageDriver } from '../storage/driver.js';
-import { servesLocalFiles } from '../storage/local-files.js';
 
 export interface StoredObject {
   size: number;
@@ -19,7 +18,7 @@ export interface StoredObject {
 export function storedObject(storage: StorageDriver, key: string, size: number): StoredObject {
   return {
     size,
-    localKey: servesLocalFiles(storage) ? key : null,
+    localKey: storage.capabilities.localFiles ? key : null,
     redirectUrl: () => storage.redirectUrl(key).catch(() => null),
     reader: (range, signal) => storage.reader(key, { ...range, ...(signal ? { signal } : {}) }),
   };

@@ -4,13 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { CheckedDriver } from '../../lib/storage/checked-driver.js';
+import type { StorageDriver } from '../../lib/storage/driver.js';
 import { MemoryDriver } from '../../lib/storage/drivers/memory.js';
 import { RedisTtlCacheDriver } from '../../lib/storage/drivers/redis-ttl-cache.js';
 import { createStorage } from '../../lib/storage/factory.js';
-import { servesLocalFiles } from '../../lib/storage/local-files.js';
 import { loadYaml, tempDir, testConfig } from '../support/config.js';
 import { silentLogger } from '../support/server.js';
 import { freePort } from '../support/services.js';
+
+const servesLocalFiles = (driver: StorageDriver) => driver.capabilities.localFiles;
 
 describe('storage: which drivers serve local files (nginx_x_accel_redirect)', () => {
   it('local storage does, as built by createStorage', async () => {
