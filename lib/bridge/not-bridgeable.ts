@@ -9,6 +9,8 @@ export type NotBridgeableReason =
   | 'invalid-v1-json'
   /** V1 → V2: ids or parent links that Docker ≥1.10 refuses (moby distribution/pull_v2.go verifySchema1Manifest) */
   | 'broken-chain'
+  /** V2 → V1: a manifest or index that is not the JSON its media type promises */
+  | 'invalid-manifest'
   /** V2 → V1: the config is not a JSON object, or its rootfs cannot be read */
   | 'invalid-config'
   /** V2 → V1: rootfs.diff_ids does not match the manifest's layers (the OCI conformance suite pushes such images) */
