@@ -52,7 +52,7 @@ describe('bridge: a V2 image as V1 images (Docker ≥1.10 push_v1)', () => {
 
   it('a deeper dependency names its parent: ids are the ChainIDs 42f7fc56…, 66c8922f…', () => {
     const x = { digest: `sha256:${'f'.repeat(64)}`, size: 10, mediaType: BridgeMediaType.ociLayerTar };
-    const views = v1ImagesFromImage(image(config(['sha256:' + DEP_ID, EMPTY_DIFF_ID, X_DIFF_ID]), [HELLO, EMPTY, x]));
+    const views = v1ImagesFromImage(image(config([`sha256:${DEP_ID}`, EMPTY_DIFF_ID, X_DIFF_ID]), [HELLO, EMPTY, x]));
     assert.deepEqual(views.map((v) => v.json.toString()).slice(0, 2), [`{"id":"${DEP_ID}"}`, `{"id":"${CHAIN_2}","parent":"${DEP_ID}"}`]);
     assert.match(views[2]?.json.toString() ?? '', new RegExp(`"parent":"${CHAIN_2}"`));
   });
