@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { inspectLayer } from '../../../lib/bridge/layer-facts.js';
 import { DigestingStream } from '../../../lib/services/v2/digest.js';
 import { STREAM_CHUNK } from '../../../lib/storage/driver.js';
+import { incompressible, layerLike } from './generated-data.js';
 
 const MiB = 1 << 20;
 
@@ -31,29 +32,6 @@ const discard = () =>
       cb();
     },
   });
-
-/** Bytes that do not compress, made quickly: a sha256 chain. */
-function incompressible(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update('seed').digest();
-  for (let at = 0; at < size; at += block.length) {
-    block.copy(out, at);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
-
-/** Text that gzip shrinks about as much as a typical layer (3–4×). */
-function layerLike(size: number): Buffer {
-  const lines: string[] = [];
-  let length = 0;
-  for (let n = 0; length < size; n++) {
-    const line = `/usr/lib/x86_64-linux-gnu/lib${n % 977}.so.${n % 7} ${createHash('sha256').update(String(n)).digest('hex').slice(0, 24)} rw-r--r-- root\n`;
-    lines.push(line);
-    length += line.length;
-  }
-  return Buffer.from(lines.join('')).subarray(0, size);
-}
 
 describe('bridge: layer inspector under load', () => {
   it('256 MiB of gzip stream through with resident memory growing far less than the data', async function () {

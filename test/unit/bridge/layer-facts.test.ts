@@ -9,6 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { gzipDeterministic } from '../../../lib/bridge/gzip-layer.js';
 import { inspectLayer, type LayerFacts } from '../../../lib/bridge/layer-facts.js';
 import { INSTALL_DIR } from '../../../lib/version.js';
+import { incompressible } from './generated-data.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 // Spec v2-and-bridging §5.4 and §3.5 (see test/fixtures/bridge/README.md).
@@ -126,7 +127,7 @@ describe('bridge: layer facts learnt while a blob streams through', () => {
 
   it("a corrupt bzip2 layer reports the program's own complaint, not the broken pipe it leaves behind", async function () {
     this.timeout(60_000);
-    const big = compressWith('bzip2', randomish(4 << 20));
+    const big = compressWith('bzip2', incompressible(4 << 20));
     big.fill(0, 100, 200); // inside the first block: bzip2 gives up long before the input ends
     const facts = await factsOf(big, 64 * 1024);
     assert.equal(facts.diffId, null);
@@ -148,7 +149,7 @@ describe('bridge: layer facts learnt while a blob streams through', () => {
   });
 
   it('an upload that fails half-way fails the pipeline and stops the decompressor, with nothing left dangling', async () => {
-    const blob = compressWith('bzip2', randomish(1 << 20));
+    const blob = compressWith('bzip2', incompressible(1 << 20));
     const source = Readable.from(
       (async function* () {
         yield blob.subarray(0, 1000);
@@ -164,17 +165,6 @@ describe('bridge: layer facts learnt while a blob streams through', () => {
     assert.throws(() => inspectLayer().facts, /once the stream has ended/);
   });
 });
-
-/** Bytes that do not compress, made quickly: a sha256 chain. */
-function randomish(size: number): Buffer {
-  const out = Buffer.alloc(size);
-  let block = createHash('sha256').update('seed').digest();
-  for (let at = 0; at < size; at += block.length) {
-    block.copy(out, at);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 describe('bridge: deterministic gzip for layers stored uncompressed', () => {
   async function gzipOf(chunks: Buffer[]): Promise<Buffer> {
@@ -193,7 +183,7 @@ describe('bridge: deterministic gzip for layers stored uncompressed', () => {
   }
 
   it('gives the same bytes however the tar is chunked, a header with mtime 0 and no name, and the tar back on gunzip', async () => {
-    const tar = Buffer.concat([HELLO_TAR, randomish(3 << 20), Buffer.alloc(1 << 20)]);
+    const tar = Buffer.concat([HELLO_TAR, incompressible(3 << 20), Buffer.alloc(1 << 20)]);
     const whole = await gzipOf([tar]);
     const pieces: Buffer[] = [];
     for (let at = 0, step = 1; at < tar.length; at += step, step = 1 + ((step * 7 + 13) % 70_001)) pieces.push(tar.subarray(at, at + step));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHash, createPrivateKey } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
@@ -11,21 +11,13 @@ const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixt
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const notBridgeable = (reason: string) => (err: unknown) => isNotBridgeable(err) && err.reason === reason;
 
-// Spec v2-and-bridging §2.6: a one-image chain, the payload P it must give (464 bytes, digest
-// f1ff2fa9…), and the fixed P-256 key (d = sha256("bridging-and-v2 test key") mod n).
+// Spec v2-and-bridging §2.6: a one-image chain and the payload P it must give (464 bytes,
+// digest f1ff2fa9…).
 const SPEC_JSON = `{"id":"${'b'.repeat(64)}","created":"2015-07-09T00:00:00Z","container_config":{"Cmd":["/bin/sh"]}}`;
 const EMPTY_GZ = 'sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4';
 const SPEC_P_DIGEST = 'sha256:f1ff2fa9245311577c8b8213bb0ad8e147083f033565cab047748535e69fdc09';
-const FIXED_KEY = createPrivateKey({
-  key: {
-    kty: 'EC',
-    crv: 'P-256',
-    d: Buffer.from('4d0c31d90c5e34d78f20dc59ed431ff24619b167f03dc2e96c205d8d2f5645ee', 'hex').toString('base64url'),
-    x: '9jV_oidrU_qbVEWfvnqBqcDq52_X9xlrXIH6BYGTw6M',
-    y: 'juYVNkKxP4k2s3Xhqmq4ki6GRrrKRv_ypjun6yqufy4',
-  },
-  format: 'jwk',
-});
+// Any P-256 key: the payload and its digest do not depend on which key signs.
+const { privateKey: REGISTRY_KEY } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
 const specPayload = () => schema1FromV1Chain({ name: 'library/example', tag: 'latest', chain: [{ json: Buffer.from(SPEC_JSON), blobDigest: EMPTY_GZ }] });
 
@@ -39,7 +31,7 @@ describe('bridge: a V1 chain as a schema1 payload', () => {
 
   it('signed with the registry key, the document verifies and its payload digest is still sha256(P)', () => {
     const p = specPayload();
-    const signed = signSchema1(p, FIXED_KEY, new Date('2015-09-11T04:13:48Z'));
+    const signed = signSchema1(p, REGISTRY_KEY, new Date('2015-09-11T04:13:48Z'));
     const payload = schema1Payload(signed, JSON.parse(signed.toString()));
     assert.deepEqual(payload, p);
     assert.equal(sha256(payload), SPEC_P_DIGEST);
