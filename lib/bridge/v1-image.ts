@@ -10,6 +10,7 @@
  */
 import { goField, parseArrayElements, parseObjectEntries, type RawEntry, rawKind } from './go-json.js';
 import { goUnquote } from './go-string.js';
+import { isRfc3339 } from './go-time.js';
 import { NotBridgeableError } from './not-bridgeable.js';
 
 export const V1_ID = /^[a-f0-9]{64}$/;
@@ -29,9 +30,6 @@ export interface V1ImageFields {
   /** container_config.Cmd (a lone string counts as a one-element list, as Docker's strslice reads it); null when absent */
   cmd: string[] | null;
 }
-
-// Go's time.Time.UnmarshalJSON parses RFC 3339 (fractional seconds allowed).
-const RFC3339 = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
 
 function invalid(id: string | undefined, why: string): NotBridgeableError {
   return new NotBridgeableError('invalid-v1-json', `V1 image ${id ?? '(unknown id)'}: ${why}`);
@@ -62,7 +60,7 @@ export function readV1Image(json: Buffer): V1ImageFields {
 
   let created = goField(entries, 'created') ?? null;
   if (created !== null && rawKind(created) === 'null') created = null;
-  if (created !== null && !(rawKind(created) === 'string' && RFC3339.test(goUnquote(created)))) throw invalid(id, 'created is not an RFC 3339 time');
+  if (created !== null && !(rawKind(created) === 'string' && isRfc3339(goUnquote(created)))) throw invalid(id, 'created is not an RFC 3339 time');
 
   let cmd: string[] | null = null;
   const config = goField(entries, 'container_config');

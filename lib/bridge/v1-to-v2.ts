@@ -22,6 +22,7 @@ import { MediaType } from '../services/v2/manifest-types.js';
 import { marshalIndent } from './go-indent.js';
 import { compactRaw, marshalSortedObject } from './go-json.js';
 import { goQuote } from './go-string.js';
+import { GO_ZERO_TIME } from './go-time.js';
 import { BridgeMediaType } from './media-types.js';
 import { checkChain, readV1Image, type V1ImageFields } from './v1-image.js';
 
@@ -34,8 +35,6 @@ export interface V1ChainLink {
 
 /** Keys MakeConfigFromV1Config deletes: V1-only ids, and the size moby calls inconsistent. */
 const V1_ONLY_KEYS = ['id', 'parent', 'Size', 'parent_id', 'layer_id', 'throwaway'];
-/** Go's zero time.Time, which Docker writes for an image without `created`. */
-const ZERO_TIME = '"0001-01-01T00:00:00Z"';
 
 /**
  * The image config of a V1 chain given base first. Throws NotBridgeableError when a JSON
@@ -73,7 +72,7 @@ export function imageConfigFromV1Chain(chain: readonly V1ChainLink[]): Buffer {
  * RFC 3339 strings Docker wrote is the same text.
  */
 function historyItem(image: V1ImageFields): string {
-  const parts = [`"created":${image.created ? compactRaw(image.created).toString('utf8') : ZERO_TIME}`];
+  const parts = [`"created":${image.created ? compactRaw(image.created).toString('utf8') : `"${GO_ZERO_TIME}"`}`];
   if (image.author) parts.push(`"author":${goQuote(image.author)}`);
   const createdBy = (image.cmd ?? []).join(' ');
   if (createdBy) parts.push(`"created_by":${goQuote(createdBy)}`);
