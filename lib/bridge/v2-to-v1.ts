@@ -105,8 +105,8 @@ function configId(image: V2Image): string {
   return d.hex;
 }
 
-/** rootfs.diff_ids, read as moby's image.RootFS struct reads it. */
-function readDiffIds(entries: readonly RawEntry[]): string[] {
+/** rootfs.diff_ids (all sha256), read as moby's image.RootFS struct reads it; NotBridgeableError when unreadable. */
+export function readDiffIds(entries: readonly RawEntry[]): string[] {
   const bad = (why: string) => new NotBridgeableError('invalid-config', `config rootfs: ${why}`);
   const rootfs = goField(entries, 'rootfs');
   if (rootfs === undefined || rawKind(rootfs) !== 'object') throw bad('missing or not an object');
