@@ -14,11 +14,18 @@
  * How the side path keeps memory flat and the pass-through quick:
  * - each chunk is pushed downstream first, then written to the decompressor, so storage writes
  *   and decompression overlap;
- * - when the decompressor holds more than its high-water mark (one or two chunks), the chunk's
- *   callback waits for its 'drain', so the upload is paused instead of queued: a slow
- *   decompressor slows the pass-through to its own speed and never buffers without bound;
+ * - when the decompressor's write() says its buffer is full (its high-water mark is 16 KiB,
+ *   so in practice after every chunk), the chunk's callback waits for its 'drain': the upload
+ *   is paused instead of queued, a slow decompressor slows the pass-through to its own speed,
+ *   and at most one chunk waits on the side path;
  * - the decompressed output is hashed synchronously as it arrives, so it never accumulates.
  * A decompressor that fails is dropped on the spot; the pass-through goes on at full speed.
+ *
+ * What it costs: a gzip layer passes at the speed of gunzip plus hashing the tar (about
+ * 90 MiB/s of blob for a 4× compressed layer on the 2-core test machine, against 1.1–1.7 GiB/s
+ * for sha256 alone; test/unit/bridge/layer-facts-load.test.ts prints both). gunzip runs in
+ * libuv's thread pool, which file I/O shares (4 threads by default), so each inspected gzip
+ * upload keeps one pool thread busy. An uncompressed layer costs one compare per chunk.
  */
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';

@@ -21,8 +21,6 @@ export type NotBridgeableReason =
   | 'layer-type'
   /** V2 → V1: an artifact, or a config that is not an image config */
   | 'not-an-image'
-  /** V2 → V1: an index without the wanted platform */
-  | 'no-platform'
   /** V2 → V1: a digest whose hex is not a 64-character V1 id (sha512) */
   | 'digest-algorithm';
 

@@ -125,6 +125,11 @@ describe('bridge: layer facts learnt while a blob streams through', () => {
     }
   });
 
+  it("NUL padding after the last gzip member is skipped (Node's zlib), the DiffID that of the tar", async () => {
+    const facts = await factsOf(Buffer.concat([HELLO_GZ, Buffer.alloc(512)]), 100);
+    assert.deepEqual([facts.diffId, facts.uncompressedSize, facts.problem], [HELLO_DIFF_ID, 3072, null]);
+  });
+
   it("a corrupt bzip2 layer reports the program's own complaint, not the broken pipe it leaves behind", async function () {
     this.timeout(60_000);
     const big = compressWith('bzip2', incompressible(4 << 20));
