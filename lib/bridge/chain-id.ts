@@ -5,7 +5,7 @@
  * `sha256:<hex>`. Docker ≥1.10 names the V1 images below the top by these (moby/moby
  * distribution/push_v1.go, layer/layer.go CreateChainID).
  */
-import { digestOf } from '../services/v2/digest.js';
+import { digestOf } from '../checksums/digest.js';
 
 /** The ChainID of every prefix of `diffIds` (base first): result[k] = ChainID(L0..Lk). */
 export function chainIds(diffIds: readonly string[]): string[] {

@@ -5,7 +5,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { xzDecompressor } from '../services/v1/xz-stream.js';
+import { xzDecompressor } from '../formats/xz-stream.js';
 import { STREAM_CHUNK } from '../storage/driver.js';
 import { bzip2Decompressor, zstdDecompressor } from './program-decompressor.js';
 

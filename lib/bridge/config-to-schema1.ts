@@ -18,7 +18,7 @@
  * refuses on a base). Windows images with rootfs.base_layer are not bridged.
  */
 import { createHash } from 'node:crypto';
-import { parseDigest } from '../services/v2/digest.js';
+import { parseDigest } from '../checksums/digest.js';
 import { goField, marshalSortedObject, parseArrayElements, parseObjectEntries, type RawEntry, rawKind } from './go-json.js';
 import { goQuote, goUnquote } from './go-string.js';
 import { GO_ZERO_TIME, goTimeText } from './go-time.js';

@@ -8,7 +8,7 @@
  * The result P is what Berth stores; lib/services/v2/schema1.ts signSchema1 wraps it in a fresh
  * signature on the way out, and the manifest digest is sha256(P) (spec §2.5).
  */
-import { parseDigest } from '../services/v2/digest.js';
+import { parseDigest } from '../checksums/digest.js';
 import { marshalIndent, RawJson } from './go-indent.js';
 import { goQuote } from './go-string.js';
 import { checkChain, readV1Image } from './v1-image.js';

@@ -17,7 +17,7 @@
  * differ from what that Docker computed. Within Berth the bytes are stable, which is what
  * pulling by digest needs.
  */
-import { digestOf, parseDigest } from '../services/v2/digest.js';
+import { digestOf, parseDigest } from '../checksums/digest.js';
 import { MediaType } from '../services/v2/manifest-types.js';
 import { marshalIndent } from './go-indent.js';
 import { compactRaw, marshalSortedObject } from './go-json.js';

@@ -13,7 +13,7 @@
  * what the world's V1 registries received from modern Docker, needs no history to line up with
  * the layers, and shares nothing with a schema1 view that modern clients no longer request.
  */
-import { digestOf, parseDigest } from '../services/v2/digest.js';
+import { digestOf, parseDigest } from '../checksums/digest.js';
 import { chainIds } from './chain-id.js';
 import { goField, marshalSortedObject, parseArrayElements, parseObjectEntries, type RawEntry, rawKind } from './go-json.js';
 import { goQuote, goUnquote } from './go-string.js';

@@ -6,7 +6,7 @@ import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
 import { inspectLayer } from '../../../lib/bridge/layer-facts.js';
-import { DigestingStream } from '../../../lib/services/v2/digest.js';
+import { DigestingStream } from '../../../lib/checksums/digest.js';
 import { STREAM_CHUNK } from '../../../lib/storage/driver.js';
 import { incompressible, layerLike } from './generated-data.js';
 
