@@ -149,6 +149,18 @@ export const configSchema = z.looseObject({
   upload_purge_age: seconds(7 * 24 * 3600),
   /** how often each process sweeps for them; 0 turns the sweep off (scripts/purge-uploads still works) */
   upload_purge_interval: seconds(24 * 3600),
+  /** show V1-pushed images to V2 clients and V2-pushed images to V1 clients (lib/services/bridge) */
+  bridge: bool(true),
+  /** the entry of a multi-platform V2 image that V1 clients see: os/architecture[/variant] */
+  bridge_platform: strOr('linux/amd64').transform((v, ctx) => {
+    const parts = v.split('/');
+    if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[a-z0-9._-]+$/.test(p))) {
+      ctx.addIssue({ code: 'custom', message: `expected os/architecture[/variant], e.g. linux/amd64, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    const [os, architecture, variant] = parts as [string, string, string | undefined];
+    return variant ? { os, architecture, variant } : { os, architecture };
+  }),
   inherit_common: bool(true),
 });
 

@@ -1,6 +1,7 @@
 /** The jobs a server runs beside its requests; its lifecycle (server.ts) starts and stops them. */
 import type { Deps } from '../deps.js';
 import type { Services } from '../services/index.js';
+import { bridgeResumeJob } from './bridge-resume.js';
 import type { Job } from './job.js';
 import { searchRebuildJob } from './search-rebuild.js';
 import { uploadPurgeJob } from './upload-purge.js';
@@ -12,5 +13,6 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
   const jobs: Job[] = [];
   if (config.upload_purge_interval > 0) jobs.push(uploadPurgeJob(deps.storage, config.upload_purge_age, config.upload_purge_interval, log));
   if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
+  if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
   return jobs;
 }

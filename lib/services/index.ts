@@ -4,7 +4,9 @@
  * only mount routes over what they are given; background work lives in lib/jobs/.
  */
 import type { Deps } from '../deps.js';
+import { BridgeService } from './bridge/index.js';
 import { HostLocks } from './host-lock.js';
+import type { V1Hooks } from './v1/hooks.js';
 import { ImageService } from './v1/images.js';
 import { IndexImagesService } from './v1/index-images.js';
 import { IndexTokens } from './v1/index-tokens.js';
@@ -15,6 +17,7 @@ import { TagService } from './v1/tags.js';
 import { TokenService } from './v1/tokens.js';
 import { BlobStore } from './v2/blobs.js';
 import { CatalogService } from './v2/catalog.js';
+import type { V2Hooks } from './v2/hooks.js';
 import { ManifestService } from './v2/manifests.js';
 import { ReferrersService } from './v2/referrers.js';
 import { SigningKey } from './v2/signing-key.js';
@@ -50,19 +53,25 @@ export interface Services {
   locks: HostLocks;
   v1: V1Services;
   v2: V2Services;
+  /** V1 ⇄ V2, unless `bridge: false` */
+  bridge: BridgeService | null;
 }
 
 export function buildServices(deps: Deps): Services {
   const { config, storage } = deps;
   const locks = new HostLocks(config.lock_dir);
 
+  // The bridge follows both protocols through their hooks; they are filled in once it exists.
+  const v1Hooks: V1Hooks = {};
+  const v2Hooks: V2Hooks = {};
+
   const search = deps.search ? new SearchService(deps.search, storage) : null;
-  const images = new ImageService(storage, locks);
+  const images = new ImageService(storage, locks, v1Hooks);
   const tagCache = deps.cache ? { cache: deps.cache, storagePath: config.storage_path } : null;
   const v1 = {
     images,
-    tags: new TagService(storage, locks, search?.onRepository),
-    index: new IndexImagesService(storage, locks, search?.onRepository),
+    tags: new TagService(storage, locks, search?.onRepository, v1Hooks),
+    index: new IndexImagesService(storage, locks, search?.onRepository, v1Hooks),
     indexTokens: new IndexTokens(),
     tokens: new TokenService(config.index_endpoint, storage),
     search,
@@ -70,8 +79,8 @@ export function buildServices(deps: Deps): Services {
     mirror: config.mirroring.source ? new Mirror(config.mirroring, storage, deps.log, tagCache) : null,
   };
 
-  const blobs = new BlobStore(storage);
-  const manifests = new ManifestService(storage, blobs, new SigningKey(storage));
+  const blobs = new BlobStore(storage, v2Hooks);
+  const manifests = new ManifestService(storage, blobs, new SigningKey(storage), v2Hooks);
   const v2 = {
     blobs,
     uploads: new UploadService(storage, blobs, locks),
@@ -79,5 +88,10 @@ export function buildServices(deps: Deps): Services {
     referrers: new ReferrersService(storage, manifests),
     catalog: new CatalogService(storage),
   };
-  return { locks, v1, v2 };
+  const bridge = config.bridge ? new BridgeService({ storage, locks, log: deps.log, platform: config.bridge_platform, v1, v2 }) : null;
+  if (bridge) {
+    Object.assign(v1Hooks, bridge.v1Hooks());
+    Object.assign(v2Hooks, bridge.v2Hooks());
+  }
+  return { locks, v1, v2, bridge };
 }

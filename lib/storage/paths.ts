@@ -128,3 +128,31 @@ export const berth = {
   /** the P-256 key schema1 manifests are signed with on the way out, shared by every worker */
   schema1SigningKey: 'berth/schema1-signing-key.pem',
 } as const;
+
+/**
+ * The V1 ⇄ V2 bridge's own records, all under `berth/bridge/` (what it derives for the other
+ * protocol lands in that protocol's own tree, as if a client had pushed it):
+ *
+ *   berth/bridge/layers/<v1 id>                   facts of a V1 image's layer: blob digest, size and
+ *                                                 media type as V2 serves it, DiffID (or why it has none)
+ *   berth/bridge/blobs/<alg>/<hex>                a V2 blob whose bytes are a V1 layer: the V1 image id
+ *                                                 (the layer is not copied)
+ *   berth/bridge/v1-layers/<v1 id>                a V1 image made from a V2 image: the V2 blob its layer is
+ *   berth/bridge/tags/<ns>/<repo>/_tags/<tag>     which side wrote the tag last, and where the sync stands
+ *   berth/bridge/tags/<ns>/<repo>/_pending/<tag>  present while the other side does not show that write yet
+ *   berth/bridge/alternates/<v2 name>/_tags/<tag> the OCI and schema1 forms of the schema2 manifest a V1 tag shows
+ */
+const BRIDGE = 'berth/bridge';
+
+export const bridge = {
+  root: BRIDGE,
+  layerFacts: (id: string) => `${BRIDGE}/layers/${checkComponent(id)}`,
+  blobAlias: (d: Digest) => `${BRIDGE}/blobs/${digestDir(d)}`,
+  v1Layer: (id: string) => `${BRIDGE}/v1-layers/${checkComponent(id)}`,
+  tags: `${BRIDGE}/tags`,
+  repositoryTags: (name: string) => `${BRIDGE}/tags/${name}/_tags`,
+  tag: (name: string, tag: string) => `${BRIDGE}/tags/${name}/_tags/${tag}`,
+  pendingTags: (name: string) => `${BRIDGE}/tags/${name}/_pending`,
+  pendingTag: (name: string, tag: string) => `${BRIDGE}/tags/${name}/_pending/${tag}`,
+  alternates: (name: string, tag: string) => `${BRIDGE}/alternates/${name}/_tags/${tag}`,
+} as const;

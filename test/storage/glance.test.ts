@@ -29,14 +29,19 @@ function glanceDriver(url: string, events: FallbackEvent[] = []) {
   return { driver, root, cleanup: () => rm(root, { recursive: true, force: true }) };
 }
 
+// A glance-api of its own: the suite checks that it leaves the whole store empty, and the
+// shared one holds the V1 images other suites' pushes made there (the bridge's too).
 describeDriverSuite('glance (paths outside images/ on the local alternate)', async () => {
-  const glance = await sharedGlance();
+  const glance = await startGlance();
   if (!glance) return null;
   const root = tempDir('berth-glance-alt-');
   const { config } = loadYaml(`g:\n  storage: glance\n  glance_url: ${glance.url}\n  storage_alternate: file\n  storage_path: ${root}\n`, 'g');
   return {
     driver: createStorage(config, { metrics: createMetrics(false) }),
-    cleanup: () => rm(root, { recursive: true, force: true }),
+    cleanup: async () => {
+      await rm(root, { recursive: true, force: true });
+      await glance.stop();
+    },
     errorNames: ['glance', 'local'],
   };
 });

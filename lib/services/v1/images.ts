@@ -16,6 +16,7 @@ import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
 import { type StoredObject, storedObject } from '../stored-object.js';
+import type { V1Hooks } from './hooks.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
 
 export interface TokenChecks {
@@ -34,15 +35,13 @@ export class ImageService {
   constructor(
     private readonly storage: StorageDriver,
     private readonly locks: Locks,
+    private readonly hooks: V1Hooks = {},
   ) {}
 
   async getJson(id: string): Promise<ImageJsonInfo> {
     await this.requireComplete(id);
     const json = await this.read(v1.imageJson(id));
-    const size = await this.storage.stat(v1.imageLayer(id)).then(
-      (s) => s.size,
-      (err) => (isNotFound(err) ? null : Promise.reject(err)),
-    );
+    const size = (await this.layerObject(id))?.size ?? null;
     const checksums = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, (err) => (isNotFound(err) ? [] : Promise.reject(err)));
     return { json, size, checksums };
   }
@@ -114,6 +113,7 @@ export class ImageService {
       if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw new RegistryError(V1.CHECKSUM_MISMATCH);
       await this.storage.delete(v1.imageMark(id));
     });
+    this.hooks.imageComplete?.(id);
   }
 
   private async putTarsum(id: string, checksum: string): Promise<void> {
@@ -133,6 +133,7 @@ export class ImageService {
       await this.storage.putContent(v1.imageChecksum(id), pyJson([...stored, computed]));
       await this.storage.delete(v1.imageMark(id));
     });
+    this.hooks.imageComplete?.(id);
   }
 
   /** The `_files` listing, computed from the layer on first request and kept (a complete layer never changes). */
@@ -140,13 +141,9 @@ export class ImageService {
     await this.requireComplete(id);
     const cached = await this.storage.getContent(v1.imageFiles(id)).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
     if (cached) return cached;
-    let layer: Readable;
-    try {
-      layer = await this.storage.reader(v1.imageLayer(id));
-    } catch (err) {
-      if (isNotFound(err)) throw new RegistryError(V1.IMAGE_NOT_FOUND);
-      throw err;
-    }
+    const found = await this.layerObject(id);
+    if (!found) throw new RegistryError(V1.IMAGE_NOT_FOUND);
+    const layer = await this.storage.reader(found.key);
     let entries: FileEntry[];
     try {
       entries = await listLayerFiles(layer);
@@ -164,15 +161,41 @@ export class ImageService {
     return JSON.parse((await this.read(v1.imageAncestry(id))).toString('utf8')) as string[];
   }
 
+  /**
+   * An image another part of Berth derives (the bridge, from a V2 image), complete at once: its
+   * JSON, ancestry and payload checksum; its layer is where the layerOf hook says. An image
+   * already here (one a V1 client pushed under the same id) is left as it is.
+   */
+  async putDerived(id: string, json: Buffer, ancestry: string[], checksum: string): Promise<void> {
+    await this.locks.run(id, async () => {
+      if (await exists(this.storage, v1.imageJson(id))) return;
+      await this.storage.putContent(v1.imageAncestry(id), pyJson(ancestry));
+      await this.storage.putContent(v1.imageChecksum(id), pyJson([checksum]));
+      await this.storage.putContent(v1.imageJson(id), json); // last: the image exists once its JSON does
+    });
+  }
+
+  /** Whether an image is here (its JSON is). */
+  has(id: string): Promise<boolean> {
+    return exists(this.storage, v1.imageJson(id));
+  }
+
   /** A complete image's layer, to be sent as it is (404 when there is none). */
   async layerSource(id: string): Promise<StoredObject> {
     await this.requireComplete(id);
+    const found = await this.layerObject(id);
+    if (!found) throw new RegistryError(V1.IMAGE_NOT_FOUND);
+    return storedObject(this.storage, found.key, found.size);
+  }
+
+  /** Where an image's layer is: its own, or (an image made from a V2 image) the one a hook names. */
+  private async layerObject(id: string): Promise<{ key: string; size: number } | null> {
     try {
-      return storedObject(this.storage, v1.imageLayer(id), (await this.storage.stat(v1.imageLayer(id))).size);
+      return { key: v1.imageLayer(id), size: (await this.storage.stat(v1.imageLayer(id))).size };
     } catch (err) {
-      if (isNotFound(err)) throw new RegistryError(V1.IMAGE_NOT_FOUND);
-      throw err;
+      if (!isNotFound(err)) throw err;
     }
+    return (await this.hooks.layerOf?.(id)) ?? null;
   }
 
   private async requireComplete(id: string): Promise<void> {

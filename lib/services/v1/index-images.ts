@@ -10,6 +10,7 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
+import type { V1Hooks } from './hooks.js';
 import { parseJsonBody } from './json-body.js';
 import type { RepositoryListener } from './search.js';
 
@@ -23,6 +24,7 @@ export class IndexImagesService {
     private readonly storage: StorageDriver,
     private readonly locks: Locks,
     private readonly onRepository: RepositoryListener = () => {},
+    private readonly hooks: V1Hooks = {},
   ) {}
 
   async put(name: RepositoryName, body: Buffer): Promise<void> {
@@ -46,6 +48,7 @@ export class IndexImagesService {
   }
 
   async get(name: RepositoryName): Promise<Buffer> {
+    await this.hooks.settle?.(name);
     try {
       return await this.storage.getContent(v1.indexImages(name.namespace, name.repository));
     } catch (err) {

@@ -12,6 +12,7 @@ import { isNotFound } from '../../storage/errors.js';
 import { v1, v1Pre081 } from '../../storage/paths.js';
 import { unquoteStored } from '../../storage/py-quote.js';
 import type { Locks } from '../host-lock.js';
+import type { V1Hooks } from './hooks.js';
 import { parseJsonBody } from './json-body.js';
 import type { RepositoryListener } from './search.js';
 
@@ -22,10 +23,12 @@ export class TagService {
     private readonly storage: StorageDriver,
     private readonly locks: Locks,
     private readonly onRepository: RepositoryListener = () => {},
+    private readonly hooks: V1Hooks = {},
   ) {}
 
   /** `{tag: id}` of a repository; 404 `Repository not found` when it has no directory. */
   async list(name: RepositoryName): Promise<Record<string, string>> {
+    await this.hooks.settle?.(name);
     const { dir } = await this.repositoryDir(name);
     const entries = await this.storage.list(dir);
     const tags: Record<string, string> = {};
@@ -43,6 +46,17 @@ export class TagService {
   }
 
   async get(name: RepositoryName, tag: string): Promise<string> {
+    try {
+      return await this.read(name, tag);
+    } catch (err) {
+      // A tag another part of Berth is about to write (the bridge, from a V2 push) lands first.
+      if (!(err instanceof RegistryError) || !this.hooks.settle) throw err;
+      await this.hooks.settle(name, tag);
+      return this.read(name, tag);
+    }
+  }
+
+  private async read(name: RepositoryName, tag: string): Promise<string> {
     const { dir, legacy } = await this.repositoryDir(name).catch(() => {
       throw new RegistryError(V1.TAG_NOT_FOUND);
     });
@@ -59,17 +73,38 @@ export class TagService {
     const id = parseJsonBody(body, V1.INVALID_DATA);
     if (typeof id !== 'string') throw new RegistryError(V1.INVALID_DATA);
     if (!(await exists(this.storage, v1.imageJson(id)))) throw new RegistryError(V1.IMAGE_NOT_FOUND);
-    const { namespace: ns, repository: repo } = name;
-    await this.locks.run(`repo:${ns}/${repo}`, async () => {
-      await this.storage.putContent(v1.tag(ns, repo, tag), id as string);
-      const meta = pyJson(tagMetadata(userAgent));
-      await this.storage.putContent(v1.tagJson(ns, repo, tag), meta);
-      if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), meta);
-    });
+    const write = () => this.writeTag(name, tag, id, tagMetadata(userAgent));
+    await (this.hooks.tagWrite ? this.hooks.tagWrite(name, tag, id, write) : write());
     this.onRepository('changed', name);
   }
 
+  /** A tag another part of Berth derives (the bridge, from a V2 tag): written without telling the hooks. */
+  async putDerived(name: RepositoryName, tag: string, id: string): Promise<void> {
+    await this.writeTag(name, tag, id, { ...DEFAULT_TAG_JSON, last_update: Math.floor(Date.now() / 1000) });
+    this.onRepository('changed', name);
+  }
+
+  /** A derived tag's removal, without telling the hooks; absent already is fine. */
+  async deleteDerived(name: RepositoryName, tag: string): Promise<void> {
+    await this.deleteTag(name, tag).catch((err) => (err instanceof RegistryError && err.status === 404 ? undefined : Promise.reject(err)));
+  }
+
+  private async writeTag(name: RepositoryName, tag: string, id: string, meta: Record<string, unknown>): Promise<void> {
+    const { namespace: ns, repository: repo } = name;
+    await this.locks.run(`repo:${ns}/${repo}`, async () => {
+      await this.storage.putContent(v1.tag(ns, repo, tag), id);
+      const text = pyJson(meta);
+      await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
+      if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
+    });
+  }
+
   async delete(name: RepositoryName, tag: string): Promise<void> {
+    const write = () => this.deleteTag(name, tag);
+    await (this.hooks.tagWrite ? this.hooks.tagWrite(name, tag, null, write) : write());
+  }
+
+  private async deleteTag(name: RepositoryName, tag: string): Promise<void> {
     const { namespace: ns, repository: repo } = name;
     await this.locks.run(`repo:${ns}/${repo}`, async () => {
       try {
@@ -109,12 +144,15 @@ export class TagService {
   /** Every tag, then the whole repository directory (index images, flags). Images stay. */
   async deleteRepository(name: RepositoryName): Promise<void> {
     const { dir } = await this.repositoryDir(name);
+    const tags = this.hooks.tagWrite ? Object.keys(await this.list(name).catch(() => ({}))) : [];
     await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
       await this.storage.delete(dir).catch((err) => {
         if (isNotFound(err)) throw new RegistryError(V1.REPOSITORY_NOT_FOUND);
         throw err;
       });
     });
+    // The tags went with the directory: tell whoever follows them, tag by tag.
+    for (const tag of tags) await this.hooks.tagWrite?.(name, tag, null, async () => {});
     this.onRepository('deleted', name);
   }
 

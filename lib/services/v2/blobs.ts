@@ -9,10 +9,11 @@ import { pipeline } from 'node:stream/promises';
 import { type Digest, DigestingStream, parseDigest } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
+import { deleteIfExists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import { type StoredObject, storedObject } from '../stored-object.js';
+import type { V2Hooks } from './hooks.js';
 
 export interface BlobInfo {
   digest: Digest;
@@ -20,7 +21,10 @@ export interface BlobInfo {
 }
 
 export class BlobStore {
-  constructor(readonly storage: StorageDriver) {}
+  constructor(
+    readonly storage: StorageDriver,
+    private readonly hooks: V2Hooks = {},
+  ) {}
 
   /** Size of a blob the repository may serve; BLOB_UNKNOWN otherwise. */
   async stat(name: string, digest: Digest, signal?: AbortSignal): Promise<BlobInfo> {
@@ -34,23 +38,50 @@ export class BlobStore {
 
   /** The data itself, whatever repository links it. */
   async statData(digest: Digest, signal?: AbortSignal): Promise<BlobInfo> {
+    const found = await this.locate(digest, signal);
+    if (!found) throw blobUnknown(digest);
+    return { digest, size: found.size };
+  }
+
+  async hasData(digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    return (await this.locate(digest, signal)) !== null;
+  }
+
+  /** The bytes of a blob, wherever they are, whatever repository links it. */
+  async openData(digest: Digest, signal?: AbortSignal): Promise<Readable> {
+    const found = await this.locate(digest, signal);
+    if (!found) throw blobUnknown(digest);
+    return this.storage.reader(found.key, signal ? { signal } : {});
+  }
+
+  /**
+   * Where a blob's bytes are: under its own key, or (a blob whose bytes another object holds,
+   * such as a V1 layer the bridge shows to V2) where the alias hook says. Only a miss asks the hook.
+   */
+  async locate(digest: Digest, signal?: AbortSignal): Promise<{ key: string; size: number } | null> {
+    const own = await this.sizeOf(v2.blobData(digest), signal);
+    if (own !== null) return { key: v2.blobData(digest), size: own };
+    const alias = await this.hooks.blobAlias?.(digest);
+    if (!alias) return null;
+    const size = await this.sizeOf(alias, signal);
+    return size === null ? null : { key: alias, size };
+  }
+
+  private async sizeOf(key: string, signal?: AbortSignal): Promise<number | null> {
     try {
-      const info = await this.storage.stat(v2.blobData(digest), signal);
-      return { digest, size: info.size };
+      return (await this.storage.stat(key, signal)).size;
     } catch (err) {
-      if (isNotFound(err)) throw blobUnknown(digest);
+      if (isNotFound(err)) return null;
       throw err;
     }
   }
 
-  async hasData(digest: Digest, signal?: AbortSignal): Promise<boolean> {
-    return exists(this.storage, v2.blobData(digest), signal);
-  }
-
   /** A blob the repository may serve, to be sent as it is; BLOB_UNKNOWN otherwise. */
   async source(name: string, digest: Digest, signal?: AbortSignal): Promise<StoredObject> {
-    const { size } = await this.stat(name, digest, signal);
-    return storedObject(this.storage, v2.blobData(digest), size);
+    if (!(await this.isLinked(name, digest, signal))) throw blobUnknown(digest);
+    const found = await this.locate(digest, signal);
+    if (!found) throw blobUnknown(digest);
+    return storedObject(this.storage, found.key, found.size);
   }
 
   async link(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {

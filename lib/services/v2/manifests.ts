@@ -14,6 +14,7 @@ import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { BlobStore } from './blobs.js';
 import { readLink } from './blobs.js';
+import type { V2Hooks } from './hooks.js';
 import { ManifestCache } from './manifest-cache.js';
 import { describeManifest, type ManifestInfo, MediaType, parseManifestJson } from './manifest-types.js';
 import { schema1Payload, signSchema1 } from './schema1.js';
@@ -47,9 +48,22 @@ export class ManifestService {
     private readonly storage: StorageDriver,
     private readonly blobs: BlobStore,
     private readonly signingKey: SigningKey,
+    private readonly hooks: V2Hooks = {},
   ) {}
 
-  async put(name: string, ref: ManifestRef, body: Buffer, contentType: string, extraTags: string[] = [], signal?: AbortSignal): Promise<PutResult> {
+  /**
+   * Store a manifest and point its tags at it. `quiet` writes tags without telling the hooks:
+   * for what a hook derives itself, which must not set it off again.
+   */
+  async put(
+    name: string,
+    ref: ManifestRef,
+    body: Buffer,
+    contentType: string,
+    extraTags: string[] = [],
+    signal?: AbortSignal,
+    options: { quiet?: boolean } = {},
+  ): Promise<PutResult> {
     const doc = parseManifestJson(body);
     let info = describeManifest(doc, contentType);
     let stored = body;
@@ -75,17 +89,27 @@ export class ManifestService {
     if (info.subject) await this.storage.putContent(v2.referrerLink(name, info.subject, digest), digest.value, signal);
     const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extraTags])];
     for (const tag of tags) {
-      await this.storage.putContent(v2.tagIndexLink(name, tag, digest), digest.value, signal);
-      await this.storage.putContent(v2.tagCurrent(name, tag), digest.value, signal);
+      const write = async () => {
+        await this.storage.putContent(v2.tagIndexLink(name, tag, digest), digest.value, signal);
+        await this.storage.putContent(v2.tagCurrent(name, tag), digest.value, signal);
+      };
+      await (this.hooks.tagWrite && !options.quiet ? this.hooks.tagWrite(name, tag, digest, write) : write());
     }
     return { digest, subject: info.subject, tags };
   }
 
   /** The digest a reference names in this repository; MANIFEST_UNKNOWN if none. */
   async resolve(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<Digest> {
+    const found = await this.find(name, ref, signal);
+    if (found || ref.kind === 'digest' || !this.hooks.settle) return found ?? Promise.reject(manifestUnknown(name, ref));
+    // A tag another part of Berth is about to write (the bridge, from a V1 push) lands first.
+    await this.hooks.settle(name, ref.tag);
+    return (await this.find(name, ref, signal)) ?? Promise.reject(manifestUnknown(name, ref));
+  }
+
+  private async find(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<Digest | null> {
     const digest = ref.kind === 'tag' ? await readLink(this.storage, v2.tagCurrent(name, ref.tag), signal) : ref.digest;
-    if (!digest || !(await exists(this.storage, v2.revisionLink(name, digest), signal))) throw manifestUnknown(name, ref);
-    return digest;
+    return digest && (await exists(this.storage, v2.revisionLink(name, digest), signal)) ? digest : null;
   }
 
   async load(name: string, digest: Digest, signal?: AbortSignal): Promise<StoredManifest> {
@@ -112,6 +136,13 @@ export class ManifestService {
       const entry = manifest.info.children.find((c) => c.platform?.os === 'linux' && c.platform?.architecture === 'amd64');
       if (entry && (await exists(this.storage, v2.revisionLink(name, entry.digest), signal))) manifest = await this.load(name, entry.digest, signal);
     }
+    if (ref.kind === 'tag' && (accept.size === 0 || !listed(manifest.info.mediaType))) {
+      // Another form stored beside it (the bridge's, of an image pushed over V1): OCI for a
+      // client that lists OCI but not Docker's type; schema1 for one that lists neither, or
+      // nothing at all (Docker 1.6–1.9 send no Accept). By digest, never (the bytes are the digest's).
+      const other = await this.alternate(name, ref.tag, manifest.digest, accept);
+      if (other) manifest = await this.load(name, other, signal);
+    }
     if (manifest.info.kind === 'schema1') {
       // Nothing to convert a schema1 manifest to: it is served whatever the client listed.
       return { digest: manifest.digest, mediaType: MediaType.schema1Signed, body: signSchema1(manifest.bytes, await this.signingKey.get()) };
@@ -127,11 +158,27 @@ export class ManifestService {
     return { digest: manifest.digest, mediaType: manifest.info.mediaType, body: manifest.bytes };
   }
 
+  /** The stored alternate form of a manifest the client's Accept asks for rather than it, if any. */
+  private async alternate(name: string, tag: string, digest: Digest, accept: Set<string>): Promise<Digest | null> {
+    const forms = await this.hooks.alternates?.(name, tag, digest);
+    if (!forms) return null;
+    if (accept.has(MediaType.ociManifest) && !accept.has(MediaType.dockerManifest) && forms.oci) return forms.oci;
+    const wantsSchema1 = accept.size === 0 || [MediaType.schema1Signed, MediaType.schema1, 'application/json'].some((t) => accept.has(t));
+    return wantsSchema1 && !accept.has(MediaType.dockerManifest) ? (forms.schema1 ?? null) : null;
+  }
+
   /** By tag: the tag goes. By digest: the revision, every tag pointing at it, and its referrer entry go. */
   async delete(name: string, ref: ManifestRef, signal?: AbortSignal): Promise<void> {
     if (ref.kind === 'tag') {
       if (!(await readLink(this.storage, v2.tagCurrent(name, ref.tag), signal))) throw manifestUnknown(name, ref);
-      if (!(await deleteIfExists(this.storage, v2.tag(name, ref.tag), signal))) throw manifestUnknown(name, ref);
+      await this.deleteTag(
+        name,
+        ref.tag,
+        () => {
+          throw manifestUnknown(name, ref);
+        },
+        signal,
+      );
       return;
     }
     const digest = await this.resolve(name, ref, signal);
@@ -141,15 +188,23 @@ export class ManifestService {
     );
     for (const tag of await this.tags(name, signal).catch(() => [] as string[])) {
       const current = await readLink(this.storage, v2.tagCurrent(name, tag), signal);
-      if (current?.value === digest.value) await deleteIfExists(this.storage, v2.tag(name, tag), signal);
+      if (current?.value === digest.value) await this.deleteTag(name, tag, () => {}, signal);
     }
     if (subject) await deleteIfExists(this.storage, v2.referrerLink(name, subject, digest).replace(/\/link$/, ''), signal);
     // Two DELETEs of one digest at once: the one that finds nothing left answers 404.
     if (!(await deleteIfExists(this.storage, v2.revisionLink(name, digest).replace(/\/link$/, ''), signal))) throw manifestUnknown(name, ref);
   }
 
+  private async deleteTag(name: string, tag: string, onGone: () => void, signal?: AbortSignal): Promise<void> {
+    const write = async () => {
+      if (!(await deleteIfExists(this.storage, v2.tag(name, tag), signal))) onGone();
+    };
+    await (this.hooks.tagWrite ? this.hooks.tagWrite(name, tag, null, write) : write());
+  }
+
   /** Tag names, sorted; NAME_UNKNOWN when the repository does not exist at all. */
   async tags(name: string, signal?: AbortSignal): Promise<string[]> {
+    await this.hooks.settle?.(name);
     try {
       const paths = await this.storage.list(v2.tags(name), signal);
       return paths.map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
