@@ -1,5 +1,6 @@
 /**
- * `/v1/images/<id>/diff` with the `cache` Redis (spec v1 §1.5.10, §7.5): a miss queues the id
+ * `/v1/images/<id>/diff` with the `cache` Redis (docker/docker-registry `docker_registry/images.py`,
+ * `lib/layers.py`, `scripts/diff-worker.py`): a miss queues the id
  * on the `diff-worker` list as docker-registry did, `scripts/diff-worker` computes it, and the
  * next GET answers it. Real redis-server; the worker runs as operators run it.
  */
@@ -41,7 +42,7 @@ async function push(base: string, id: string, layer: Buffer, parent?: string) {
   assert.equal((await fetch(`${base}/v1/images/${id}/checksum`, { method: 'PUT', headers: { 'X-Docker-Checksum-Payload': sum } })).status, 200);
 }
 
-describe('diff classification (spec v1 §3.2)', () => {
+describe("diff classification (docker-registry's layers.py get_image_diff_json)", () => {
   it('deleted, changed against the nearest ancestor that has the path, created otherwise', () => {
     const e = (p: string, deleted = false): [string, string, boolean, number, number, number, number, number] => [p, 'f', deleted, 1, 0, 420, 0, 0];
     const diff = diffLayers([e('/x'), e('/y', true), e('/z'), e('/w')], [[e('/w', true)], [e('/x'), e('/w')]]);

@@ -1,5 +1,6 @@
 /**
- * The V1 API as a Docker 1.x engine drives it (spec v1 §2.2–2.3, replayed over real HTTP):
+ * The V1 API as a Docker 1.x engine drives it (moby/moby v1.3.0 and v1.6.0 `registry/session.go`,
+ * `registry/auth.go`, `graph/push.go`, `graph/pull.go`; replayed over real HTTP):
  * push of a two-image chain, pull, re-push, an interrupted push, a checksum mismatch,
  * resumed downloads, and the resulting storage tree — on local storage and on S3 (Ceph RGW).
  */
@@ -81,7 +82,7 @@ function describeRegistry(label: string, makeConfig: () => Promise<Readonly<Conf
     });
     after(() => srv?.stop());
 
-    it('docker push of a two-image chain (§2.2)', async () => {
+    it('docker push of a two-image chain, as Docker 1.3 sends it', async () => {
       const index = await call('PUT', '/v1/repositories/ns/repo/', {
         body: JSON.stringify([{ id: A }, { id: B, Tag: 'latest' }]),
         headers: { 'Content-Type': 'application/json', 'X-Docker-Token': 'true' },
@@ -98,7 +99,7 @@ function describeRegistry(label: string, makeConfig: () => Promise<Readonly<Conf
       assert.equal(images.body.length, 0);
     });
 
-    it('leaves the storage tree docker-registry left (§3.1)', async () => {
+    it('leaves the storage tree docker-registry left', async () => {
       const s = srv.deps.storage;
       for (const id of [A, B])
         assert.deepEqual(
@@ -117,7 +118,7 @@ function describeRegistry(label: string, makeConfig: () => Promise<Readonly<Conf
       assert.equal(typeof meta.last_update, 'number');
     });
 
-    it('docker pull (§2.3): images, tags, ancestry, json byte-exact, layers', async () => {
+    it('docker pull: images, tags, ancestry, json byte-exact, layers', async () => {
       const images = await call('GET', '/v1/repositories/ns/repo/images', { headers: { 'X-Docker-Token': 'true' } });
       assert.equal(images.status, 200);
       assert.deepEqual(
@@ -334,7 +335,7 @@ describe('V1 bad input leaves stored data as it was', () => {
     assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/library/ubuntu/tags')).body.toString()), { '14.04': E });
   });
 
-  it('docker login against a standalone registry (§2.1)', async () => {
+  it('docker login against a standalone registry', async () => {
     assert.equal((await call('POST', '/v1/users/', { body: '{"username":"u","password":"p","email":"e"}' })).status, 201);
     assert.equal((await call('GET', '/v1/users/')).body.toString(), '"OK"');
     assert.equal((await call('PUT', '/v1/users/u/')).status, 204);
