@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { interpolate, parseEnvRef } from '../../../lib/config/env.js';
-import { parseYaml } from '../../../lib/config/yaml.js';
+import { interpolate, parseEnvRef } from '../../lib/config/env.js';
+import { parseYaml } from '../../lib/config/yaml.js';
 
 /** The vectors of docker/docker-registry `tests/fixtures/test_config.yaml` + `tests/test_config.py`. */
 const FIXTURE = `

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { parseStoredChecksums, payloadChecksum } from '../../../lib/checksums/payload.js';
-import { upstreamImages } from '../../support/upstream-layers.js';
+import { parseStoredChecksums, payloadChecksum } from '../../lib/checksums/payload.js';
+import { upstreamImages } from '../support/upstream-layers.js';
 
 describe("V1 payload checksums (docker-registry's tests/lib/test_checksums.py vectors)", () => {
   it('empty json and empty layer', async () => {

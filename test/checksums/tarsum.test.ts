@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { extract, type Header } from 'tar-stream';
-import { headerBytes, tarsum, tarsumVersionOf } from '../../../lib/checksums/tarsum.js';
-import { paxRecords } from '../../../lib/formats/tar.js';
-import { upstreamImages } from '../../support/upstream-layers.js';
+import { headerBytes, tarsum, tarsumVersionOf } from '../../lib/checksums/tarsum.js';
+import { paxRecords } from '../../lib/formats/tar.js';
+import { upstreamImages } from '../support/upstream-layers.js';
 
 // Berth's own worked example, not an upstream vector: a hand-made ustar (hello/, hello/world.txt,
 // hello/link), gzip, 175 bytes. The sums below were computed outside Berth by two independent
