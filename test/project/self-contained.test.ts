@@ -2,10 +2,11 @@
  * The repository explains itself: code, comments, scripts and docs cite files that ship with
  * it or public upstream sources (a repository and a file in it), never a path or a document
  * that exists only on the machine it was written on, nor the team's private specs and their
- * section numbers, which a clone of the repository does not have.
+ * section numbers, which a clone of the repository does not have. The repository's own files and
+ * commands are named by paths that exist, so a move takes its mentions along.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INSTALL_DIR } from '../../lib/version.js';
@@ -41,6 +42,12 @@ function* lines(include: (file: string) => boolean): Generator<{ where: string; 
   }
 }
 
+// A file of this repository named by its path (`test/checksums/tarsum.test.ts`, `scripts/services/install.sh`);
+// upstream paths are named after their repository and have other roots (`docker_registry/…`, `docs/spec/…`).
+const REPOSITORY_PATH = /(?<![\w./@-])(?:lib|test|scripts|contrib|wsgi-compat|bench)\/[\w./-]*\.(?:ts|mjs|cjs|md|sh|conf|service|json|yml)\b/g;
+// A command of this repository named by its path (`scripts/purge-uploads`, `wsgi-compat/gunicorn`).
+const REPOSITORY_COMMAND = /(?<![\w./@-])(?:scripts|wsgi-compat)\/[\w-]+(?![\w./-])/g;
+
 /** Fixture data is upstream's, byte for byte; the fixtures' READMEs are ours. */
 const ownText = (file: string) => !file.startsWith(FIXTURES + path.sep) || file.endsWith('.md');
 
@@ -54,6 +61,27 @@ describe('the repository is self-contained', () => {
   it('no text cites the private specs or their section numbers (cite the upstream repository and file)', () => {
     const found: string[] = [];
     for (const { where, line } of lines(ownText)) if (PRIVATE_SPEC.test(line)) found.push(`${where}: ${line.trim()}`);
+    assert.deepEqual(found, []);
+  });
+
+  it('every file a text names by its repository path exists (a moved file takes its mentions along)', () => {
+    const missing: string[] = [];
+    for (const { where, line } of lines(ownText)) {
+      for (const [named] of [...line.matchAll(REPOSITORY_PATH), ...line.matchAll(REPOSITORY_COMMAND)]) {
+        if (!existsSync(path.join(INSTALL_DIR, named))) missing.push(`${where}: ${named}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('the operator tools go by the names they have (scripts/<name>, not an installed berth-<name>)', () => {
+    const tools = readdirSync(path.join(INSTALL_DIR, 'scripts'), { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => e.name);
+    assert.ok(tools.includes('purge-uploads'), 'scripts/ holds the tools');
+    const inventedName = new RegExp(`\\bberth-(?:${tools.join('|')})\\b`);
+    const found: string[] = [];
+    for (const { where, line } of lines(ownText)) if (inventedName.test(line)) found.push(`${where}: ${line.trim()}`);
     assert.deepEqual(found, []);
   });
 
