@@ -5,21 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { loadYaml, tempDir, testConfig } from '../support/config.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { loadYaml, tempDir } from '../support/config.js';
+import { startTestServer } from '../support/server.js';
 import { s3ConfigLines, sharedRgw } from '../support/services.js';
-import { type BadInput, itAnswersV1Errors, jsonOf, layerA, pushImage, type V1Call, v1Client } from '../support/v1-client.js';
+import { type BadInput, itAnswersV1Errors, jsonOf, layerA, pushImage, v1Suite } from '../support/v1-client.js';
 
 describe('V1 images: bad input leaves stored data as it was', () => {
-  let srv: TestServer;
-  let call: V1Call;
   const E = 'e'.repeat(64);
-  before(async () => {
-    srv = await startTestServer(testConfig());
-    call = v1Client(srv.url);
-    await pushImage(srv.url, E, jsonOf(E), Buffer.from('the good layer'));
-  });
-  after(() => srv.stop());
+  const suite = v1Suite(E);
 
   const cases: BadInput[] = [
     ['an id that is not hex', 'GET', '/v1/images/not-an-id/json', {}, 404, 'Invalid image ID'],
@@ -53,13 +46,13 @@ describe('V1 images: bad input leaves stored data as it was', () => {
     ],
     ['the diff of an image', 'GET', `/v1/images/${E}/diff`, {}, 400, 'Diff queue is disabled'],
   ];
-  itAnswersV1Errors(() => call, cases);
+  itAnswersV1Errors(() => suite.call, cases);
 
   it('path tricks sent raw (fetch would resolve them) get the V1 404', async () => {
     for (const p of ['/v1/images/%2e%2e/json', '/v1/images/..%2F..%2Fetc/json', '/v1/images/%00/json']) {
       const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
         http
-          .get(srv.url + p, (r) => {
+          .get(suite.srv.url + p, (r) => {
             let body = '';
             r.on('data', (c) => (body += c));
             r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
@@ -69,21 +62,21 @@ describe('V1 images: bad input leaves stored data as it was', () => {
       assert.equal(res.status, 404, p);
       assert.match(res.body, /^\{"error": "(Invalid image ID|Not found)"\}$/, p);
     }
-    assert.equal((await call('GET', `/v1/images/${E}/json`)).status, 200);
+    assert.equal((await suite.call('GET', `/v1/images/${E}/json`)).status, 200);
   });
 
   it('a checksum before any layer is a 400, not the old 500', async () => {
     const F = '6'.repeat(64);
-    await call('PUT', `/v1/images/${F}/json`, { body: `{"id": "${F}"}` });
-    const res = await call('PUT', `/v1/images/${F}/checksum`, { headers: { 'X-Docker-Checksum-Payload': 'sha256:00' } });
+    await suite.call('PUT', `/v1/images/${F}/json`, { body: `{"id": "${F}"}` });
+    const res = await suite.call('PUT', `/v1/images/${F}/checksum`, { headers: { 'X-Docker-Checksum-Payload': 'sha256:00' } });
     assert.equal(res.status, 400);
   });
 
   it('a layer upload cut off mid-stream stores nothing and keeps the image in progress', async () => {
     const G = '7'.repeat(64);
-    await call('PUT', `/v1/images/${G}/json`, { body: `{"id": "${G}"}` });
+    await suite.call('PUT', `/v1/images/${G}/json`, { body: `{"id": "${G}"}` });
     await new Promise<void>((resolve) => {
-      const req = http.request(`${srv.url}/v1/images/${G}/layer`, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } });
+      const req = http.request(`${suite.srv.url}/v1/images/${G}/layer`, { method: 'PUT', headers: { 'Transfer-Encoding': 'chunked' } });
       req.on('error', () => resolve());
       req.write(Buffer.alloc(256 * 1024, 1));
       setTimeout(() => {
@@ -92,9 +85,9 @@ describe('V1 images: bad input leaves stored data as it was', () => {
       }, 200);
     });
     await new Promise((r) => setTimeout(r, 300));
-    await assert.rejects(srv.deps.storage.stat(`images/${G}/layer`), /path not found/);
-    assert.equal((await call('GET', `/v1/images/${G}/json`)).status, 400);
-    assert.deepEqual((await call('GET', `/v1/images/${E}/layer`)).body.toString(), 'the good layer');
+    await assert.rejects(suite.srv.deps.storage.stat(`images/${G}/layer`), /path not found/);
+    assert.equal((await suite.call('GET', `/v1/images/${G}/json`)).status, 400);
+    assert.deepEqual((await suite.call('GET', `/v1/images/${E}/layer`)).body.toString(), 'the good layer');
   });
 });
 

@@ -5,23 +5,17 @@
  * The repository image lists of a push and a pull are replayed in v1-replay.test.ts.
  */
 import assert from 'node:assert/strict';
-import { loadYaml, tempDir, testConfig } from '../support/config.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { type V1Call, v1Client } from '../support/v1-client.js';
+import { loadYaml, tempDir } from '../support/config.js';
+import { startTestServer } from '../support/server.js';
+import { v1Suite } from '../support/v1-client.js';
 
 describe('V1 standalone index', () => {
-  let srv: TestServer;
-  let call: V1Call;
-  before(async () => {
-    srv = await startTestServer(testConfig());
-    call = v1Client(srv.url);
-  });
-  after(() => srv.stop());
+  const suite = v1Suite();
 
   it('docker login against a standalone registry', async () => {
-    assert.equal((await call('POST', '/v1/users/', { body: '{"username":"u","password":"p","email":"e"}' })).status, 201);
-    assert.equal((await call('GET', '/v1/users/')).body.toString(), '"OK"');
-    assert.equal((await call('PUT', '/v1/users/u/')).status, 204);
+    assert.equal((await suite.call('POST', '/v1/users/', { body: '{"username":"u","password":"p","email":"e"}' })).status, 201);
+    assert.equal((await suite.call('GET', '/v1/users/')).body.toString(), '"OK"');
+    assert.equal((await suite.call('PUT', '/v1/users/u/')).status, 204);
   });
 });
 

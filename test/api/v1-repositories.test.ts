@@ -4,20 +4,11 @@
  * repository deletes, the private flag, and the `library` namespace of one-part names.
  */
 import assert from 'node:assert/strict';
-import { testConfig } from '../support/config.js';
-import { startTestServer, type TestServer } from '../support/server.js';
-import { type BadInput, itAnswersV1Errors, jsonOf, pushImage, type V1Call, v1Client } from '../support/v1-client.js';
+import { type BadInput, itAnswersV1Errors, v1Suite } from '../support/v1-client.js';
 
 describe('V1 tags and repositories: bad input leaves stored data as it was', () => {
-  let srv: TestServer;
-  let call: V1Call;
   const E = 'e'.repeat(64);
-  before(async () => {
-    srv = await startTestServer(testConfig());
-    call = v1Client(srv.url);
-    await pushImage(srv.url, E, jsonOf(E), Buffer.from('the good layer'));
-  });
-  after(() => srv.stop());
+  const suite = v1Suite(E);
 
   const cases: BadInput[] = [
     ['a tag on a missing image', 'PUT', '/v1/repositories/ns/bad/tags/latest', { body: `"${'5'.repeat(64)}"` }, 404, 'Image not found'],
@@ -27,31 +18,31 @@ describe('V1 tags and repositories: bad input leaves stored data as it was', () 
     ['an unknown tag', 'GET', '/v1/repositories/ns/nothing/tags/x', {}, 404, 'Tag not found'],
     ['deleting an unknown tag', 'DELETE', '/v1/repositories/ns/nothing/tags/x', {}, 404, 'Tag not found: x'],
   ];
-  itAnswersV1Errors(() => call, cases);
+  itAnswersV1Errors(() => suite.call, cases);
 
   it('deletes a tag, then the repository', async () => {
-    assert.equal((await call('PUT', '/v1/repositories/ns/del/tags/latest', { body: `"${E}"` })).status, 200);
-    assert.equal((await call('PUT', '/v1/repositories/ns/del/tags/old', { body: `"${E}"` })).status, 200);
-    assert.equal((await call('DELETE', '/v1/repositories/ns/del/tags/latest')).status, 200);
-    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/del/tags')).body.toString()), { old: E });
-    assert.equal((await call('DELETE', '/v1/repositories/ns/del/')).status, 200);
-    assert.equal((await call('GET', '/v1/repositories/ns/del/tags')).status, 404);
-    assert.equal((await call('GET', `/v1/images/${E}/json`)).status, 200, 'images are never deleted with a repository');
+    assert.equal((await suite.call('PUT', '/v1/repositories/ns/del/tags/latest', { body: `"${E}"` })).status, 200);
+    assert.equal((await suite.call('PUT', '/v1/repositories/ns/del/tags/old', { body: `"${E}"` })).status, 200);
+    assert.equal((await suite.call('DELETE', '/v1/repositories/ns/del/tags/latest')).status, 200);
+    assert.deepEqual(JSON.parse((await suite.call('GET', '/v1/repositories/ns/del/tags')).body.toString()), { old: E });
+    assert.equal((await suite.call('DELETE', '/v1/repositories/ns/del/')).status, 200);
+    assert.equal((await suite.call('GET', '/v1/repositories/ns/del/tags')).status, 404);
+    assert.equal((await suite.call('GET', `/v1/images/${E}/json`)).status, 200, 'images are never deleted with a repository');
   });
 
   it('repository properties: the private flag', async () => {
-    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'public' });
-    assert.equal((await call('PUT', '/v1/repositories/ns/props/properties', { body: '{"access": "private"}' })).status, 200);
-    assert.equal((await srv.deps.storage.getContent('repositories/ns/props/_private')).length, 0);
-    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'private' });
-    assert.equal((await call('PUT', '/v1/repositories/ns/props/properties', { body: '{"access": "public"}' })).status, 200);
-    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'public' });
-    const bad = await call('PUT', '/v1/repositories/ns/props/properties', { body: '[]' });
+    assert.deepEqual(JSON.parse((await suite.call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'public' });
+    assert.equal((await suite.call('PUT', '/v1/repositories/ns/props/properties', { body: '{"access": "private"}' })).status, 200);
+    assert.equal((await suite.srv.deps.storage.getContent('repositories/ns/props/_private')).length, 0);
+    assert.deepEqual(JSON.parse((await suite.call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'private' });
+    assert.equal((await suite.call('PUT', '/v1/repositories/ns/props/properties', { body: '{"access": "public"}' })).status, 200);
+    assert.deepEqual(JSON.parse((await suite.call('GET', '/v1/repositories/ns/props/properties')).body.toString()), { access: 'public' });
+    const bad = await suite.call('PUT', '/v1/repositories/ns/props/properties', { body: '[]' });
     assert.equal(bad.status, 400);
   });
 
   it('a one-part name lives in the library namespace', async () => {
-    assert.equal((await call('PUT', '/v1/repositories/ubuntu/tags/14.04', { body: `"${E}"` })).status, 200);
-    assert.deepEqual(JSON.parse((await call('GET', '/v1/repositories/library/ubuntu/tags')).body.toString()), { '14.04': E });
+    assert.equal((await suite.call('PUT', '/v1/repositories/ubuntu/tags/14.04', { body: `"${E}"` })).status, 200);
+    assert.deepEqual(JSON.parse((await suite.call('GET', '/v1/repositories/library/ubuntu/tags')).body.toString()), { '14.04': E });
   });
 });

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { INSTALL_DIR } from '../../lib/version.js';
+import { testConfig } from './config.js';
+import { startTestServer, type TestServer } from './server.js';
 
 const UA = 'docker/1.3.0 go/go1.3.3 git-commit/c78088f kernel/3.13.0 os/linux arch/amd64';
 /** A layer docker-registry 0.9 stored (test/fixtures/registry/0.9). */
@@ -77,4 +79,16 @@ export function itAnswersV1Errors(call: () => V1Call, cases: BadInput[]): void {
       assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
     });
   }
+}
+
+/** A standalone server on local storage for the tests of one describe, with `image` (if given) pushed whole first, its layer the bytes `the good layer`. */
+export function v1Suite(image?: string): { readonly srv: TestServer; readonly call: V1Call } {
+  const suite = {} as { srv: TestServer; call: V1Call };
+  before(async () => {
+    suite.srv = await startTestServer(testConfig());
+    suite.call = v1Client(suite.srv.url);
+    if (image) await pushImage(suite.srv.url, image, jsonOf(image), Buffer.from('the good layer'));
+  });
+  after(() => suite.srv?.stop());
+  return suite;
 }
