@@ -1,8 +1,9 @@
 /**
- * A Redis connection for docker-registry's caches (`cache` and `cache_lru`, spec v1 §8.3).
- * A cache must never make the registry slower or less available than no cache: commands are
- * not queued while Redis is away and time out after a second, and every failure is logged (at
- * most once a minute) and answered as a miss, so storage is used instead.
+ * A Redis connection for docker-registry's caches (`cache` and `cache_lru`; docker/docker-registry
+ * `docker_registry/lib/cache.py`). A cache must never make the registry slower or less available
+ * than no cache: commands are not queued while Redis is away and time out after a second, and
+ * every failure is logged (at most once a minute) and answered as a miss, so storage is used
+ * instead.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';

@@ -1,7 +1,8 @@
 /**
- * The V1 "payload" checksum (spec v1 §7.1): sha256 over the image JSON exactly as stored, one
- * "\n", then the layer bytes, computed while the layer streams by. And the `_checksum` file,
- * which 0.7+ wrote as a JSON list and 0.6 as a plain string.
+ * The V1 "payload" checksum (docker/docker-registry `docker_registry/lib/checksums.py`
+ * `compute_simple`): sha256 over the image JSON exactly as stored, one "\n", then the layer bytes,
+ * computed while the layer streams by. And the `_checksum` file, which 0.7+ wrote as a JSON list
+ * and 0.6 as a plain string.
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';

@@ -1,7 +1,8 @@
 /**
- * TarSum (Docker's `pkg/tarsum`, docker-registry's `lib/checksums.py` TarSum), the checksum
- * Docker < 0.10 sent as `X-Docker-Checksum` instead of the payload checksum (spec v1 §7.2,
- * v2-and-bridging §5.1). Version0 (`tarsum+sha256`) and Version1 (`tarsum.v1+sha256`).
+ * TarSum (moby/moby `pkg/tarsum/tarsum.go`, `versioning.go`, `tarsum_spec.md`;
+ * docker/docker-registry `docker_registry/lib/checksums.py` TarSum), the checksum Docker < 0.10
+ * sent as `X-Docker-Checksum` instead of the payload checksum. Version0 (`tarsum+sha256`) and
+ * Version1 (`tarsum.v1+sha256`).
  *
  * Per tar member: sha256 of `name<name>mode<mode>uid…devminor<n>` (Version0 with mtime,
  * Version1 without it but with the `SCHILY.xattr.*` records, sorted) followed by the member's

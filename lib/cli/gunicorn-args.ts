@@ -1,8 +1,8 @@
 /**
- * The gunicorn command lines that docker-registry deployments run (spec v1 §8.9), mapped onto
- * Berth. Every flag is accepted or explained: what has a Berth equivalent is translated, what
- * Node makes unnecessary is ignored with a note, and what cannot work is refused with the
- * alternative.
+ * The gunicorn command lines that docker-registry deployments run (docker/docker-registry
+ * `ADVANCED.md`, `docker_registry/run.py`, `contrib/gunicorn_config.py`), mapped onto Berth. Every
+ * flag is accepted or explained: what has a Berth equivalent is translated, what Node makes
+ * unnecessary is ignored with a note, and what cannot work is refused with the alternative.
  */
 export interface GunicornPlan {
   host: string;

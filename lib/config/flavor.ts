@@ -1,9 +1,9 @@
 /**
- * Picking a flavor out of the parsed file. One rule serves both generations of
- * docker-registry config files (spec v1 §5.2): the flavor is shallow-merged over a top-level
- * `common` when there is one. 0.6–0.7 files rely on that implicit merge; 0.8+ files already
- * carry common's keys through `<<: *common`, so the merge changes nothing for them. A flavor
- * that must not inherit `common` says `inherit_common: false`.
+ * Picking a flavor out of the parsed file. One rule serves both generations of docker-registry
+ * config files (docker/docker-registry `docker_registry/lib/config.py`; 0.6: `lib/config.py`): the
+ * flavor is shallow-merged over a top-level `common` when there is one. 0.6–0.7 files rely on that
+ * implicit merge; 0.8+ files already carry common's keys through `<<: *common`, so the merge
+ * changes nothing for them. A flavor that must not inherit `common` says `inherit_common: false`.
  */
 
 import { isPlainObject } from './env.js';

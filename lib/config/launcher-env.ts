@@ -1,7 +1,8 @@
 /**
- * The `docker-registry` console script of docker-registry 0.8+ built its gunicorn command
- * line from environment variables (spec v1 §8.9); this builds the same command line, for the
- * wsgi-compat launcher to parse like any other.
+ * The `docker-registry` console script of docker-registry 0.8+ built its gunicorn command line
+ * from environment variables (docker/docker-registry `docker_registry/run.py`, the variables typed
+ * by `docker_registry/server/env.py`); this builds the same command line, for the wsgi-compat
+ * launcher to parse like any other.
  */
 import { parseYaml } from './yaml.js';
 

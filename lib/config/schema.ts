@@ -1,7 +1,8 @@
 /**
- * Every option docker-registry 0.6–0.9.1 understood (spec v1 §5.5), plus Berth's own few,
- * as one zod schema. The `Config` type is inferred from it. Keys keep the old snake_case
- * names so that an error path is the key the operator wrote.
+ * Every option docker-registry 0.6–0.9.1 understood (docker/docker-registry
+ * `config/config_sample.yml`, 0.6: `config_sample.yml`, and the modules that read each key), plus
+ * Berth's own few, as one zod schema. The `Config` type is inferred from it. Keys keep the old
+ * snake_case names so that an error path is the key the operator wrote.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -44,7 +45,7 @@ const smtpSecure = z
 const redis = section({ host: str(), port: int(6379, 1, 65535), db: int(0, 0), password: secret() });
 
 export const configSchema = z.looseObject({
-  // General (§5.5)
+  // General
   loglevel: logLevel,
   debug: bool(false),
   issue: str(),
@@ -95,7 +96,7 @@ export const configSchema = z.looseObject({
   extensions: z.unknown().optional(),
   secret_key: secret(),
 
-  // S3 (§5.5); read by the s3 driver
+  // S3 (docker-registry `docker_registry/drivers/s3.py` and docker-registry-core `core/boto.py`); read by the s3 driver
   s3_access_key: str(),
   s3_secret_key: secret(),
   boto_bucket: str(),
@@ -114,7 +115,8 @@ export const configSchema = z.looseObject({
   boto_proxy_pass: secret(),
   cloudfront: section({ base: str(), keyid: str(), keysecret: secret() }),
 
-  // Glance (§3.5). The old driver read these from OS_* environment variables only; they may
+  // Glance (docker-registry's glance driver: 0.6.x `lib/storage/glance.py`, later the
+  // docker-registry-driver-glance package). It read these from OS_* environment variables only; they may
   // now also be set here, and the OS_* variables fill in what is not.
   glance_url: str(),
   os_auth_url: str(),

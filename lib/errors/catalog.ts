@@ -30,7 +30,7 @@ export const V2 = {
   // distribution's extras
   MANIFEST_UNVERIFIED: { status: 400, code: 'MANIFEST_UNVERIFIED', message: 'manifest failed signature verification' },
   PAGINATION_NUMBER_INVALID: { status: 400, code: 'PAGINATION_NUMBER_INVALID', message: 'invalid number of results requested' },
-  /** the spec's "413 above its limit" for manifests; the code is the nearest one the spec lists */
+  /** distribution-spec `spec.md` ("Pushing Manifests"): 413 for a manifest over the registry's limit; the code is the nearest one the spec lists */
   MANIFEST_TOO_LARGE: { status: 413, code: 'SIZE_INVALID', message: 'manifest over the size limit' },
 } as const satisfies Record<string, CatalogEntry>;
 

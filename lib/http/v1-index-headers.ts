@@ -1,8 +1,8 @@
 /**
- * The headers of docker-registry's index emulation (`index.py` `generate_headers`, spec v1
- * §1.5.12): `X-Docker-Token` and `WWW-Authenticate` (the same token), and
- * `X-Docker-Endpoints`, where Docker goes on to push or pull. Both carry request values, so
- * both are built so that no request value can add a field or break the header.
+ * The headers of docker-registry's index emulation (docker/docker-registry
+ * `docker_registry/index.py` `generate_headers`): `X-Docker-Token` and `WWW-Authenticate` (the
+ * same token), and `X-Docker-Endpoints`, where Docker goes on to push or pull. Both carry request
+ * values, so both are built so that no request value can add a field or break the header.
  */
 import { isIP } from 'node:net';
 import type { Context } from 'koa';

@@ -1,8 +1,10 @@
 /**
  * The one module that knows where things live in storage. Everything else asks it.
  *
- * V1, as docker-registry 0.8.1+ wrote it (spec v1 §3.1; every component passed through
- * `checkComponent`, and the repository name quote_plus-ed once more before that, §1.2):
+ * V1, as docker-registry 0.8.1+ wrote it (the path helpers of docker/docker-registry
+ * `depends/docker-registry-core/docker_registry/core/driver.py` `Base`; every component passed
+ * through `checkComponent`, that file's `check`, and the repository name quote_plus-ed once
+ * more before that, `docker_registry/toolkit.py` `parse_repository_name`):
  *
  *   images/<id>/json            image JSON, byte-exact as uploaded
  *   images/<id>/layer           layer tar as uploaded
@@ -35,7 +37,7 @@
  *   …/<name>/_referrers/<alg>/<hex>/<alg>/<hex>/link                       Berth: manifest whose subject is the first digest
  *
  * registry:2 skips `_`-directories it does not know, so Berth's additions do not disturb it.
- * Names and tags have passed the spec's regexes before they get here.
+ * Names and tags have passed the grammars of lib/names/ before they get here.
  */
 import type { Digest } from '../checksums/digest.js';
 import { checkPath } from './driver.js';

@@ -12,7 +12,7 @@ import { loadYaml, tempDir } from '../support/config.js';
 import { gzipLayer, sha256of } from '../support/layers.js';
 import { startTestServer } from '../support/server.js';
 import { API_STORES, serverForSuite } from '../support/stores.js';
-import { v1Client, v1Json } from '../support/v1-client.js';
+import { v1Engine, v1Json } from '../support/v1-engine.js';
 import { DOCKER_MANIFEST, OCI_MANIFEST, v2Client } from '../support/v2-client.js';
 
 const A = `${'a'.repeat(63)}1`;
@@ -62,7 +62,7 @@ for (const [label, makeConfig] of API_STORES.slice(0, 2)) {
   describe(`the bridge on ${label}`, function () {
     this.timeout(120_000);
     const suite = serverForSuite(makeConfig);
-    const v1 = () => v1Client(suite.srv.url);
+    const v1 = () => v1Engine(suite.srv.url);
     const modern = { 'User-Agent': 'containerd/v2.1.1' };
 
     it('a V1 push is a schema2 image over V2: config built from the chain, layers the V1 layers, diff_ids of the tars', async () => {
@@ -303,7 +303,7 @@ describe('the bridge switched off (bridge: false)', () => {
     const srv = await startTestServer(loadYaml(`t:\n  storage_path: ${tempDir()}\n  standalone: true\n  loglevel: error\n  bridge: false\n`, 't').config);
     try {
       const { images } = await v1Chain();
-      await v1Client(srv.url).push('off/app', 'latest', images);
+      await v1Engine(srv.url).push('off/app', 'latest', images);
       const res = await v2Client(srv.url).call('GET', '/v2/off/app/manifests/latest', { headers: { Accept: DOCKER_MANIFEST } });
       assert.equal(res.status, 404);
       assert.equal(srv.services.bridge, null);

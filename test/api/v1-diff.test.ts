@@ -1,5 +1,6 @@
 /**
- * `/v1/images/<id>/diff` with the `cache` Redis (spec v1 §1.5.10, §7.5): a miss queues the id
+ * `/v1/images/<id>/diff` with the `cache` Redis (docker/docker-registry `docker_registry/images.py`,
+ * `lib/layers.py`, `scripts/diff-worker.py`): a miss queues the id
  * on the `diff-worker` list as docker-registry did, `scripts/diff-worker` computes it, and the
  * next GET answers it. Real redis-server; the worker runs as operators run it.
  */
@@ -10,12 +11,6 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { pack } from 'tar-stream';
-import type { RedisCache } from '../../lib/cache/redis-cache.js';
-import { parseQueuedId } from '../../lib/cli/diff-worker.js';
-import type { ImageService } from '../../lib/services/v1/images.js';
-import { DiffService, diffLayers } from '../../lib/services/v1/layer-diff.js';
-import type { StorageDriver } from '../../lib/storage/driver.js';
-import { driverFailure, notFound } from '../../lib/storage/errors.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { tempDir, testConfig, writeConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -40,50 +35,6 @@ async function push(base: string, id: string, layer: Buffer, parent?: string) {
   const sum = `sha256:${createHash('sha256').update(json).update('\n').update(layer).digest('hex')}`;
   assert.equal((await fetch(`${base}/v1/images/${id}/checksum`, { method: 'PUT', headers: { 'X-Docker-Checksum-Payload': sum } })).status, 200);
 }
-
-describe('diff classification (spec v1 §3.2)', () => {
-  it('deleted, changed against the nearest ancestor that has the path, created otherwise', () => {
-    const e = (p: string, deleted = false): [string, string, boolean, number, number, number, number, number] => [p, 'f', deleted, 1, 0, 420, 0, 0];
-    const diff = diffLayers([e('/x'), e('/y', true), e('/z'), e('/w')], [[e('/w', true)], [e('/x'), e('/w')]]);
-    assert.deepEqual(Object.keys(diff.changed), ['/x']);
-    assert.deepEqual(Object.keys(diff.deleted), ['/y']);
-    assert.deepEqual(Object.keys(diff.created).sort(), ['/w', '/z'], 'deleted in the nearest ancestor: created again');
-  });
-});
-
-describe('DiffService.get', () => {
-  it('queues only a missing diff; a storage failure is an error, not an empty diff', async () => {
-    const queued: string[] = [];
-    const cache = {
-      pushCapped: async (_list: string, value: string) => {
-        queued.push(value);
-        return true;
-      },
-    } as unknown as RedisCache;
-    const failing = {
-      getContent: async (p: string) => {
-        throw driverFailure('test', p, new Error('disk on fire'));
-      },
-    } as unknown as StorageDriver;
-    const missing = {
-      getContent: async (p: string) => {
-        throw notFound('test', p);
-      },
-    } as unknown as StorageDriver;
-    const images = {} as ImageService;
-    await assert.rejects(new DiffService(failing, images, cache).get(A), /disk on fire/);
-    assert.deepEqual(queued, []);
-    assert.equal(await new DiffService(missing, images, cache).get(A), null);
-    assert.deepEqual(queued, [JSON.stringify(A)]);
-  });
-});
-
-describe('diff queue entries', () => {
-  it('only a JSON-quoted image id is taken; anything else is dropped', () => {
-    assert.equal(parseQueuedId(JSON.stringify(A)), A);
-    for (const bad of ['not json', '"../../etc/passwd"', JSON.stringify(A.toUpperCase()), '42', '["x"]', '""']) assert.equal(parseQueuedId(bad), null, bad);
-  });
-});
 
 const WORKER = path.join(INSTALL_DIR, 'scripts/diff-worker');
 

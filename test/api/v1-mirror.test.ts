@@ -1,5 +1,6 @@
 /**
- * Mirror mode (spec v1 §8.1) against a real upstream V1 registry (a second Berth on loopback):
+ * Mirror mode (docker/docker-registry `docker_registry/lib/mirroring.py`) against a real upstream
+ * V1 registry (a second Berth on loopback):
  * image JSON, ancestry and layers are fetched on a miss and kept; tags and repository image
  * lists pass through; search merges; a layer download cut short keeps nothing.
  */

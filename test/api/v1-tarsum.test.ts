@@ -1,6 +1,7 @@
 /**
  * Docker before 0.10 sent only `X-Docker-Checksum` (a tarsum) on `PUT checksum`. Berth checks
- * it against the stored layer (v2-and-bridging §5.4's vector, pushed as Docker 0.9 would).
+ * it against the stored layer (the hand-made layer of test/checksums/tarsum.test.ts, pushed as
+ * Docker 0.9 would).
  */
 import assert from 'node:assert/strict';
 import { v1 } from '../../lib/storage/paths.js';
@@ -15,7 +16,7 @@ const LAYER = Buffer.from(
 );
 const idOf = (c: string) => c.repeat(64);
 const jsonOf = (id: string) => `{"id":"${id}","created":"2015-07-09T00:00:00Z","container_config":{"Cmd":["/bin/sh","-c","#(nop) ADD hello"]},"Size":3072}`;
-// §5.4: Version0 tarsum of the layer with that JSON (for id a…a) as extra.
+// Version0 tarsum of the layer with that JSON (for id a…a) as extra, as test/checksums/tarsum.test.ts checks it.
 const TARSUM_A = 'tarsum+sha256:ac3fbec737f2b28b57885fc59545f803575812965d01dd724dbb610dde77286a';
 
 describe('V1 PUT checksum with only X-Docker-Checksum (Docker < 0.10)', () => {

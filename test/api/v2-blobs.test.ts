@@ -1,5 +1,6 @@
 /**
- * V2 blobs and uploads over real HTTP (dist-spec 1.1 §1.3–1.4): monolithic, POST+PUT,
+ * V2 blobs and uploads over real HTTP (opencontainers/distribution-spec v1.1 `spec.md`, "Pull",
+ * "Push" and "Mounting a blob from another repository"): monolithic, POST+PUT,
  * chunked with out-of-order and repeated chunks refused, streamed PATCH, status, cancel,
  * cross-repository mount, ranges, digest mismatch with nothing stored, a dropped
  * connection resumed, and a session continued by a second server on the same store —

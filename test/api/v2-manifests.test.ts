@@ -1,5 +1,7 @@
 /**
- * V2 manifests, tags, catalog and referrers over real HTTP (dist-spec 1.1 §1.5–1.8): exact
+ * V2 manifests, tags, catalog and referrers over real HTTP (opencontainers/distribution-spec v1.1
+ * `spec.md`, "Pulling manifests", "Pushing Manifests", "Content Discovery", "Content Management";
+ * `_catalog` from distribution `docs/spec/api.md`): exact
  * bytes, Accept negotiation, missing references, schema1 signed pushes as Docker 1.6 sent
  * them, pagination, referrers with filters, deletes, and concurrent tag pushes — on local
  * storage and on S3 (Ceph RGW).

@@ -10,7 +10,7 @@ import { INSTALL_DIR } from '../../lib/version.js';
 import { loadYaml, tempDir, writeConfig } from '../support/config.js';
 import { gzipLayer } from '../support/layers.js';
 import { startTestServer } from '../support/server.js';
-import { v1Client, v1Json } from '../support/v1-client.js';
+import { v1Engine, v1Json } from '../support/v1-engine.js';
 import { DOCKER_MANIFEST, v2Client } from '../support/v2-client.js';
 
 interface Run {
@@ -48,7 +48,7 @@ describe('scripts/bridge-sync', function () {
     try {
       const base = await gzipLayer({ 'a.txt': 'a\n' });
       const top = await gzipLayer({ 'b.txt': 'b\n' });
-      await v1Client(off.url).push('old/app', 'latest', [
+      await v1Engine(off.url).push('old/app', 'latest', [
         { id: A, json: v1Json(A, null), layer: base.bytes },
         { id: B, json: v1Json(B, A), layer: top.bytes },
       ]);
@@ -96,7 +96,7 @@ describe('scripts/bridge-sync', function () {
     try {
       const v2 = await v2Client(srv.url).call('GET', '/v2/old/app/manifests/latest', { headers: { Accept: DOCKER_MANIFEST } });
       assert.equal(v2.status, 200);
-      const pulled = await v1Client(srv.url).pull('new/app', '1.0');
+      const pulled = await v1Engine(srv.url).pull('new/app', '1.0');
       assert.equal(pulled.chain.length, 1);
     } finally {
       await srv.stop();

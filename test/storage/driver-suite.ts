@@ -1,6 +1,7 @@
 /**
  * The conformance suite every storage driver and wrapper must pass: the 28 cases of
- * docker-registry's `testing.Driver` (spec v1 §4.2, numbered below), and what a production
+ * docker-registry's `testing.Driver` (docker/docker-registry
+ * `depends/docker-registry-core/docker_registry/testing/driver.py`, numbered below), and what a production
  * registry needs beyond them: byte ranges at the edges, 1 GiB streamed with flat memory,
  * aborted and concurrent writes, prefix-safe deletes, odd names, and nothing left behind.
  */

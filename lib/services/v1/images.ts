@@ -1,8 +1,8 @@
 /**
- * V1 images: push (json → layer → checksum) and pull (json, ancestry, layer), with
- * docker-registry 0.9.1's checks, statuses and messages (spec v1 §1.5.4–1.5.9), and its
- * faults fixed: writes of one image are serialised, a layer becomes visible only when whole,
- * a checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
+ * V1 images: push (json → layer → checksum) and pull (json, ancestry, layer), with docker-registry
+ * 0.9.1's checks, statuses and messages (docker/docker-registry `docker_registry/images.py`), and
+ * its faults fixed: writes of one image are serialised, a layer becomes visible only when whole, a
+ * checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
  */
 import type { Readable } from 'node:stream';
 import { DigestingStream } from '../../checksums/digest.js';

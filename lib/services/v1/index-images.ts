@@ -1,6 +1,7 @@
 /**
- * The standalone index's image lists (`_index_images`, spec v1 §1.5.12): the first PUT is
- * stored as sent; later ones merge by id, an entry with a checksum winning over one without.
+ * The standalone index's image lists (`_index_images`; docker/docker-registry
+ * `docker_registry/index.py`): the first PUT is stored as sent; later ones merge by id, an entry
+ * with a checksum winning over one without.
  */
 import { V1 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';

@@ -1,9 +1,9 @@
 /**
- * The `/diff` of an image and its queue (spec v1 §3.2, §7.5): what the layer deleted, changed
- * and created relative to its ancestors, computed from the `_files` listings. Requests only
- * queue the work on the `cache` Redis list `diff-worker` (the id JSON-quoted, capped at 1024,
- * as docker-registry did, so its Python worker and Berth's share one queue);
- * `scripts/diff-worker` computes it.
+ * The `/diff` of an image and its queue (docker/docker-registry `docker_registry/lib/layers.py`,
+ * `lib/rqueue.py`, `scripts/diff-worker.py`): what the layer deleted, changed and created relative
+ * to its ancestors, computed from the `_files` listings. Requests only queue the work on the
+ * `cache` Redis list `diff-worker` (the id JSON-quoted, capped at 1024, as docker-registry did, so
+ * its Python worker and Berth's share one queue); `scripts/diff-worker` computes it.
  */
 import type { RedisCache } from '../../cache/redis-cache.js';
 import { pyJson } from '../../formats/py-json.js';
@@ -26,7 +26,7 @@ export interface LayerDiff {
   created: Record<string, Info>;
 }
 
-/** Classify each entry of `own` against the ancestors' listings, nearest first (§3.2). */
+/** Classify each entry of `own` against the ancestors' listings, nearest first (`layers.py` `get_image_diff_json`). */
 export function diffLayers(own: FileEntry[], ancestors: FileEntry[][]): LayerDiff {
   const maps = ancestors.map((files) => new Map(files.map((f) => [f[0], f])));
   const diff: LayerDiff = { deleted: {}, changed: {}, created: {} };

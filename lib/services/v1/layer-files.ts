@@ -1,7 +1,8 @@
 /**
- * The `_files` listing of a layer (spec v1 §3.2): one `[path, type, deleted, size, mtime,
- * mode, uid, gid]` entry per tar member, in archive order, with AUFS whiteouts (`./.wh.x`)
- * turned into deleted entries, read from the layer as it streams (plain, gzip or xz tar).
+ * The `_files` listing of a layer (docker/docker-registry `docker_registry/lib/layers.py`): one
+ * `[path, type, deleted, size, mtime, mode, uid, gid]` entry per tar member, in archive order,
+ * with AUFS whiteouts (`./.wh.x`) turned into deleted entries, read from the layer as it streams
+ * (plain, gzip or xz tar).
  */
 import type { Readable } from 'node:stream';
 import type { Header } from 'tar-stream';

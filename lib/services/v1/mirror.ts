@@ -1,9 +1,10 @@
 /**
- * Mirror mode (spec v1 §8.1, `mirroring.source`): a pull-through cache of another V1
- * registry. What is not here locally is asked of the source with the client's own headers
- * (so its `Authorization: Token …` goes along); image JSON, ancestry and layers are kept,
- * tags are passed through (and kept for tags_cache_ttl in the `cache` Redis, if there is one),
- * repository image lists are passed through. Local data always wins and is never revalidated.
+ * Mirror mode (`mirroring.source`; docker/docker-registry `docker_registry/lib/mirroring.py`): a
+ * pull-through cache of another V1 registry. What is not here locally is asked of the source with
+ * the client's own headers (so its `Authorization: Token …` goes along); image JSON, ancestry and
+ * layers are kept, tags are passed through (and kept for tags_cache_ttl in the `cache` Redis, if
+ * there is one), repository image lists are passed through. Local data always wins and is never
+ * revalidated.
  *
  * A layer is streamed to the client while it is written to storage, and becomes visible only
  * once the last byte arrived: a download cut short stores nothing.

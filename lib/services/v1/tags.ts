@@ -1,7 +1,7 @@
 /**
- * V1 tags and repositories (spec v1 §1.5.11): `tag_<tag>` files holding an image id, tag
- * metadata from the client's User-Agent, and whole-repository deletes. Repositories written
- * before docker-registry 0.8.1 (names quoted once) are found too.
+ * V1 tags and repositories (docker/docker-registry `docker_registry/tags.py`): `tag_<tag>` files
+ * holding an image id, tag metadata from the client's User-Agent, and whole-repository deletes.
+ * Repositories written before docker-registry 0.8.1 (names quoted once) are found too.
  */
 import { V1 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';

@@ -1,8 +1,9 @@
 /**
- * Token checks of a V1 registry that is not its own index (spec v1 §1.3): the client's
- * `Authorization: Token signature=…,repository="ns/repo",access=…` is validated by asking
- * `index_endpoint` for the repository's images with the same header; the ids the index
- * answers are stored as `_images_list`, against which `PUT json` is checked.
+ * Token checks of a V1 registry that is not its own index (docker/docker-registry
+ * `docker_registry/toolkit.py` `check_token`, `validate_token`): the client's `Authorization:
+ * Token signature=…,repository="ns/repo",access=…` is validated by asking `index_endpoint` for the
+ * repository's images with the same header; the ids the index answers are stored as
+ * `_images_list`, against which `PUT json` is checked.
  *
  * Two old faults are fixed: a write token also reads (Docker reuses it for the GET json
  * lookups of a push, issue #541), HEAD counts as GET, and a validation is remembered for a

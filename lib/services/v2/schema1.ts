@@ -1,5 +1,7 @@
 /**
- * Docker schema1 signed manifests (libtrust JWS, spec v2-and-bridging §2.2–2.5).
+ * Docker schema1 signed manifests (libtrust JWS: docker/libtrust `jsonsign.go`, `ec_key.go`,
+ * `util.go`; distribution v2.8.3 `manifest/schema1/`,
+ * `registry/storage/signedmanifesthandler.go`).
  *
  * The canonical payload P of a signed manifest is `raw[0:formatLength] + formatTail`; its
  * sha256 is the manifest digest, and P is what is stored. On the way out P is wrapped in a

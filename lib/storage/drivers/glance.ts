@@ -1,9 +1,10 @@
 /**
- * OpenStack Glance, as docker-registry's glance driver laid data out (spec v1 §3.5), on the
- * Glance v2 API: one Glance image per V1 image (disk_format raw, container_format docker,
- * property `docker_id`; v2 reserves `id`), the layer as the image data, every other
- * `images/<id>/<file>` as the property `meta_<file>`, and everything else (`repositories/`,
- * `images/<id>/_files`, V2 data) in the `storage_alternate` driver.
+ * OpenStack Glance, as docker-registry's glance driver laid data out (docker/docker-registry 0.6.x
+ * `lib/storage/glance.py`, later autumnw/docker-registry-driver-glance
+ * `docker_registry/drivers/glance.py`), on the Glance v2 API: one Glance image per V1 image
+ * (disk_format raw, container_format docker, property `docker_id`; v2 reserves `id`), the layer as
+ * the image data, every other `images/<id>/<file>` as the property `meta_<file>`, and everything
+ * else (`repositories/`, `images/<id>/_files`, V2 data) in the `storage_alternate` driver.
  *
  * The alternate is also a real fallback, as the old README promised: when Glance fails,
  * image objects are written to the alternate, reads look there first (a fallback copy is

@@ -1,15 +1,15 @@
 /**
- * `cache_lru` (spec v1 §8.3): docker-registry's Redis cache of small objects, with its key
- * format (`cache_path:` + storage_path + path, no separator), so a Python registry and Berth
- * can share one Redis. The config key says LRU; what this wrapper does is put a TTL on every
- * fill (any other eviction is Redis's own `maxmemory-policy`), hence its name.
- * Only image objects (`images/…`: JSON, ancestry, checksums, file lists) are cached on read:
- * they are read on every pull and seldom written. Every write, move and delete of any path
- * drops the path's key before and after storage changes (a Python registry sharing the Redis
- * may have cached it), and a directory delete drops the keys under it, which the old cache
- * never did. Storage is the truth: a put always reaches it, the cache is filled only from what
- * storage answered, and a fill expires after an hour, which bounds the one race left (a read
- * that started before a write and fills after it).
+ * `cache_lru` (docker/docker-registry `depends/docker-registry-core/docker_registry/core/lru.py`):
+ * docker-registry's Redis cache of small objects, with its key format (`cache_path:` +
+ * storage_path + path, no separator), so a Python registry and Berth can share one Redis. The
+ * config key says LRU; what this wrapper does is put a TTL on every fill (any other eviction is
+ * Redis's own `maxmemory-policy`), hence its name. Only image objects (`images/…`: JSON, ancestry,
+ * checksums, file lists) are cached on read: they are read on every pull and seldom written. Every
+ * write, move and delete of any path drops the path's key before and after storage changes (a
+ * Python registry sharing the Redis may have cached it), and a directory delete drops the keys
+ * under it, which the old cache never did. Storage is the truth: a put always reaches it, the
+ * cache is filled only from what storage answered, and a fill expires after an hour, which bounds
+ * the one race left (a read that started before a write and fills after it).
  */
 import type { RedisCache } from '../../cache/redis-cache.js';
 import type { ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';

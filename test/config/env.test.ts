@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { interpolate, parseEnvRef } from '../../../lib/config/env.js';
-import { parseYaml } from '../../../lib/config/yaml.js';
+import { interpolate, parseEnvRef } from '../../lib/config/env.js';
+import { parseYaml } from '../../lib/config/yaml.js';
 
-/** The vectors of docker-registry's tests/fixtures/test_config.yaml + tests/test_config.py (spec v1 §5.3). */
+/** The vectors of docker/docker-registry `tests/fixtures/test_config.yaml` + `tests/test_config.py`. */
 const FIXTURE = `
 booltrue: _env:BOOLTRUE:True
 boolfalse: _env:BOOLFALSE:False
@@ -22,7 +22,7 @@ function resolve(env: Record<string, string>) {
   return interpolate(parseYaml(FIXTURE), env).value as Record<string, unknown>;
 }
 
-describe('_env: interpolation (spec v1 §5.3 vectors)', () => {
+describe("_env: interpolation (docker-registry's test_config vectors)", () => {
   it('uses the typed defaults when the environment is empty', () => {
     const v = resolve({});
     assert.equal(v.booltrue, true);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { isCi } from '../support/services.js';
+import { isCi } from './services.js';
 
 describe('services harness: when missing services are an error', () => {
   it('only a true CI value counts as CI (CI=false runs skip missing services, as outside CI)', () => {

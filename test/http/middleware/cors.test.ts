@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Config } from '../../lib/config/load.js';
-import { corsHeaders, corsPlan } from '../../lib/http/middleware/cors.js';
-import { testConfig } from '../support/config.js';
+import type { Config } from '../../../lib/config/load.js';
+import { corsHeaders, corsPlan } from '../../../lib/http/middleware/cors.js';
+import { testConfig } from '../../support/config.js';
 
 const settings = (yaml: string): Config['cors'] => testConfig(`  cors:\n${yaml}`).cors;
 

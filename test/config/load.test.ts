@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from '../../../lib/config/errors.js';
-import { loadConfig } from '../../../lib/config/load.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
-import { loadYaml, tempDir } from '../../support/config.js';
+import { ConfigError } from '../../lib/config/errors.js';
+import { loadConfig } from '../../lib/config/load.js';
+import { INSTALL_DIR } from '../../lib/version.js';
+import { loadYaml, tempDir } from '../support/config.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/config', name), 'utf8');
 
@@ -236,7 +236,7 @@ describe('config: errors and warnings', () => {
 
 describe('config: storage drivers', () => {
   it('glance without an endpoint or Keystone names glance_url', async () => {
-    const { createStorage } = await import('../../../lib/storage/factory.js');
+    const { createStorage } = await import('../../lib/storage/factory.js');
     const { config } = loadYaml('g:\n  storage: glance\n  storage_alternate: file\n', 'g');
     assert.throws(() => createStorage(config), /g\.glance_url: set glance_url \(or OS_GLANCE_URL\)/);
   });
@@ -249,13 +249,13 @@ describe('config: storage drivers', () => {
   });
 
   it('a bad storage_alternate is named', async () => {
-    const { createStorage } = await import('../../../lib/storage/factory.js');
+    const { createStorage } = await import('../../lib/storage/factory.js');
     const { config } = loadYaml('g:\n  storage: glance\n  glance_url: http://127.0.0.1:1\n  storage_alternate: swift\n', 'g');
     assert.throws(() => createStorage(config), /g\.storage_alternate: must be one of local, file, s3; got "swift"/);
   });
 
   it('s3 without a bucket names boto_bucket', async () => {
-    const { createStorage } = await import('../../../lib/storage/factory.js');
+    const { createStorage } = await import('../../lib/storage/factory.js');
     const { config } = loadYaml('p:\n  storage: s3\n  s3_access_key: k\n', 'p');
     assert.throws(
       () => createStorage(config),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../lib/config/errors.js';
-import { redactedConfig } from '../../../lib/config/summary.js';
-import { loadYaml } from '../../support/config.js';
+import { ConfigError } from '../../lib/config/errors.js';
+import { redactedConfig } from '../../lib/config/summary.js';
+import { loadYaml } from '../support/config.js';
 
 const shown = (yaml: string) => redactedConfig(loadYaml(yaml, 'dev').config);
 const section = (out: Record<string, unknown>, key: string) => out[key] as Record<string, unknown>;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { parseStoredChecksums, payloadChecksum } from '../../../lib/checksums/payload.js';
-import { upstreamImages } from '../../support/upstream-layers.js';
+import { parseStoredChecksums, payloadChecksum } from '../../lib/checksums/payload.js';
+import { upstreamImages } from '../support/upstream-layers.js';
 
-describe('V1 payload checksums (spec v1 §7.1 vectors)', () => {
+describe("V1 payload checksums (docker-registry's tests/lib/test_checksums.py vectors)", () => {
   it('empty json and empty layer', async () => {
     assert.equal(await payloadChecksum(Buffer.alloc(0), Readable.from([])), 'sha256:01ba4719c80b6fe911b091a7c05124b64eeece964e09c058ef8f9805daca546b');
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { v1 } from '../../lib/storage/paths.js';
 import { checkComponent, quotePlus } from '../../lib/storage/py-quote.js';
 
-describe('V1 path encoding (Python 2 quote_plus + check, spec v1 §1.2)', () => {
+describe("V1 path encoding (Python 2 quote_plus + docker-registry-core's check)", () => {
   const quoted: Array<[string, string]> = [
     ['ubuntu', 'ubuntu'],
     ['A-Z_a.z-0', 'A-Z_a.z-0'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { ConfigError } from '../../../lib/config/errors.js';
-import { loadYaml } from '../../support/config.js';
+import { ConfigError } from '../../lib/config/errors.js';
+import { loadYaml } from '../support/config.js';
 
 describe('config: unknown keys', () => {
   it('are found inside sections too, with a "did you mean" naming the section', () => {

@@ -10,7 +10,9 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const fixture = readFileSync(path.join(INSTALL_DIR, 'test/fixtures/schema1/moby-good-manifest.json'));
 const unverified = (err: unknown) => err instanceof RegistryError && err.code === 'MANIFEST_UNVERIFIED';
 
-// Spec §2.6 "fixed key": d = sha256("bridging-and-v2 test key") mod n, and the P it signs.
+// A fixed test key of Berth's own, d = sha256("bridging-and-v2 test key") mod n, and a P it signs.
+// Not an upstream vector: its kid (libtrust `util.go`), formatLength and digest were computed by an
+// implementation independent of Berth, following libtrust `jsonsign.go` and distribution `manifest/schema1/sign.go`.
 const FIXED_KEY = createPrivateKey({
   key: {
     kty: 'EC',
@@ -62,7 +64,7 @@ describe('schema1 signed manifests (libtrust JWS)', () => {
     assert.equal(schema1Payload(FIXED_P, JSON.parse(FIXED_P.toString())), FIXED_P);
   });
 
-  it('the fixed key of §2.6 has the kid the spec gives', () => {
+  it('the fixed test key has the kid libtrust derives from it', () => {
     assert.equal(keyId(FIXED_KEY), 'MHCT:GSVQ:OMXO:2GLR:334B:CQX3:3XF3:YLYU:Q3AM:MRWB:J22M:37UJ');
     assert.equal(keyId(createPrivateKey(FIXED_KEY.export({ format: 'pem', type: 'pkcs8' }))), keyId(FIXED_KEY), 'the same after a PEM round trip');
   });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { bannerFields } from '../../lib/banner.js';
-import { loadYaml } from '../support/config.js';
+import { bannerFields } from '../lib/banner.js';
+import { loadYaml } from './support/config.js';
 
 const banner = (yaml: string, env: Record<string, string> = {}) => bannerFields(loadYaml(yaml, 'dev', env).config, 'http://127.0.0.1:5000');
 
