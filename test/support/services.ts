@@ -143,6 +143,37 @@ ${site(port)}
   return { port, stop };
 }
 
+export interface ContainerdService {
+  /** `ctr` against this containerd, by its own socket */
+  ctr(...args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** where the native snapshotter unpacks layers */
+  snapshots: string;
+  stop(): Promise<void>;
+}
+
+/** Start a throw-away containerd (root needed to unpack). Null if it is missing, or not root, outside CI. */
+export async function startContainerd(): Promise<ContainerdService | null> {
+  if (!available('containerd', 'containerd', ['containerd', 'ctr'])) return null;
+  if (process.getuid?.() !== 0) {
+    if (isCi(process.env)) throw new Error('the containerd tests need root (containerd unpacks layers as root); CI runs as root');
+    process.stderr.write('\n!! SKIPPING the containerd tests: they need root.\n\n');
+    return null;
+  }
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-containerd-'));
+  const stop = await startScript('containerd.sh', dir, { CTRD_DIR: dir });
+  const socket = path.join(dir, 'containerd.sock');
+  return {
+    ctr: (...args) =>
+      new Promise((resolve, reject) =>
+        execFile('ctr', ['--address', socket, ...args], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+          err ? reject(Object.assign(err, { stdout, stderr })) : resolve({ stdout, stderr }),
+        ),
+      ),
+    snapshots: path.join(dir, 'root', 'io.containerd.snapshotter.v1.native', 'snapshots'),
+    stop,
+  };
+}
+
 // One instance of each per process, started lazily. A failed start is cached too, so every
 // suite fails with the same error instead of each waiting out its own timeout.
 let rgw: Promise<S3Service | null> | undefined;

@@ -14,6 +14,7 @@
  * An image that has no form in the other protocol (an artifact, a zstd layer, a V1 name V2
  * cannot spell…) is simply not shown there; the reason is logged once and kept in the record.
  */
+import { setTimeout } from 'node:timers/promises';
 import type { Platform } from '../../bridge/v2-manifest.js';
 import { type Digest, parseDigest } from '../../checksums/digest.js';
 import type { Logger } from '../../logging/logger.js';
@@ -83,7 +84,14 @@ export class BridgeService {
       tagWrite: async (name, tag, id, write) => {
         const names = v2NamesOf(name);
         if (names.length === 0) return write(); // no V2 spelling: V1 only
-        await this.recordWrite(names[0] as string, tag, { source: 'v1', v2name: names[0] as string, target: id }, write, () => this.v2view.remove(names, tag));
+        const key = names[0] as string;
+        const busy = this.facts.busy;
+        const { synced } = await this.recordWrite(key, tag, { source: 'v1', v2name: key, target: id }, write, () => this.v2view.remove(names, tag));
+        // With every layer's facts known (nothing being read now), the V2 view is a few small
+        // writes: made before the tag PUT answers, so a V2 client that asks next finds it at
+        // once. A layer still being read (a large one, just pushed) would hold the push up for
+        // seconds: then the view follows in the background, as for V2 pushes.
+        if (!busy) await Promise.race([synced, setTimeout(INLINE_SYNC_MS)]);
       },
       settle: (name, tag) => {
         const key = v2NamesOf(name)[0];
@@ -114,7 +122,8 @@ export class BridgeService {
 
   /**
    * A tag write on one side: the write itself, the record that it is the last, and the other
-   * side's tag taken away until the sync shows this write there. Then the sync, in the background.
+   * side's tag taken away until the sync shows this write there. Then the sync, in the
+   * background: `synced` is its end (never a rejection; a failure is logged).
    */
   private async recordWrite(
     key: string,
@@ -122,15 +131,17 @@ export class BridgeService {
     change: Pick<TagRecord, 'source' | 'v2name' | 'target'>,
     write: () => Promise<void>,
     hideOtherSide: () => Promise<void>,
-  ): Promise<void> {
+  ): Promise<{ synced: Promise<void> }> {
     await this.locks.run(tagLock(key, tag), async () => {
       await write();
       await this.records.put(key, tag, { ...change, state: 'pending', at: Date.now() });
       await hideOtherSide();
     });
-    void this.sync(key, tag).catch((err) =>
-      this.log.error({ err, key, tag }, 'bridge: sync failed; it is retried when the tag is next read or at the next start'),
+    const synced = this.sync(key, tag).then(
+      () => {},
+      (err) => this.log.error({ err, key, tag }, 'bridge: sync failed; it is retried when the tag is next read or at the next start'),
     );
+    return { synced };
   }
 
   /** Show a pending tag on the other side; a sync already running for it is joined. */
@@ -241,6 +252,9 @@ export class BridgeService {
     this.log.info({ repository: key, tag, source: record.source, target: record.target, reason }, `bridge: not shown over ${other}: ${reason}`);
   }
 }
+
+/** How long a V1 tag PUT waits for a V2 view whose layers are all known (it is a few small writes). */
+const INLINE_SYNC_MS = 2000;
 
 function tagLock(key: string, tag: string): string {
   return `bridge-tag:${key}:${tag}`;

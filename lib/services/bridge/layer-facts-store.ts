@@ -74,7 +74,10 @@ export class LayerFactsStore {
   ensure(id: string): Promise<LayerFactsRecord> {
     let running = this.inFlight.get(id);
     if (!running) {
-      running = this.locks.run(`bridge-layer:${id}`, async () => (await this.get(id)) ?? this.compute(id)).finally(() => this.inFlight.delete(id));
+      // Known facts need no lock; only computing them is serialised across processes.
+      running = this.get(id)
+        .then((known) => known ?? this.locks.run(`bridge-layer:${id}`, async () => (await this.get(id)) ?? this.compute(id)))
+        .finally(() => this.inFlight.delete(id));
       this.inFlight.set(id, running);
     }
     return running;

@@ -54,11 +54,12 @@ export class V2View {
       if (isNotFound(err)) return { ok: false, reason: `image ${topId} has no ancestry` };
       throw err;
     }
+    const baseFirst = [...ancestry].reverse();
+    const found = await Promise.all(baseFirst.map(async (id) => ({ id, facts: await this.facts.ensure(id), json: await this.storage.getContent(v1.imageJson(id)) })));
     const chain: ChainImage[] = [];
-    for (const id of [...ancestry].reverse()) {
-      const facts = await this.facts.ensure(id);
+    for (const { id, facts, json } of found) {
       if (!facts.ok) return { ok: false, reason: `image ${id}: ${facts.reason}` };
-      chain.push({ json: await this.storage.getContent(v1.imageJson(id)), layer: facts });
+      chain.push({ json, layer: facts });
     }
     try {
       const config = imageConfigFromV1Chain(chain.map((c) => ({ json: c.json, diffId: c.layer.diffId })));
@@ -77,8 +78,8 @@ export class V2View {
     await this.blobs.putSmall(configDigest, view.config);
     let schema2Digest: Digest | null = null;
     for (const name of names) {
-      await this.blobs.link(name, configDigest);
-      for (const { layer } of view.chain) await this.blobs.link(name, parseDigest(layer.blob.digest) as Digest);
+      const blobs = [configDigest, ...view.chain.map(({ layer }) => parseDigest(layer.blob.digest) as Digest)];
+      await Promise.all(blobs.map((digest) => this.blobs.link(name, digest)));
       const put = (bytes: Buffer, type: string, ref: 'tag' | 'digest') =>
         this.manifests.put(name, ref === 'tag' ? { kind: 'tag', tag } : { kind: 'digest', digest: digestOf(bytes) }, bytes, type, [], undefined, {
           quiet: true,
@@ -89,10 +90,8 @@ export class V2View {
         tag,
         chain: [...view.chain].reverse().map((c) => ({ json: c.json, blobDigest: c.layer.blob.digest })),
       });
-      const forms: ManifestAlternates = {
-        oci: (await put(view.oci, MediaType.ociManifest, 'digest')).digest,
-        schema1: (await put(schema1, MediaType.schema1, 'digest')).digest,
-      };
+      const [oci, s1] = await Promise.all([put(view.oci, MediaType.ociManifest, 'digest'), put(schema1, MediaType.schema1, 'digest')]);
+      const forms: ManifestAlternates = { oci: oci.digest, schema1: s1.digest };
       schema2Digest = digestOf(view.schema2);
       await this.storage.putContent(
         bridge.alternates(name, tag),

@@ -78,11 +78,9 @@ export class ManifestService {
     if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
       throw new RegistryError(V2.DIGEST_INVALID, { detail: { expected: ref.digest.value, actual: digest.value } });
     }
-    for (const blob of info.blobs) {
-      if (!(await this.blobs.isLinked(name, blob, signal))) {
-        throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: blob.value } });
-      }
-    }
+    const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
+    const missing = info.blobs.find((_, i) => !linked[i]);
+    if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
     // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
     await this.blobs.putSmall(digest, stored, signal);
     await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);
