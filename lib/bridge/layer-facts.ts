@@ -1,7 +1,7 @@
 /**
- * What the bridge needs to know about a layer blob, learnt once while it streams in (spec
- * v2-and-bridging §3.2): its digest and size as stored, its compression, and the DiffID, i.e.
- * the sha256 of the whole decompressed stream. The DiffID is what Docker's layer store and
+ * What the bridge needs to know about a layer blob, learnt once while it streams in: its digest
+ * and size as stored, its compression, and the DiffID, i.e. the sha256 of the whole
+ * decompressed stream. The DiffID is what Docker's layer store and
  * containerd compute (moby/moby layer/layer_store.go, containerd/containerd
  * images/diffid.go): every byte the decompressor yields, every gzip member, a missing or extra
  * tar trailer included; nothing is repaired. `empty` is containerd's rule for an empty layer
