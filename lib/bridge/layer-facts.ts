@@ -23,7 +23,7 @@
  *
  * What it costs: a gzip layer passes at the speed of gunzip plus hashing the tar (about
  * 90 MiB/s of blob for a 4× compressed layer on the 2-core test machine, against 1.1–1.7 GiB/s
- * for sha256 alone; test/unit/bridge/layer-facts-load.test.ts prints both). gunzip runs in
+ * for sha256 alone; test/bridge/layer-facts-load.test.ts prints both). gunzip runs in
  * libuv's thread pool, which file I/O shares (4 threads by default), so each inspected gzip
  * upload keeps one pool thread busy. An uncompressed layer costs one compare per chunk.
  */

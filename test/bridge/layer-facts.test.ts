@@ -6,9 +6,9 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { gzipDeterministic } from '../../../lib/bridge/gzip-layer.js';
-import { inspectLayer, type LayerFacts } from '../../../lib/bridge/layer-facts.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { gzipDeterministic } from '../../lib/bridge/gzip-layer.js';
+import { inspectLayer, type LayerFacts } from '../../lib/bridge/layer-facts.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 import { incompressible } from './generated-data.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));

@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { chainIds } from '../../../lib/bridge/chain-id.js';
-import { inspectLayer } from '../../../lib/bridge/layer-facts.js';
-import { BridgeMediaType, layerMediaType } from '../../../lib/bridge/media-types.js';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { blobRefOf, imageConfigFromV1Chain, ociManifest, schema2Manifest } from '../../../lib/bridge/v1-to-v2.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { chainIds } from '../../lib/bridge/chain-id.js';
+import { inspectLayer } from '../../lib/bridge/layer-facts.js';
+import { BridgeMediaType, layerMediaType } from '../../lib/bridge/media-types.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { blobRefOf, imageConfigFromV1Chain, ociManifest, schema2Manifest } from '../../lib/bridge/v1-to-v2.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;

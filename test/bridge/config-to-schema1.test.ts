@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GZIPPED_EMPTY_TAR, GZIPPED_EMPTY_TAR_DIGEST, schema1ChainFromConfig } from '../../../lib/bridge/config-to-schema1.js';
-import { goTimeText } from '../../../lib/bridge/go-time.js';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { schema1FromV1Chain } from '../../../lib/bridge/v1-to-schema1.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { GZIPPED_EMPTY_TAR, GZIPPED_EMPTY_TAR_DIGEST, schema1ChainFromConfig } from '../../lib/bridge/config-to-schema1.js';
+import { goTimeText } from '../../lib/bridge/go-time.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { schema1FromV1Chain } from '../../lib/bridge/v1-to-schema1.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 const notBridgeable = (reason: string) => (err: unknown) => isNotBridgeable(err) && err.reason === reason;

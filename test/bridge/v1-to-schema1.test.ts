@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { schema1FromV1Chain } from '../../../lib/bridge/v1-to-schema1.js';
-import { schema1Payload, signSchema1 } from '../../../lib/services/v2/schema1.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { schema1FromV1Chain } from '../../lib/bridge/v1-to-schema1.js';
+import { schema1Payload, signSchema1 } from '../../lib/services/v2/schema1.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;

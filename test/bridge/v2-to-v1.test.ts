@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BridgeMediaType } from '../../../lib/bridge/media-types.js';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { imageManifestRefs, pickPlatform } from '../../../lib/bridge/v2-manifest.js';
-import { ancestryOf, type V2Image, type V2Layer, v1ImagesFromImage } from '../../../lib/bridge/v2-to-v1.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { BridgeMediaType } from '../../lib/bridge/media-types.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { imageManifestRefs, pickPlatform } from '../../lib/bridge/v2-manifest.js';
+import { ancestryOf, type V2Image, type V2Layer, v1ImagesFromImage } from '../../lib/bridge/v2-to-v1.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const notBridgeable = (reason: string) => (err: unknown) => isNotBridgeable(err) && err.reason === reason;
