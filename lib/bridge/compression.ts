@@ -1,7 +1,7 @@
 /**
  * What a layer blob is compressed with, told from its first bytes as moby/moby
- * pkg/archive/archive.go DetectCompression does (spec v2-and-bridging §3.2), and the stream
- * that undoes it. A blob matching no magic is taken as an uncompressed tar.
+ * pkg/archive/archive.go DetectCompression does, and the stream that undoes it. A blob matching
+ * no magic is taken as an uncompressed tar.
  */
 import type { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';

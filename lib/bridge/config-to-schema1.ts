@@ -1,9 +1,8 @@
 /**
  * A V2-pushed image as a schema1 chain, for clients that can only pull schema1 (Docker 1.6–1.9,
  * or no Accept header): distribution's schema2 → schema1 rewrite (distribution/distribution
- * v2.8.3 manifest/schema1/config_builder.go; spec v2-and-bridging §4.3 (i)), which Docker ≥1.10
- * also used when a registry refused schema2 (moby/moby distribution/push_v2.go). One entry per
- * history item, empty ones included (they get distribution's gzipped empty tar as their layer):
+ * v2.8.3 manifest/schema1/config_builder.go), which Docker ≥1.10 also used when a registry
+ * refused schema2 (moby/moby distribution/push_v2.go). One entry per history item, empty ones included (they get distribution's gzipped empty tar as their layer):
  *
  * - below the top, id = sha256(`<blobsum hex> <parent id>`) and a short JSON in the order of
  *   distribution's v1Compatibility struct (id, parent, comment, created, container_config with

@@ -1,7 +1,7 @@
 /**
- * What the bridge needs to know about a layer blob, learnt once while it streams in (spec
- * v2-and-bridging §3.2): its digest and size as stored, its compression, and the DiffID, i.e.
- * the sha256 of the whole decompressed stream. The DiffID is what Docker's layer store and
+ * What the bridge needs to know about a layer blob, learnt once while it streams in: its digest
+ * and size as stored, its compression, and the DiffID, i.e. the sha256 of the whole
+ * decompressed stream. The DiffID is what Docker's layer store and
  * containerd compute (moby/moby layer/layer_store.go, containerd/containerd
  * images/diffid.go): every byte the decompressor yields, every gzip member, a missing or extra
  * tar trailer included; nothing is repaired. `empty` is containerd's rule for an empty layer
@@ -23,7 +23,7 @@
  *
  * What it costs: a gzip layer passes at the speed of gunzip plus hashing the tar (about
  * 90 MiB/s of blob for a 4× compressed layer on the 2-core test machine, against 1.1–1.7 GiB/s
- * for sha256 alone; test/unit/bridge/layer-facts-load.test.ts prints both). gunzip runs in
+ * for sha256 alone; test/bridge/layer-facts-load.test.ts prints both). gunzip runs in
  * libuv's thread pool, which file I/O shares (4 threads by default), so each inspected gzip
  * upload keeps one pool thread busy. An uncompressed layer costs one compare per chunk.
  */

@@ -21,7 +21,10 @@ export type ManifestFlavor = 'docker' | 'oci';
 /**
  * The layer media type for a blob of this compression, or null when the blob must first be
  * recompressed to gzip (a new blob): bzip2 and xz, which Docker once read but containerd and
- * OCI never did, and zstd under Docker's types, which have none for it (spec §3.4.4, §3.5).
+ * OCI never did, and zstd under Docker's types, which have none for it (moby/moby
+ * pkg/archive/archive.go DecompressStream; containerd/containerd archive/compression/compression.go;
+ * the layer types of opencontainers/image-spec media-types.md and distribution/distribution
+ * docs/spec/manifest-v2-2.md).
  */
 export function layerMediaType(compression: Compression, flavor: ManifestFlavor): string | null {
   if (compression === 'gzip') return flavor === 'docker' ? BridgeMediaType.dockerLayerGzip : BridgeMediaType.ociLayerGzip;

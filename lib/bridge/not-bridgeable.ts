@@ -1,8 +1,10 @@
 /**
  * Why an image cannot be shown through the other protocol. Not a failure of the request that
  * asks: the V2 view of a V1 image, or the V1 view of a V2 image, is simply absent (a 404 there),
- * and the image stays whole in the protocol it was pushed with (spec v2-and-bridging §0.6,
- * §4.4: the bridge is derived lazily and leniently, never a push-time precondition).
+ * and the image stays whole in the protocol it was pushed with. The bridge is derived lazily
+ * and leniently, never a push-time precondition: the OCI conformance suite pushes configs whose
+ * diff_ids do not match the manifest's layers, manifests without layers, and artifacts, and all
+ * of them must be accepted (opencontainers/distribution-spec v1.1.1 conformance/setup.go).
  */
 export type NotBridgeableReason =
   /** V1 → V2: a stored V1 JSON that Docker could not read as its V1Image struct */

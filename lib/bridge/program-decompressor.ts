@@ -2,7 +2,7 @@
  * bzip2 and zstd decompression by their programs: Node 20 has neither codec, and V1 layers in
  * those formats are rare (bzip2 from hand-made uploads, which docker-registry stored as they
  * came; zstd only from V2 pushes), so a child process per layer is fine. The same shape as
- * lib/services/v1/xz-stream.ts, with one difference that matters when a stream is corrupt:
+ * lib/formats/xz-stream.ts, with one difference that matters when a stream is corrupt:
  * the program then quits before reading all its input, and a write to its stdin fails with
  * EPIPE. That error is swallowed here so that the failure reported is the program's own exit
  * status and message ("bzip2: Data integrity error…"), which says what was wrong.

@@ -6,7 +6,7 @@
  *
  * And the ancestry rules Docker ≥1.10 applies to a chain (moby/moby distribution/pull_v2.go
  * verifySchema1Manifest): 64-hex lowercase ids, the base without a parent, each image's parent
- * the image below it. A chain that breaks them is not bridged (spec v2-and-bridging §2.1, §3.5).
+ * the image below it. A chain that breaks them is not bridged.
  */
 import { goField, parseArrayElements, parseObjectEntries, type RawEntry, rawKind } from './go-json.js';
 import { goUnquote } from './go-string.js';

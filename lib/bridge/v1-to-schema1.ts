@@ -1,12 +1,14 @@
 /**
  * A V1-pushed image as a schema1 manifest payload, for Docker 1.6–1.9 and for clients that send
- * no Accept header (spec v2-and-bridging §0.1, §2.3 steps 1–3, §3.3). It is what those engines
- * pushed themselves (moby/moby v1.6.0 graph/push.go pushV2Repository): one fsLayer per V1 image,
- * empty ones included, newest first, each `v1Compatibility` the image's JSON as stored, laid out
+ * no Accept header (distribution/distribution v2.8.3 registry/handlers/manifests.go answers
+ * schema1 when the Accept header does not list schema2). It is what those engines pushed
+ * themselves (moby/moby v1.6.0 graph/push.go pushV2Repository): one fsLayer per V1 image, empty
+ * ones included, newest first, each `v1Compatibility` the image's JSON as stored, laid out
  * by MarshalIndent with three spaces as distribution/distribution manifest/schema1/sign.go does.
  *
  * The result P is what Berth stores; lib/services/v2/schema1.ts signSchema1 wraps it in a fresh
- * signature on the way out, and the manifest digest is sha256(P) (spec §2.5).
+ * signature on the way out, and the manifest digest is sha256(P), as distribution does
+ * (distribution/distribution v2.8.3 registry/storage/signedmanifesthandler.go).
  */
 import { parseDigest } from '../checksums/digest.js';
 import { marshalIndent, RawJson } from './go-indent.js';

@@ -1,19 +1,21 @@
 /**
- * A V1-pushed image as V2 sees it: the image config and the schema2 or OCI manifest (spec
- * v2-and-bridging §3.4), byte for byte what Docker ≥1.10 derives when it pulls the chain from
- * a V1 registry (moby/moby distribution/pull_v1.go pullImage with image/v1/imagev1.go
- * HistoryFromConfig and MakeConfigFromV1Config). That is also what the docker/migrator path
- * (pull over V1, push over V2) put on registries, so an image bridged here gets the image ID
- * the same content got there.
+ * A V1-pushed image as V2 sees it: the image config and the schema2 or OCI manifest, byte for
+ * byte what Docker ≥1.10 derives when it pulls the chain from a V1 registry (moby/moby
+ * v17.03.2-ce distribution/pull_v1.go pullImage with image/v1/imagev1.go HistoryFromConfig and
+ * MakeConfigFromV1Config; migrate/v1/migratev1.go does the same to an engine's own V1
+ * images). That is also what the docker/migrator path (pull over V1, push over V2) put on
+ * registries, so an image bridged here gets the image ID the same content got there.
  *
  * Every V1 image is one layer, empty ones included, and no history item is `empty_layer`
- * (spec §0.3): Docker's own rule, chosen over containerd's (which drops empty layers), since
+ * (moby/moby distribution/pull_v1.go, migrate/v1/migratev1.go): Docker's own rule, chosen over
+ * containerd's (remotes/docker/schema1/converter.go, which drops empty layers), since
  * the rule decides the image ID.
  *
  * One step of Docker's is skipped: when `docker_version` is below 1.8.3 (or missing) Docker
  * first round-trips the top JSON through its V1Image struct, which drops unknown fields and
- * writes zero values. Reproducing it needs that struct as each engine version defined it
- * (spec §3.4.3: "you may skip it"), so for such images the config bytes, and the image ID,
+ * writes zero values (moby/moby image/v1/imagev1.go MakeConfigFromV1Config,
+ * noFallbackMinVersion). Reproducing it needs that struct as each engine version defined it,
+ * so Berth leaves the JSON as it is, and for such images the config bytes, and the image ID,
  * differ from what that Docker computed. Within Berth the bytes are stable, which is what
  * pulling by digest needs.
  */
@@ -53,8 +55,9 @@ export function imageConfigFromV1Chain(chain: readonly V1ChainLink[]): Buffer {
   for (const key of V1_ONLY_KEYS) config.delete(key);
   config.set('rootfs', Buffer.from(`{"type":"layers","diff_ids":[${diffIds.map((d) => goQuote(d)).join(',')}]}`));
   config.set('history', Buffer.from(`[${images.map(historyItem).join(',')}]`));
-  // OCI requires both; images from before Docker 0.7 or so carry neither (spec §3.4.3). An empty
-  // string is what Go's omitempty would have left out, and is no more use to a client.
+  // OCI requires both (opencontainers/image-spec config.md); images from before Docker 0.7 or so
+  // carry neither. An empty string is what Go's omitempty would have left out, and is no more
+  // use to a client.
   for (const [key, fallback] of [
     ['architecture', '"amd64"'],
     ['os', '"linux"'],
@@ -68,7 +71,7 @@ export function imageConfigFromV1Chain(chain: readonly V1ChainLink[]): Buffer {
 /**
  * One `history` item as HistoryFromConfig makes it, fields in the order of moby's
  * image.History struct. `created` is the stored string itself: parsing it into a Date would
- * lose nanoseconds and change the digest (spec §3.5); Go would re-format it, which for
+ * lose nanoseconds and change the digest; Go would re-format it, which for
  * RFC 3339 strings Docker wrote is the same text.
  */
 function historyItem(image: V1ImageFields): string {
@@ -108,8 +111,9 @@ export function schema2Manifest(parts: ImageManifestParts): Buffer {
  * optional, but containerd and others classify a manifest by it, and Berth's own
  * lib/services/v2/manifest-types.ts reads a manifest without one as OCI only by default.
  * Layout as distribution's manifest/ocischema/manifest.go FromStruct (the same struct order and
- * indentation as schema2). The config bytes are those of the schema2 image: an OCI config is
- * a superset of Docker's (spec §3.4.4).
+ * indentation as schema2). The config bytes are those of the schema2 image: the fields an OCI
+ * config defines are Docker's, and readers ignore the others (opencontainers/image-spec
+ * config.md: extra fields are implementation specific).
  */
 export function ociManifest(parts: ImageManifestParts): Buffer {
   return imageManifest(MediaType.ociManifest, BridgeMediaType.ociConfig, parts);

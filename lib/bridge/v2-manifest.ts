@@ -2,9 +2,9 @@
  * Which image of a V2 tag the V1 view shows, and what that image refers to. An index or
  * manifest list is narrowed to one platform, linux/amd64 unless configured otherwise, as
  * distribution did when it answered an old client with schema1 for a manifest list
- * (distribution/distribution registry/handlers/manifests.go defaultArch, defaultOS; spec
- * v2-and-bridging §4.4.1). Validation is Berth's own (lib/services/v2/manifest-types.ts); a
- * document it refuses is simply not bridgeable.
+ * (distribution/distribution registry/handlers/manifests.go defaultArch, defaultOS).
+ * Validation is Berth's own (lib/services/v2/manifest-types.ts); a document it refuses is simply
+ * not bridgeable.
  */
 import { describeManifest, MediaType, parseManifestJson } from '../services/v2/manifest-types.js';
 import { NotBridgeableError } from './not-bridgeable.js';

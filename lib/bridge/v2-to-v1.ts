@@ -1,7 +1,7 @@
 /**
  * A V2-pushed image as V1 clients see it: one V1 image per layer, as Docker ≥1.10 made them
  * when it pushed to a V1 registry (moby/moby v17.03.2-ce distribution/push_v1.go, with
- * image/v1/imagev1.go MakeV1ConfigFromConfig; spec v2-and-bridging §4.2, §4.4).
+ * image/v1/imagev1.go MakeV1ConfigFromConfig).
  *
  * - Below the top, layer k is a "dependency image" whose id is the hex of ChainID(L0..Lk) and
  *   whose JSON is only `{"id":…}` or `{"id":…,"parent":…}`. The same stack of layers gets the
@@ -43,7 +43,10 @@ export interface V1View {
   layer: V2Layer;
   /**
    * The blob cannot be served to a V1 client as it is: zstd, which no V1-era Docker reads.
-   * Serve a gzip or plain-tar transcode instead, with X-Docker-Size its length (spec §4.4.4).
+   * Serve a gzip or plain-tar transcode instead (moby/moby v17.03.2-ce pkg/archive/archive.go
+   * DecompressStream reads gzip, bzip2, xz or a plain tar), with X-Docker-Size its length: the
+   * client takes it as the layer's size for progress and resumed downloads (moby/moby
+   * v17.03.2-ce registry/session.go GetRemoteImageJSON, GetRemoteImageLayer).
    */
   transcode: boolean;
 }
@@ -127,7 +130,7 @@ export function readDiffIds(entries: readonly RawEntry[]): string[] {
 /**
  * The top image's JSON: the config as a Go map minus the image-only keys, `id` set, `parent`
  * overwritten or, for a single-layer image, removed (push_v1.go keeps a config's own
- * `"parent":"sha256:…"` there, which no V1 client accepts; spec §4.2 edge cases).
+ * `"parent":"sha256:…"` there, which no V1 client accepts).
  */
 function topJson(entries: readonly RawEntry[], id: string, parent: string | null): Buffer {
   const map = new Map<string, Uint8Array>(entries);

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { GZIPPED_EMPTY_TAR, GZIPPED_EMPTY_TAR_DIGEST, schema1ChainFromConfig } from '../../../lib/bridge/config-to-schema1.js';
-import { goTimeText } from '../../../lib/bridge/go-time.js';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { schema1FromV1Chain } from '../../../lib/bridge/v1-to-schema1.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { GZIPPED_EMPTY_TAR, GZIPPED_EMPTY_TAR_DIGEST, schema1ChainFromConfig } from '../../lib/bridge/config-to-schema1.js';
+import { goTimeText } from '../../lib/bridge/go-time.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { schema1FromV1Chain } from '../../lib/bridge/v1-to-schema1.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 const notBridgeable = (reason: string) => (err: unknown) => isNotBridgeable(err) && err.reason === reason;
@@ -41,7 +41,9 @@ describe("bridge: a V2 image as a schema1 chain (distribution's config builder)"
     assert.deepEqual([p.name, p.tag, p.architecture, p.history.length], ['testrepo', 'testtag', 'amd64', 6]);
   });
 
-  it('§4.4: the §3.6 image through the builder has top id 512f92f6…, base id f905323b…, and the base Cmd is one string', () => {
+  // The two-image worked example (test/fixtures/bridge/README.md): Berth's own vector, its ids
+  // computed outside Berth, not an upstream one.
+  it('the worked example through the builder: top id 512f92f6…, base id f905323b…, and the base Cmd is one string', () => {
     const hello = digest('376418ea7fe9755bf58b5eb8ef0a18104f57ab92073077da2535637e7624e8d1');
     const { chain, usesEmptyLayer } = schema1ChainFromConfig({
       configBytes: fixture('expected-config.json'),

@@ -6,13 +6,16 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { gzipDeterministic } from '../../../lib/bridge/gzip-layer.js';
-import { inspectLayer, type LayerFacts } from '../../../lib/bridge/layer-facts.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { gzipDeterministic } from '../../lib/bridge/gzip-layer.js';
+import { inspectLayer, type LayerFacts } from '../../lib/bridge/layer-facts.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 import { incompressible } from './generated-data.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
-// Spec v2-and-bridging §5.4 and §3.5 (see test/fixtures/bridge/README.md).
+// The worked example's hand-made layer (Berth's own vector: its digests were computed outside
+// Berth by two independent implementations) and distribution's gzipped empty tar
+// (distribution/distribution manifest/schema1/config_builder.go gzippedEmptyTar); see
+// test/fixtures/bridge/README.md.
 const HELLO_GZ = fixture('hello-layer.tar.gz');
 const DISTRIBUTION_EMPTY_GZ = fixture('distribution-empty-layer.tar.gz');
 const HELLO_BLOB = 'sha256:376418ea7fe9755bf58b5eb8ef0a18104f57ab92073077da2535637e7624e8d1';
@@ -54,7 +57,7 @@ async function factsOf(blob: Buffer, chunkSize = blob.length || 1): Promise<Laye
 }
 
 describe('bridge: layer facts learnt while a blob streams through', () => {
-  it('the §5.4 fixture: blob digest 376418ea…, DiffID 42f7fc56…, 3072 bytes of tar, not empty — also when fed a byte at a time', async () => {
+  it("the worked example's hand-made layer: blob digest 376418ea…, DiffID 42f7fc56…, 3072 bytes of tar, not empty — also when fed a byte at a time", async () => {
     for (const chunkSize of [HELLO_GZ.length, 1, 4]) {
       assert.deepEqual(await factsOf(HELLO_GZ, chunkSize), {
         digest: HELLO_BLOB,

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gzipSync } from 'node:zlib';
-import { inspectLayer } from '../../../lib/bridge/layer-facts.js';
-import { DigestingStream } from '../../../lib/checksums/digest.js';
-import { STREAM_CHUNK } from '../../../lib/storage/driver.js';
+import { inspectLayer } from '../../lib/bridge/layer-facts.js';
+import { DigestingStream } from '../../lib/checksums/digest.js';
+import { STREAM_CHUNK } from '../../lib/storage/driver.js';
 import { incompressible, layerLike } from './generated-data.js';
 
 const MiB = 1 << 20;

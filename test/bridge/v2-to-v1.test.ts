@@ -2,21 +2,22 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { BridgeMediaType } from '../../../lib/bridge/media-types.js';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { imageManifestRefs, pickPlatform } from '../../../lib/bridge/v2-manifest.js';
-import { ancestryOf, type V2Image, type V2Layer, v1ImagesFromImage } from '../../../lib/bridge/v2-to-v1.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { BridgeMediaType } from '../../lib/bridge/media-types.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { imageManifestRefs, pickPlatform } from '../../lib/bridge/v2-manifest.js';
+import { ancestryOf, type V2Image, type V2Layer, v1ImagesFromImage } from '../../lib/bridge/v2-to-v1.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const sha256 = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const notBridgeable = (reason: string) => (err: unknown) => isNotBridgeable(err) && err.reason === reason;
 
-// Spec v2-and-bridging §4.4 worked example: the §3.6 image (test/fixtures/bridge/README.md)
-// seen through Docker's push_v1.
+// The two-image worked example (test/fixtures/bridge/README.md) seen through Docker's push_v1
+// (moby/moby v17.03.2-ce distribution/push_v1.go): Berth's own vector, the ids and JSON computed
+// outside Berth, not an upstream one.
 const CONFIG = readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge/expected-config.json'));
 const TOP_ID = 'a9321973f7fd36dcfbb382125bb6dff88be09674634e0593527ac0777bf347c6';
 const DEP_ID = '42f7fc56821cd241c4965147b4604ce9632e9d1416767faf60b40fcb7462cd81';
-// §3.6: ChainID of (hello, empty tar).
+// The worked example's ChainID of (hello, empty tar).
 const CHAIN_2 = '66c8922f810a49a869341db7edc8d6c09e3ee2dbfeb677ac85bb1fe8c390af7a';
 const EMPTY_DIFF_ID = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 const GZ: string = BridgeMediaType.dockerLayerGzip;
@@ -32,7 +33,7 @@ const config = (diffIds: string[], extra = '') =>
   `{"architecture":"amd64","os":"linux"${extra},"rootfs":{"type":"layers","diff_ids":${JSON.stringify(diffIds)}}}`;
 
 describe('bridge: a V2 image as V1 images (Docker ≥1.10 push_v1)', () => {
-  it('§4.4: dependency 42f7fc56… with JSON {"id"} only, top a9321973… with the config minus rootfs/history plus id and parent', () => {
+  it('the worked example: dependency 42f7fc56… with JSON {"id"} only, top a9321973… with the config minus rootfs/history plus id and parent', () => {
     const views = v1ImagesFromImage(image(CONFIG));
     assert.deepEqual(
       views.map((v) => [v.id, v.layer.digest, v.transcode]),

@@ -2,17 +2,19 @@ import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { schema1FromV1Chain } from '../../../lib/bridge/v1-to-schema1.js';
-import { schema1Payload, signSchema1 } from '../../../lib/services/v2/schema1.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { schema1FromV1Chain } from '../../lib/bridge/v1-to-schema1.js';
+import { schema1Payload, signSchema1 } from '../../lib/services/v2/schema1.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const notBridgeable = (reason: string) => (err: unknown) => isNotBridgeable(err) && err.reason === reason;
 
-// Spec v2-and-bridging §2.6: a one-image chain and the payload P it must give (464 bytes,
-// digest f1ff2fa9…).
+// A worked example computed outside Berth (an independent implementation of
+// distribution/distribution manifest/schema1/sign.go and docker/libtrust jsonsign.go), not an
+// upstream vector: a one-image chain and the payload P it must give (464 bytes, digest
+// f1ff2fa9…).
 const SPEC_JSON = `{"id":"${'b'.repeat(64)}","created":"2015-07-09T00:00:00Z","container_config":{"Cmd":["/bin/sh"]}}`;
 const EMPTY_GZ = 'sha256:a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4';
 const SPEC_P_DIGEST = 'sha256:f1ff2fa9245311577c8b8213bb0ad8e147083f033565cab047748535e69fdc09';
@@ -22,7 +24,7 @@ const { privateKey: REGISTRY_KEY } = generateKeyPairSync('ec', { namedCurve: 'P-
 const specPayload = () => schema1FromV1Chain({ name: 'library/example', tag: 'latest', chain: [{ json: Buffer.from(SPEC_JSON), blobDigest: EMPTY_GZ }] });
 
 describe('bridge: a V1 chain as a schema1 payload', () => {
-  it('§2.6: the one-image chain gives the 464-byte P with digest f1ff2fa9…, ending in "\\n}" (formatTail Cn0)', () => {
+  it('the worked example: the one-image chain gives the 464-byte P with digest f1ff2fa9…, ending in "\\n}" (formatTail Cn0)', () => {
     const p = specPayload();
     assert.equal(p.length, 464);
     assert.equal(sha256(p), SPEC_P_DIGEST);
@@ -39,7 +41,7 @@ describe('bridge: a V1 chain as a schema1 payload', () => {
     assert.deepEqual(header, { formatLength: 462, formatTail: 'Cn0', time: '2015-09-11T04:13:48Z' });
   });
 
-  it('§3.6 chain: one fsLayer per image, top first, each v1Compatibility the stored JSON verbatim, architecture from the top', () => {
+  it('the two-image worked example: one fsLayer per image, top first, each v1Compatibility the stored JSON verbatim, architecture from the top', () => {
     const base = fixture('v1-base.json');
     const top = fixture('v1-top.json');
     const hello = 'sha256:376418ea7fe9755bf58b5eb8ef0a18104f57ab92073077da2535637e7624e8d1';

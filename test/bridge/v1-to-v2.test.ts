@@ -4,18 +4,19 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { chainIds } from '../../../lib/bridge/chain-id.js';
-import { inspectLayer } from '../../../lib/bridge/layer-facts.js';
-import { BridgeMediaType, layerMediaType } from '../../../lib/bridge/media-types.js';
-import { isNotBridgeable } from '../../../lib/bridge/not-bridgeable.js';
-import { blobRefOf, imageConfigFromV1Chain, ociManifest, schema2Manifest } from '../../../lib/bridge/v1-to-v2.js';
-import { INSTALL_DIR } from '../../../lib/version.js';
+import { chainIds } from '../../lib/bridge/chain-id.js';
+import { inspectLayer } from '../../lib/bridge/layer-facts.js';
+import { BridgeMediaType, layerMediaType } from '../../lib/bridge/media-types.js';
+import { isNotBridgeable } from '../../lib/bridge/not-bridgeable.js';
+import { blobRefOf, imageConfigFromV1Chain, ociManifest, schema2Manifest } from '../../lib/bridge/v1-to-v2.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 
 const fixture = (name: string) => readFileSync(path.join(INSTALL_DIR, 'test/fixtures/bridge', name));
 const sha256 = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
-// Spec v2-and-bridging §3.6 (test/fixtures/bridge/README.md): the chain, its layers, and what
-// Docker ≥1.10 derives from them.
+// The two-image worked example (test/fixtures/bridge/README.md), Berth's own vector computed
+// outside Berth, not an upstream one: the chain, its layers, and what Docker ≥1.10 derives from
+// them (moby/moby image/v1/imagev1.go MakeConfigFromV1Config, HistoryFromConfig).
 const BASE_JSON = fixture('v1-base.json');
 const TOP_JSON = fixture('v1-top.json');
 const EXPECTED_CONFIG = fixture('expected-config.json');
@@ -36,14 +37,14 @@ const oneImage = (json: string, diffId = EMPTY_DIFF_ID) => imageConfigFromV1Chai
 const ID_C = 'c'.repeat(64);
 
 describe('bridge: a V1 chain as a V2 image (config, schema2/OCI manifest)', () => {
-  it('§3.6: the config is the 604 bytes Docker derives, image ID a9321973…', () => {
+  it('the worked example: the config is the 604 bytes Docker derives, image ID a9321973…', () => {
     const config = imageConfigFromV1Chain(CHAIN);
     assert.equal(config.toString(), EXPECTED_CONFIG.toString());
     assert.equal(config.length, 604);
     assert.equal(sha256(config), IMAGE_ID);
   });
 
-  it('§3.6: the schema2 manifest is 729 bytes with digest e573b64b…', () => {
+  it('the worked example: the schema2 manifest is 729 bytes with digest e573b64b…', () => {
     const manifest = schema2Manifest({
       config: { digest: IMAGE_ID, size: 604 },
       layers: [
@@ -61,12 +62,12 @@ describe('bridge: a V1 chain as a V2 image (config, schema2/OCI manifest)', () =
     assert.ok(manifest.toString().endsWith('\n   ]\n}'));
   });
 
-  it('§3.6: the ChainIDs are 42f7fc56… (the base DiffID) and 66c8922f…', () => {
+  it('the worked example: the ChainIDs are 42f7fc56… (the base DiffID) and 66c8922f…', () => {
     assert.deepEqual(chainIds([HELLO_DIFF_ID, EMPTY_DIFF_ID]), [HELLO_DIFF_ID, 'sha256:66c8922f810a49a869341db7edc8d6c09e3ee2dbfeb677ac85bb1fe8c390af7a']);
     assert.deepEqual(chainIds([]), []);
   });
 
-  it('§3.6 from the blobs themselves: layer facts, media types, config and manifest give the same digests', async () => {
+  it('the worked example from the blobs themselves: layer facts, media types, config and manifest give the same digests', async () => {
     const layers = [];
     for (const blob of [fixture('hello-layer.tar.gz'), fixture('distribution-empty-layer.tar.gz')]) {
       const inspector = inspectLayer();

@@ -1,9 +1,9 @@
 // Expected outputs are worked out by hand from Go's encoding/json rules (golang/go
 // src/encoding/json encode.go appendString, indent.go appendCompact, decode.go unquote).
 import assert from 'node:assert/strict';
-import { marshalIndent, RawJson } from '../../../lib/bridge/go-indent.js';
-import { compactRaw, GoJsonError, goField, marshalSortedObject, parseArrayElements, parseObjectEntries, validateJson } from '../../../lib/bridge/go-json.js';
-import { goQuote, goUnquote } from '../../../lib/bridge/go-string.js';
+import { marshalIndent, RawJson } from '../../lib/bridge/go-indent.js';
+import { compactRaw, GoJsonError, goField, marshalSortedObject, parseArrayElements, parseObjectEntries, validateJson } from '../../lib/bridge/go-json.js';
+import { goQuote, goUnquote } from '../../lib/bridge/go-string.js';
 
 const b = (s: string) => Buffer.from(s, 'utf8');
 const entriesText = (json: string) => parseObjectEntries(b(json)).map(([k, v]) => [k, v.toString('utf8')]);
