@@ -76,7 +76,10 @@ async function makeLayer(file) {
 function configFor(bridge) {
   const dir = path.join(work, `store-${bridge ? 'on' : 'off'}`);
   const config = path.join(work, `config-${bridge ? 'on' : 'off'}.yml`);
-  writeFileSync(config, `bench:\n  storage: local\n  storage_path: ${dir}\n  standalone: true\n  loglevel: warning\n  bridge: ${bridge}\n  lock_dir: ${dir}-locks\n`);
+  writeFileSync(
+    config,
+    `bench:\n  storage: local\n  storage_path: ${dir}\n  standalone: true\n  loglevel: warning\n  bridge: ${bridge}\n  lock_dir: ${dir}-locks\n`,
+  );
   return { DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 'bench' };
 }
 
@@ -109,7 +112,8 @@ try {
       if ((await request(`${srv.url}/v1/images/${id}/json`, 'PUT', { body: json })) !== 200) throw new Error('PUT json');
       const s = await request(`${srv.url}/v1/images/${id}/layer`, 'PUT', { body: createReadStream(layerFile, { highWaterMark: MB }) });
       if (s !== 200) throw new Error(`PUT layer ${s}`);
-      if ((await request(`${srv.url}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': checksum } })) !== 200) throw new Error('PUT checksum');
+      if ((await request(`${srv.url}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': checksum } })) !== 200)
+        throw new Error('PUT checksum');
       if ((await request(`${srv.url}/v1/repositories/bench/app/tags/${tag}`, 'PUT', { body: `"${id}"` })) !== 200) throw new Error('PUT tag');
     });
     const cpuPush = cpuOf(pid) - cpu0;
@@ -118,12 +122,19 @@ try {
     if (which === 'on') {
       // A V2 client asking right after the push: the answer waits for the view when it is not written yet.
       const t = performance.now();
-      const s = await request(`${srv.url}/v2/bench/app/manifests/${tag}`, 'GET', { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+      const s = await request(`${srv.url}/v2/bench/app/manifests/${tag}`, 'GET', {
+        headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+      });
       if (s !== 200) throw new Error(`V2 GET ${s}`);
       viewMs = performance.now() - t;
       cpuView = cpuOf(pid) - cpu0;
     }
-    return { mbps: layerSize / MB / (ms / 1000), cpuPerGiB: (cpuPush * 1024 * MB) / layerSize, viewMs, cpuViewPerGiB: cpuView === null ? null : (cpuView * 1024 * MB) / layerSize };
+    return {
+      mbps: layerSize / MB / (ms / 1000),
+      cpuPerGiB: (cpuPush * 1024 * MB) / layerSize,
+      viewMs,
+      cpuViewPerGiB: cpuView === null ? null : (cpuView * 1024 * MB) / layerSize,
+    };
   }
 
   for (const which of ['on', 'off', 'off', 'on']) results[which].push(await push(which));
@@ -156,7 +167,9 @@ try {
 
   const mean = (xs, key) => xs.reduce((a, x) => a + x[key], 0) / xs.length;
   const fmt = (n, d = 0) => (n === null ? '-' : n.toFixed(d));
-  console.log(`bridge cost on loopback, local storage, one ${(layerSize / MB).toFixed(0)} MiB gzip layer; node ${process.version}, ${os.cpus().length} cores (server and client share them)`);
+  console.log(
+    `bridge cost on loopback, local storage, one ${(layerSize / MB).toFixed(0)} MiB gzip layer; node ${process.version}, ${os.cpus().length} cores (server and client share them)`,
+  );
   for (const which of ['on', 'off']) {
     const rs = results[which];
     console.log(

@@ -192,7 +192,14 @@ describe('the bridge with skopeo and the npm docker-registry-client', function (
         await ended;
         const bytes = Buffer.concat(chunks);
         assert.ok(bytes.equals(layer));
-        assert.equal(json.headers['x-docker-checksum-payload'], `sha256:${createHash('sha256').update(only?.json as Buffer).update('\n').update(bytes).digest('hex')}`);
+        assert.equal(
+          json.headers['x-docker-checksum-payload'],
+          `sha256:${createHash('sha256')
+            .update(only?.json as Buffer)
+            .update('\n')
+            .update(bytes)
+            .digest('hex')}`,
+        );
       } finally {
         client.close();
       }

@@ -36,7 +36,7 @@ function bridgeSync(config: string, ...args: string[]): Promise<Run> {
 
 describe('scripts/bridge-sync', function () {
   this.timeout(120_000);
-  const store = tempDir('berth-bridge-sync-');
+  const store = tempDir('bridge-sync-store-');
   const lines = `  storage: local\n  storage_path: ${store}\n  standalone: true\n  loglevel: error\n`;
   const config = writeConfig(`ops:\n${lines}`);
   const A = `${'a'.repeat(63)}1`;

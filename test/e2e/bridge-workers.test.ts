@@ -22,10 +22,14 @@ describe('the bridge with two worker processes', function () {
   it('each worker derives the same manifest digest for the same V1 chain', async () => {
     const port = await freePort();
     const config = writeConfig(`t:\n  storage_path: ${tempDir()}\n  standalone: true\n  loglevel: info\n  lock_dir: ${tempDir()}\n`);
-    const proc = spawn(process.execPath, [path.join(INSTALL_DIR, 'wsgi-compat/gunicorn'), '-b', `127.0.0.1:${port}`, '-w', '2', 'docker_registry.wsgi:application'], {
-      env: { PATH: process.env.PATH ?? '', DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 't' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [path.join(INSTALL_DIR, 'wsgi-compat/gunicorn'), '-b', `127.0.0.1:${port}`, '-w', '2', 'docker_registry.wsgi:application'],
+      {
+        env: { PATH: process.env.PATH ?? '', DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 't' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     proc.stdout.on('data', (c) => (out += c));
     try {

@@ -55,7 +55,9 @@ export class V2View {
       throw err;
     }
     const baseFirst = [...ancestry].reverse();
-    const found = await Promise.all(baseFirst.map(async (id) => ({ id, facts: await this.facts.ensure(id), json: await this.storage.getContent(v1.imageJson(id)) })));
+    const found = await Promise.all(
+      baseFirst.map(async (id) => ({ id, facts: await this.facts.ensure(id), json: await this.storage.getContent(v1.imageJson(id)) })),
+    );
     const chain: ChainImage[] = [];
     for (const { id, facts, json } of found) {
       if (!facts.ok) return { ok: false, reason: `image ${id}: ${facts.reason}` };
