@@ -9,6 +9,7 @@ import Koa from 'koa';
 import { v2Enabled } from './config/features.js';
 import type { Deps } from './deps.js';
 import { type Authorizer, allowAll } from './http/access.js';
+import { registryAuthorizer } from './http/auth/registry-authorizer.js';
 import { v1IndexTokenAuthorizer } from './http/auth/v1-index-tokens.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { cors } from './http/middleware/cors.js';
@@ -50,15 +51,19 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
 
   const table = new RouteTable(authorizer(deps, services));
   routeTables.set(app, table);
-  for (const router of [opsRouter(deps, table), v1Router(deps, services.v1, table), v2Router(deps, services.v2, table)]) {
+  for (const router of [opsRouter(deps, table), v1Router(deps, services.v1, table, services.auth !== null), v2Router(deps, services.v2, table)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
   return app;
 }
 
-/** Who may do what: open in standalone mode (and with disable_token_auth), an external index's tokens otherwise. */
+/**
+ * Who may do what: Berth's own auth when `auth:` is set; else open in standalone mode (and with
+ * disable_token_auth), and an external index's tokens otherwise (docker-registry's token mode).
+ */
 function authorizer(deps: Deps, services: Services): Authorizer {
+  if (services.auth) return registryAuthorizer(services.auth, deps.log, deps.metrics);
   const { standalone, disable_token_auth } = deps.config;
   return standalone || disable_token_auth ? allowAll : v1IndexTokenAuthorizer(services.v1.tokens);
 }

@@ -29,7 +29,8 @@ export function runLauncher(argv: string[], env: Readonly<Record<string, string 
 
   const out: Writable = plan.accessLog ? createWriteStream(plan.accessLog, { flags: 'a' }) : process.stdout;
   const err: Writable = plan.errorLog ? createWriteStream(plan.errorLog, { flags: 'a' }) : process.stderr;
-  const workerEnv = { ...env, ...plan.env, REGISTRY_HOST: plan.host, REGISTRY_PORT: String(plan.port) };
+  // BERTH_WORKERS: each worker knows it is one of several (what they must share is checked at start).
+  const workerEnv = { ...env, ...plan.env, REGISTRY_HOST: plan.host, REGISTRY_PORT: String(plan.port), BERTH_WORKERS: String(plan.workers) };
   cluster.setupPrimary({ exec: path.join(INSTALL_DIR, 'dist', 'index.js'), args: [], silent: true });
 
   let stopping = false;

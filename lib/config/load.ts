@@ -18,6 +18,8 @@ export interface Config extends FileConfig {
   readonly source: ConfigSource;
   /** REGISTRY_HOST / REGISTRY_PORT, as the old `docker-registry` launcher read them */
   readonly listen: { readonly host: string; readonly port: number };
+  /** how many worker processes serve this config (BERTH_WORKERS, set by the launcher); 1 when alone */
+  readonly workers: number;
   /** dotted key → the environment variable that supplied its value (`_env:`, OS_*, GUNICORN_GRACEFUL_TIMEOUT), for error messages */
   readonly envVars: Readonly<Record<string, string>>;
 }
@@ -66,11 +68,12 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     }
   }
   const listen = readListen(env, issues);
+  const workers = readWorkers(env, issues);
   // Found before the errors are raised: a misspelt key is often the cause of an error.
   const warnings = unknownKeyWarnings(raw, configSchema.shape, LEGACY_DRIVER_KEYS).map((w) => `${flavor || '(whole file)'}.${w}`);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path, warnings);
 
-  const config: Config = { ...parsed.data, flavor, source, listen, envVars };
+  const config: Config = { ...parsed.data, flavor, source, listen, workers, envVars };
   return { config: deepFreeze(config), warnings };
 }
 
@@ -97,6 +100,14 @@ function parseFile(path: string, flavor: string): unknown {
   } catch (err) {
     throw new ConfigError([{ key: '', message: `not valid YAML: ${(err as Error).message}` }], flavor, path);
   }
+}
+
+function readWorkers(env: Env, issues: ConfigIssue[]): number {
+  if (!env.BERTH_WORKERS) return 1;
+  const n = Number(env.BERTH_WORKERS);
+  if (Number.isInteger(n) && n >= 1) return n;
+  issues.push({ key: 'workers', envVar: 'BERTH_WORKERS', message: `expected a number of worker processes (1 or more), got ${JSON.stringify(env.BERTH_WORKERS)}` });
+  return 1;
 }
 
 function readListen(env: Env, issues: ConfigIssue[]): Config['listen'] {

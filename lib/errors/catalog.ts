@@ -102,6 +102,12 @@ export const V1 = {
   REQUIRES_AUTHORIZATION: { status: 401, code: 'V1_UNAUTHORIZED', message: 'Requires authorization' },
   IMAGE_NOT_IN_REPOSITORY: { status: 400, code: 'V1_IMAGE_NOT_IN_REPOSITORY', message: 'This image does not belong to the repository' },
 
+  // Berth's own access control (`auth:`); the old registry left this to a proxy in front
+  /** a known user without the right: Docker 1.x shows the message */
+  ACCESS_DENIED: { status: 403, code: 'V1_DENIED', message: 'Access denied' },
+  /** `POST /v1/users/` with auth on: Docker 1.x then checks the password with `GET /v1/users/` */
+  LOGIN_REQUIRED: { status: 401, code: 'V1_UNAUTHORIZED', message: 'Login with your user name and password' },
+
   /** Berth: small bodies (JSON, tag ids) are read whole, so they have a limit */
   BODY_TOO_LARGE: { status: 413, code: 'V1_BODY_TOO_LARGE', message: 'Request body over %s bytes' },
 } as const satisfies Record<string, CatalogEntry>;

@@ -38,6 +38,14 @@ export interface RequestState extends RouteParams {
   apiFamily?: ApiFamily;
   /** the V1 index token that authorised this request (token mode only) */
   token?: Token;
+  /** with Berth's own auth: who made the request (null: nobody said) */
+  identity?: { user: string } | null;
+  /**
+   * With Berth's own auth: may this request do `action` on the repository `name` (a V2 name or
+   * a V1 `ns/repo`)? For what a handler decides itself: which repositories `_catalog` lists,
+   * whether a mount may read its source. Absent when everyone may do everything.
+   */
+  may?: (action: 'pull' | 'push' | 'delete', name: string) => boolean;
 }
 
 export function familyOf(state: Partial<RequestState>, path: string): ApiFamily {

@@ -14,5 +14,8 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
   if (config.upload_purge_interval > 0) jobs.push(uploadPurgeJob(deps.storage, config.upload_purge_age, config.upload_purge_interval, log));
   if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
   if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
+  const auth = services.auth;
+  // The password files are watched while the server runs; the watch ends with it.
+  if (auth) jobs.push({ name: 'auth-files', start() {}, stop: async () => auth.close() });
   return jobs;
 }

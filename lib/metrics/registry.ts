@@ -10,6 +10,7 @@ export interface Metrics {
   httpDuration: Histogram<'method' | 'route'>;
   exceptionMails: Counter<'result'>;
   streamsAborted: Counter;
+  authFailures: Counter<'reason'>;
   storageFallbacks: Counter<'op'>;
   storageOperations: Counter<'driver' | 'op' | 'result'>;
   storageBytes: Counter<'driver' | 'direction'>;
@@ -58,6 +59,12 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
       name: 'berth_storage_bytes_total',
       help: 'Bytes read from and committed to storage, by driver and direction (read, written)',
       labelNames: ['driver', 'direction'],
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'berth_auth_failures_total',
+      help: 'Requests refused by Berth\'s own auth, by reason: password, v1-token, bearer (bad credentials), denied (a known user without the right)',
+      labelNames: ['reason'],
       registers: [registry],
     }),
     streamsAborted: new Counter({

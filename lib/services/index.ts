@@ -3,6 +3,7 @@
  * the object graph of deps.ts and get the same V1 and V2 services over the same locks. Routers
  * only mount routes over what they are given; background work lives in lib/jobs/.
  */
+import { type AuthServices, buildAuth } from '../auth/auth-services.js';
 import type { Deps } from '../deps.js';
 import { BridgeService } from './bridge/index.js';
 import { HostLocks } from './host-lock.js';
@@ -55,11 +56,14 @@ export interface Services {
   v2: V2Services;
   /** V1 ⇄ V2, unless `bridge: false` */
   bridge: BridgeService | null;
+  /** Berth's own access control, when `auth:` is set */
+  auth: AuthServices | null;
 }
 
 export function buildServices(deps: Deps): Services {
   const { config, storage } = deps;
   const locks = new HostLocks(config.lock_dir);
+  const auth = buildAuth(config, deps.log);
 
   // The bridge follows both protocols through their hooks; they are filled in once it exists.
   const v1Hooks: V1Hooks = {};
@@ -72,7 +76,7 @@ export function buildServices(deps: Deps): Services {
     images,
     tags: new TagService(storage, locks, search?.onRepository, v1Hooks),
     index: new IndexImagesService(storage, locks, search?.onRepository, v1Hooks),
-    indexTokens: new IndexTokens(),
+    indexTokens: new IndexTokens(auth?.v1Tokens ?? null),
     tokens: new TokenService(config.index_endpoint, storage),
     search,
     diffs: deps.cache ? new DiffService(storage, images, deps.cache) : null,
@@ -93,5 +97,5 @@ export function buildServices(deps: Deps): Services {
     Object.assign(v1Hooks, bridge.v1Hooks());
     Object.assign(v2Hooks, bridge.v2Hooks());
   }
-  return { locks, v1, v2, bridge };
+  return { locks, v1, v2, bridge, auth };
 }

@@ -1,7 +1,9 @@
 /**
  * Routes for operators and old probes: `/` and the pings exactly as docker-registry 0.9.1
  * answered them, `/_status` with a storage round-trip, `/healthz` and `/readyz` for
- * orchestrators, and `/metrics` for Prometheus.
+ * orchestrators, and `/metrics` for Prometheus. The pings are always open (Docker pings before
+ * it has credentials); with Berth's own auth the others ask for a login unless auth.open_paths
+ * lists them.
  */
 import os from 'node:os';
 import Router from '@koa/router';
@@ -19,7 +21,7 @@ export function opsRouter(deps: Deps, table: RouteTable): Router<RequestState> {
   const router = new Router<RequestState>();
   const r = table.on(router);
 
-  r.get('/', ACCESS.open, (ctx) => {
+  r.get('/', ACCESS.login, (ctx) => {
     // 0.9+: the JSON encoding of `issue`; `true` when it is unset.
     v1Json(ctx, config.issue ?? true);
   });
@@ -35,8 +37,8 @@ export function opsRouter(deps: Deps, table: RouteTable): Router<RequestState> {
     const report = await checkStatus(deps.storage, deps.cache);
     v1Json(ctx, report.body, report.ok ? 200 : 503);
   };
-  r.get('/_status', ACCESS.open, status);
-  r.get('/v1/_status', ACCESS.open, status);
+  r.get('/_status', ACCESS.login, status);
+  r.get('/v1/_status', ACCESS.login, status);
 
   r.get('/healthz', ACCESS.open, (ctx) => {
     ctx.body = { status: 'ok' };
@@ -48,7 +50,7 @@ export function opsRouter(deps: Deps, table: RouteTable): Router<RequestState> {
   });
 
   if (config.metrics) {
-    r.get('/metrics', ACCESS.open, async (ctx) => {
+    r.get('/metrics', ACCESS.login, async (ctx) => {
       ctx.type = deps.metrics.registry.contentType;
       ctx.body = await deps.metrics.registry.metrics();
     });

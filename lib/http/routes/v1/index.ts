@@ -14,7 +14,9 @@ import { imageRoutes } from './images.js';
 import { mirrorFallbacks, mirrorRequest, NO_FALLBACKS } from './mirror.js';
 import { repositoryRoutes, userRoutes } from './repositories.js';
 
-export function v1Router(deps: Deps, services: V1Services, table: RouteTable): Router<RequestState> {
+/** `ownIndex`: Berth is the index (standalone mode, or its own auth), so the index's user and repository routes are mounted. */
+export function v1Router(deps: Deps, services: V1Services, table: RouteTable, ownAuth = false): Router<RequestState> {
+  const ownIndex = deps.config.standalone || ownAuth;
   const router = new Router<RequestState>();
   router.use(async (ctx, next) => {
     ctx.state.apiFamily = 'v1';
@@ -22,17 +24,21 @@ export function v1Router(deps: Deps, services: V1Services, table: RouteTable): R
   });
   v1Params(router);
   const r = table.on(router);
-  if (deps.config.standalone) userRoutes(r);
+  if (ownIndex) userRoutes(r, ownAuth);
   const { search, mirror } = services;
   if (search) {
     r.get('/v1/search', ACCESS.catalog, async (ctx) => {
       const q = String(ctx.query.q ?? '');
       const ours = search.search(q);
-      v1Json(ctx, mirror ? await mirror.mergeSearch(ours, mirrorRequest(ctx, '/v1/search', `?q=${encodeURIComponent(q)}`)) : ours);
+      const all = mirror ? await mirror.mergeSearch(ours, mirrorRequest(ctx, '/v1/search', `?q=${encodeURIComponent(q)}`)) : ours;
+      // With Berth's own auth, only what the caller may pull.
+      const may = ctx.state.may;
+      const results = may ? all.results.filter((r) => may('pull', r.name)) : all.results;
+      v1Json(ctx, may ? { ...all, num_results: results.length, results } : all);
     });
   }
   const fallbacks = mirror ? mirrorFallbacks(deps, mirror) : NO_FALLBACKS;
   imageRoutes(r, deps, services, fallbacks);
-  repositoryRoutes(r, deps, services, fallbacks);
+  repositoryRoutes(r, deps, services, fallbacks, ownIndex);
   return router;
 }

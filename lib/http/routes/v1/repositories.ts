@@ -7,6 +7,7 @@
 import type { Context } from 'koa';
 import type { Deps } from '../../../deps.js';
 import { V1 } from '../../../errors/catalog.js';
+import { RegistryError } from '../../../errors/registry-error.js';
 import type { V1Services } from '../../../services/index.js';
 import type { IndexAccess } from '../../../services/v1/index-tokens.js';
 import { parseJsonBody } from '../../../services/v1/json-body.js';
@@ -20,7 +21,7 @@ import type { V1Fallbacks } from './mirror.js';
 
 const REPO = '/v1/repositories/*repository';
 
-export function repositoryRoutes(r: RouteDefiner, deps: Deps, { tags, index, indexTokens }: V1Services, fallbacks: V1Fallbacks): void {
+export function repositoryRoutes(r: RouteDefiner, deps: Deps, { tags, index, indexTokens }: V1Services, fallbacks: V1Fallbacks, ownIndex: boolean): void {
   const repo = (ctx: Context & { state: RequestState }) => param(ctx.state, 'repository');
 
   r.get(`${REPO}/tags/:tag/json`, ACCESS.pull, async (ctx) => v1Json(ctx, await tags.tagJson(repo(ctx), param(ctx.state, 'tag'))));
@@ -53,10 +54,10 @@ export function repositoryRoutes(r: RouteDefiner, deps: Deps, { tags, index, ind
     v1Json(ctx, true);
   });
 
-  if (deps.config.standalone) {
-    /** X-Docker-Token and X-Docker-Endpoints, without which Docker refuses to push or pull. */
+  if (ownIndex) {
+    /** X-Docker-Token and X-Docker-Endpoints, without which Docker refuses to push or pull; with auth, the token names the user. */
     const headers = (ctx: Context & { state: RequestState }, access: IndexAccess) =>
-      indexHeaders(ctx, deps.config.registry_endpoints, indexTokens.mint(repo(ctx), access));
+      indexHeaders(ctx, deps.config.registry_endpoints, indexTokens.mint(repo(ctx), access, ctx.state.identity?.user));
     r.put(`${REPO}/images`, ACCESS.push, async (ctx) => {
       await index.put(repo(ctx), await readSmallBody(ctx));
       v1Json(ctx, null, 204, headers(ctx, 'write'));
@@ -83,14 +84,25 @@ export function repositoryRoutes(r: RouteDefiner, deps: Deps, { tags, index, ind
   });
 }
 
-/** The standalone index's user routes: `docker login` creates an account, which always succeeds. */
-export function userRoutes(r: RouteDefiner): void {
+/**
+ * The index's user routes (moby v1.3.0 `registry/auth.go` Login). Standalone, without auth:
+ * `docker login` creates an account, which always succeeds, as docker-registry answered. With
+ * Berth's own auth it checks the password instead: the POST answers 401, so Docker asks
+ * `GET /v1/users/` with its basic credentials, which answers 200 for the right password and
+ * 401 for a wrong one, and `docker login` says which.
+ */
+export function userRoutes(r: RouteDefiner, ownAuth: boolean): void {
   for (const path of ['/v1/users', '/v1/users/']) {
-    r.get(path, ACCESS.open, (ctx) => v1Json(ctx, 'OK'));
+    r.get(path, ownAuth ? ACCESS.login : ACCESS.open, (ctx) => v1Json(ctx, 'OK'));
     r.post(path, ACCESS.open, async (ctx) => {
       parseJsonBody(await readSmallBody(ctx, 64 * 1024), V1.USER_JSON_INVALID);
+      if (ownAuth) throw new RegistryError(V1.LOGIN_REQUIRED);
       v1Json(ctx, 'User Created', 201);
     });
   }
-  r.put('/v1/users/:username/', ACCESS.open, (ctx) => v1Json(ctx, null, 204));
+  r.put('/v1/users/:username/', ACCESS.open, (ctx) => {
+    // Account changes are the htpasswd file's business.
+    if (ownAuth) throw new RegistryError(V1.LOGIN_REQUIRED);
+    v1Json(ctx, null, 204);
+  });
 }

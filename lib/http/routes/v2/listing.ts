@@ -12,7 +12,10 @@ import type { RouteDefiner } from '../route-table.js';
 export function listingRoutes(r: RouteDefiner, { manifests, referrers, catalog }: V2Services): void {
   r.get('/v2/_catalog', ACCESS.catalog, async (ctx) => {
     const n = parsePageSize(ctx.query.n);
-    const page = pageOf(ctx, n, await catalog.repositories());
+    // With Berth's own auth, only the repositories the caller may pull.
+    const may = ctx.state.may;
+    const names = await catalog.repositories();
+    const page = pageOf(ctx, n, may ? names.filter((name) => may('pull', name)) : names);
     reply(ctx, '/v2/_catalog', page, { repositories: page.items });
   });
 

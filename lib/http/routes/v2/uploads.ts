@@ -15,7 +15,7 @@ import { ACCESS } from '../../access.js';
 import { parseContentRange } from '../../byte-range.js';
 import { hasBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
-import { param } from '../../state.js';
+import { param, type RequestState } from '../../state.js';
 import { requireDigest } from '../../v2-names.js';
 import { emptyReply } from '../../v2-response.js';
 import type { RouteDefiner } from '../route-table.js';
@@ -36,7 +36,7 @@ export function uploadRoutes(r: RouteDefiner, deps: Deps, { uploads }: V2Service
     const started = await uploads.start(
       name,
       {
-        mount: mountRequest(ctx),
+        mount: mountRequest(ctx, ctx.state.may),
         monolithic: typeof ctx.query.digest === 'string' ? { digest: requireDigest(ctx.query.digest), body: ctx.req } : null,
       },
       bodySignal(ctx),
@@ -77,11 +77,15 @@ export function uploadRoutes(r: RouteDefiner, deps: Deps, { uploads }: V2Service
  * malformed digest or source name, is a plain new session (dist-spec, "Mounting a blob from
  * another repository").
  */
-function mountRequest(ctx: Context): MountRequest | null {
+function mountRequest(ctx: Context, may: RequestState['may']): MountRequest | null {
   const digest = parseDigest(typeof ctx.query.mount === 'string' ? ctx.query.mount : null);
   const from = typeof ctx.query.from === 'string' ? ctx.query.from : null;
   if (!digest || (from !== null && !isName(from))) return null;
-  return { digest, from };
+  // With Berth's own auth the caller must be able to pull the source (a mount without `from`
+  // could read any repository, so it is a plain upload then), as distribution checks the
+  // mount's source (registry/handlers/app.go appendAccessRecords).
+  const mayReadFrom = may ? async (source: string | null) => source !== null && may('pull', source) : undefined;
+  return mayReadFrom ? { digest, from, mayReadFrom } : { digest, from };
 }
 
 /** `Content-Range: <start>-<end>`, checked against Content-Length when both are sent. */
