@@ -125,16 +125,24 @@ describe('V2 bearer tokens', () => {
     });
 
     it('x5c: the leaf and the root must both be within their validity dates', async () => {
-      const shortRoot = makeSigner(server.dir, 'short-root', { ca: true, days: 1 });
-      const longLeaf = makeSigner(server.dir, 'long-leaf', { issuer: shortRoot, days: 5 });
-      const bundle = path.join(tempDir('berth-bundle-'), 'bundle.pem');
-      writeFileSync(bundle, shortRoot.cert.toString());
-      const at = (ms: number) => new BearerTokens({ ...server.settings, rootcertbundle: bundle }, () => ms);
-      const token = await server.mint(pullPush('a/b'), { nbf: 0, exp: Math.floor((Date.now() + 10 * DAY) / 1000) }, { signer: longLeaf });
-      assert.ok(await at(Date.now()).verify(`Bearer ${token}`));
-      assert.equal(await at(Date.now() + 2 * DAY).verify(`Bearer ${token}`), null, 'the root has expired');
-      assert.equal(await at(Date.now() + 6 * DAY).verify(`Bearer ${token}`), null, 'the leaf has expired');
-      assert.equal(await at(Date.now() - DAY).verify(`Bearer ${token}`), null, 'not valid yet');
+      const bundleOf = (root: Signer) => {
+        const file = path.join(tempDir('berth-bundle-'), 'bundle.pem');
+        writeFileSync(file, root.cert.toString());
+        return file;
+      };
+      const claims = { nbf: 0, exp: Math.floor((Date.now() + 10 * DAY) / 1000) };
+      for (const [rootDays, leafDays, expired] of [
+        [1, 5, 'the root'],
+        [5, 1, 'the leaf'],
+      ] as const) {
+        const root = makeSigner(server.dir, `root-${rootDays}d`, { ca: true, days: rootDays });
+        const leaf = makeSigner(server.dir, `leaf-${leafDays}d`, { issuer: root, days: leafDays });
+        const at = (ms: number) => new BearerTokens({ ...server.settings, rootcertbundle: bundleOf(root) }, () => ms);
+        const token = `Bearer ${await server.mint(pullPush('a/b'), claims, { signer: leaf })}`;
+        assert.ok(await at(Date.now()).verify(token));
+        assert.equal(await at(Date.now() + 2 * DAY).verify(token), null, `${expired} has expired`);
+        assert.equal(await at(Date.now() - DAY).verify(token), null, 'not valid yet');
+      }
     });
 
     it('x5c: a bundle certificate need not be self-signed: an intermediate given as the root is trusted as is', async () => {
@@ -197,12 +205,10 @@ describe('V2 bearer tokens', () => {
   });
 
   describe('refused tokens', () => {
-    const now = Date.now();
-    const sec = Math.floor(now / 1000);
-    const fixed = () => new BearerTokens(server.settings, () => now);
-
     it('exp and nbf hold with 60 s of leeway, not a second more; a token without exp is expired', async () => {
-      const verifier = fixed();
+      // a whole second, so that the signing certificate (made in before(), to the second) is valid
+      const sec = Math.ceil(Date.now() / 1000);
+      const verifier = new BearerTokens(server.settings, () => sec * 1000);
       const verifies = async (claims: Record<string, unknown>) => (await verifier.verify(`Bearer ${await server.mint(pullPush('a/b'), claims)}`)) !== null;
       assert.equal(await verifies({ exp: sec - 59, nbf: sec - 300 }), true);
       assert.equal(await verifies({ exp: sec - 61, nbf: sec - 300 }), false);
