@@ -15,32 +15,8 @@
  */
 import { createHash, createPublicKey, type JsonWebKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-
-/** libtrust's key ID: SHA-256 of the DER SubjectPublicKeyInfo, its first 240 bits in base32, 12 groups of 4. */
-export function libtrustKeyId(key: KeyObject): string {
-  const sum = createHash('sha256')
-    .update(key.export({ type: 'spki', format: 'der' }))
-    .digest();
-  return base32(sum.subarray(0, 30)).match(/.{4}/g)?.join(':') ?? '';
-}
-
-const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-/** RFC 4648 base32 without padding (30 bytes make exactly 48 characters, so none would be needed). */
-function base32(bytes: Uint8Array): string {
-  let out = '';
-  let bits = 0;
-  let value = 0;
-  for (const byte of bytes) {
-    value = (value << 8) | byte;
-    bits += 8;
-    while (bits >= 5) {
-      out += BASE32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out += BASE32[(value << (5 - bits)) & 31];
-  return out;
-}
+// libtrust's key ID (SHA-256 of the SubjectPublicKeyInfo, 240 bits, base32, 12 groups of 4), which schema1 signatures use too
+import { keyId as libtrustKeyId } from '../services/v2/schema1.js';
 
 /**
  * RFC 7638 thumbprint (SHA-256) of an RSA or EC key, '' for other kinds. distribution v3's

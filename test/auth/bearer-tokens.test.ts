@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { createPublicKey } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { jwkThumbprint, libtrustKeyId } from '../../lib/auth/bearer-keys.js';
+import { jwkThumbprint } from '../../lib/auth/bearer-keys.js';
 import { BearerTokens } from '../../lib/auth/bearer-tokens.js';
+import { keyId as libtrustKeyId } from '../../lib/services/v2/schema1.js';
 import { tempDir } from '../support/config.js';
 import { hmacToken, makeSigner, type Signer, startTokenServer, type TokenServer, tamperedToken, unsignedToken } from '../support/token-server.js';
 

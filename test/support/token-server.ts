@@ -12,8 +12,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CompactSign } from 'jose';
-import { jwkThumbprint, libtrustKeyId } from '../../lib/auth/bearer-keys.js';
+import { jwkThumbprint } from '../../lib/auth/bearer-keys.js';
 import type { BearerSettings } from '../../lib/auth/bearer-tokens.js';
+import { keyId as libtrustKeyId } from '../../lib/services/v2/schema1.js';
 import { tempDir } from './config.js';
 
 /** A key pair and the certificate openssl made for it. */
