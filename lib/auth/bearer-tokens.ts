@@ -35,9 +35,10 @@ export interface BearerGrant {
 export type BearerCheck = { grant: BearerGrant } | { reason: string };
 
 /**
- * What libtrust verified in distribution v2.8 (RSA PKCS#1 v1.5 and ECDSA). v3 also takes PS*,
- * EdDSA and HS* by default, but HMAC cannot be checked with a certificate's public key, and the
- * others have no key ID form in v2.8's bundles; none of them is what docker_auth signs with.
+ * What libtrust verified in distribution v2.8 (RSA PKCS#1 v1.5 and ECDSA). v3's default list
+ * (`token.go`) adds PS*, EdDSA and HS*: HMAC has no place where the trust is a certificate's
+ * public key (it is the old forgery: the public key used as the shared secret), and PS* and EdDSA
+ * were never accepted by v2.8 nor are signed by docker_auth.
  */
 export const BEARER_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512'];
 
