@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Env, interpolate, isPlainObject } from './env.js';
-import { ConfigError, type ConfigIssue, withEnv } from './errors.js';
+import { ConfigError, type ConfigIssue, keyOf, withEnv } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
@@ -61,7 +61,7 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const zi of parsed.error.issues) {
-      const key = zi.path.map(String).join('.');
+      const key = keyOf(zi.path);
       issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envVars));
     }
   }
@@ -124,7 +124,7 @@ function describe(message: string, raw: Record<string, unknown>, path: readonly 
   if (schema && isSecret(schema)) return message.replace(/, got .*$/, '');
   if (message.includes(' got ')) return message;
   let node: unknown = raw;
-  for (const p of path) node = isPlainObject(node) ? node[String(p)] : undefined;
+  for (const p of path) node = isPlainObject(node) ? node[String(p)] : Array.isArray(node) ? node[Number(p)] : undefined;
   return node === undefined ? message : `${message}, got ${JSON.stringify(node)}`;
 }
 

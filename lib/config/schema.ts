@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { authSchema } from './auth-schema.js';
 import { bool, int, optionalBool, seconds, secret, section, str, strOr } from './fields.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
@@ -164,6 +165,8 @@ export const configSchema = z.looseObject({
     return variant ? { os, architecture, variant } : { os, architecture };
   }),
   inherit_common: bool(true),
+  /** Berth's own access control (lib/config/auth-schema.ts); absent: none */
+  auth: authSchema,
 });
 
 /**
