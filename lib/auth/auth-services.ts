@@ -6,15 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
-import { type AccessRule, AccessRules, type Identity } from './access-rules.js';
+import { AccessRules, type Identity } from './access-rules.js';
 import { BearerTokens } from './bearer-tokens.js';
 import { FailedLogins } from './failed-logins.js';
 import { GroupsFile } from './groups-file.js';
 import { HtpasswdFile } from './htpasswd-file.js';
+import { openPathSet } from './open-paths.js';
 import { V1SignedTokens } from './v1-signed-tokens.js';
-
-/** The pings orchestrators and Docker itself call before they have credentials. */
-export const ALWAYS_OPEN = ['/_ping', '/v1/_ping', '/healthz', '/readyz'] as const;
 
 export interface AuthServices {
   realm: string;
@@ -38,22 +36,18 @@ export function buildAuth(config: Readonly<Config>, log: Logger): AuthServices |
   if (!auth || (!auth.htpasswd && !auth.token)) return null;
   const htpasswd = auth.htpasswd ? new HtpasswdFile(auth.htpasswd.path, log) : null;
   const groups = auth.htpasswd?.groups ? new GroupsFile(auth.htpasswd.groups, log) : null;
-  let secret = config.secret_key;
-  if (!secret) {
-    // One process may sign with a key of its own; several could not verify each other's
-    // tokens (preflight refuses that case).
-    secret = randomBytes(32).toString('hex');
-    log.warn('auth: secret_key is not set; V1 tokens are signed with a key of this process and do not survive a restart');
-  }
+  // preflight requires secret_key with htpasswd (several workers, restarts: one key for all).
+  // With a token server alone no V1 token is ever minted: a key of this process does.
+  const secret = config.secret_key ?? randomBytes(32).toString('hex');
   return {
     realm: auth.htpasswd?.realm ?? 'Berth Registry',
     htpasswd,
     groups,
-    rules: new AccessRules((auth.access ?? null) as AccessRule[] | null, auth.anonymous_read),
+    rules: new AccessRules(auth.access ?? null, auth.anonymous_read),
     failures: new FailedLogins(),
     v1Tokens: new V1SignedTokens(secret),
     bearer: auth.token ? new BearerTokens(auth.token) : null,
-    openPaths: new Set([...ALWAYS_OPEN, ...(auth.open_paths ?? [])]),
+    openPaths: openPathSet(auth.open_paths ?? []),
     proxyUserHeader: config.trust_proxy && auth.trust_proxy_user ? auth.trust_proxy_user : null,
     identity: (user) => ({ user, groups: groups?.groupsOf(user) ?? [] }),
     close() {

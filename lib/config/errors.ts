@@ -7,7 +7,7 @@
 import type { Config } from './load.js';
 
 export interface ConfigIssue {
-  /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port`; empty for the file itself. */
+  /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port` or `auth.access[1].actions`; empty for the file itself. */
   key: string;
   message: string;
   /** The environment variable that supplied the value, when it came from `_env:`. */
@@ -36,12 +36,17 @@ export function configError(config: Readonly<Config>, issues: readonly ConfigIss
   );
 }
 
-/** The env var behind a key, or behind the nearest mapping above it. */
+/** The dotted key of a path into the config, list positions in brackets: `auth.access[1].actions`. */
+export function keyOf(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** The env var behind a key, or behind the nearest mapping or list above it (`auth.access` for `auth.access[1].actions`). */
 export function withEnv(issue: ConfigIssue, envVars: Readonly<Record<string, string>>): ConfigIssue {
   if (issue.envVar) return issue;
-  const parts = issue.key.split('.');
-  for (let n = parts.length; n > 0; n--) {
-    const envVar = envVars[parts.slice(0, n).join('.')];
+  const ends = [issue.key.length, ...[...issue.key.matchAll(/[.[]/g)].map((m) => m.index).reverse()];
+  for (const end of ends) {
+    const envVar = envVars[issue.key.slice(0, end)];
     if (envVar) return { ...issue, envVar };
   }
   return issue;

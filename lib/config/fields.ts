@@ -88,9 +88,32 @@ export function secret() {
   return str().register(secretFields, { secret: true });
 }
 
+/** A string that must be given; `what` says what it is, for the message when it is missing. */
+export function requiredStr(what: string) {
+  return str().transform((v, ctx): string => {
+    if (v !== null) return v;
+    ctx.addIssue({ code: 'custom', message: `required: ${what}` });
+    return z.NEVER;
+  });
+}
+
+/** A list of strings (numbers become strings: a YAML `[1234]` user name); null/absent gives []. */
+export function stringList(example: string) {
+  return z
+    .union([z.array(z.union([z.string(), z.number()])), z.null()], { error: `expected a list, e.g. ${example}` })
+    .optional()
+    .transform((v): string[] => (v ?? []).map(String));
+}
+
 /** A string with a default for null/absent/empty. */
 export function strOr(fallback: string) {
   return str().transform((v) => v ?? fallback);
+}
+
+/** A mapping section that is null when null or absent: "this feature is off". */
+export function optionalSection<T extends z.ZodRawShape>(shape: T) {
+  const obj = z.looseObject(shape, { error: 'expected a mapping' });
+  return z.preprocess((v) => (v === undefined ? null : v), obj.nullable());
 }
 
 /** A mapping section that may be null or absent (then every member takes its default). */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Env, interpolate, isPlainObject } from './env.js';
-import { ConfigError, type ConfigIssue, withEnv } from './errors.js';
+import { ConfigError, type ConfigIssue, keyOf, withEnv } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
@@ -63,7 +63,7 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     for (const zi of parsed.error.issues) {
-      const key = zi.path.map(String).join('.');
+      const key = keyOf(zi.path);
       issues.push(withEnv({ key, message: describe(zi.message, raw, zi.path) }, envVars));
     }
   }
@@ -106,7 +106,11 @@ function readWorkers(env: Env, issues: ConfigIssue[]): number {
   if (!env.BERTH_WORKERS) return 1;
   const n = Number(env.BERTH_WORKERS);
   if (Number.isInteger(n) && n >= 1) return n;
-  issues.push({ key: 'workers', envVar: 'BERTH_WORKERS', message: `expected a number of worker processes (1 or more), got ${JSON.stringify(env.BERTH_WORKERS)}` });
+  issues.push({
+    key: 'workers',
+    envVar: 'BERTH_WORKERS',
+    message: `expected a number of worker processes (1 or more), got ${JSON.stringify(env.BERTH_WORKERS)}`,
+  });
   return 1;
 }
 
@@ -135,7 +139,7 @@ function describe(message: string, raw: Record<string, unknown>, path: readonly 
   if (schema && isSecret(schema)) return message.replace(/, got .*$/, '');
   if (message.includes(' got ')) return message;
   let node: unknown = raw;
-  for (const p of path) node = isPlainObject(node) ? node[String(p)] : undefined;
+  for (const p of path) node = isPlainObject(node) ? node[String(p)] : Array.isArray(node) ? node[Number(p)] : undefined;
   return node === undefined ? message : `${message}, got ${JSON.stringify(node)}`;
 }
 

@@ -8,11 +8,23 @@ import { secretFields } from './fields.js';
 
 export type Shape = Readonly<Record<string, z.ZodType>>;
 
-/** The options of a mapping (a `section` is an object behind a preprocess step); null for a leaf value. */
+/** The options of a mapping (a `section` is an object behind a preprocess step, maybe nullable); null for a leaf value. */
 export function shapeOf(schema: z.ZodType): Shape | null {
-  if (schema instanceof z.ZodObject) return schema.shape as Shape;
-  if (schema instanceof z.ZodPipe) return shapeOf(schema.out as z.ZodType);
-  return null;
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodObject ? (inner.shape as Shape) : null;
+}
+
+/** The options of each mapping in a list of mappings (`auth.access`); null for anything else. */
+export function itemShapeOf(schema: z.ZodType): Shape | null {
+  const inner = unwrap(schema);
+  return inner instanceof z.ZodArray ? shapeOf(inner.element as z.ZodType) : null;
+}
+
+/** The schema behind preprocess steps and null/absent allowances. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  if (schema instanceof z.ZodPipe) return unwrap(schema.out as z.ZodType);
+  if (schema instanceof z.ZodNullable || schema instanceof z.ZodOptional) return unwrap(schema.unwrap() as z.ZodType);
+  return schema;
 }
 
 export function isSecret(schema: z.ZodType): boolean {

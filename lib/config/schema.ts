@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { authSchema } from './auth-schema.js';
 import { bool, int, optionalBool, seconds, secret, section, str, strOr } from './fields.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
@@ -164,21 +165,8 @@ export const configSchema = z.looseObject({
     return variant ? { os, architecture, variant } : { os, architecture };
   }),
   inherit_common: bool(true),
-  // PROVISIONAL (replaced by the auth-core branch's schema)
-  auth: z
-    .object({
-      htpasswd: z.object({ path: z.string(), realm: z.string().default('Berth Registry'), groups: z.string().nullable().default(null) }).nullable().default(null),
-      anonymous_read: z.boolean().default(false),
-      access: z
-        .array(z.object({ users: z.array(z.string()).optional(), groups: z.array(z.string()).optional(), repositories: z.array(z.string()), actions: z.array(z.enum(['pull', 'push', 'delete'])) }))
-        .nullable()
-        .default(null),
-      open_paths: z.array(z.string()).default([]),
-      trust_proxy_user: z.string().nullable().default(null),
-      token: z.object({ realm: z.string(), service: z.string(), issuer: z.string(), rootcertbundle: z.string() }).nullable().default(null),
-    })
-    .nullable()
-    .default(null),
+  /** Berth's own access control (lib/config/auth-schema.ts); absent: none */
+  auth: authSchema,
 });
 
 /**

@@ -1,11 +1,11 @@
 /**
  * Unknown keys are warnings, not errors: old files carry options Berth has no use for, and
  * refusing them would break a drop-in start. They are looked for in every section the schema
- * knows (`email_exceptions.smtp_pasword` is as lost as a top-level typo), and a likely typo
- * gets a "did you mean".
+ * knows, and in each mapping of a list of them (`email_exceptions.smtp_pasword` and
+ * `auth.access[0].grups` are as lost as a top-level typo), and a likely typo gets a "did you mean".
  */
 import { isPlainObject } from './env.js';
-import { type Shape, shapeOf } from './schema-tree.js';
+import { itemShapeOf, type Shape, shapeOf } from './schema-tree.js';
 
 export function closestKey(key: string, known: readonly string[]): string | null {
   let best: string | null = null;
@@ -28,6 +28,12 @@ export function unknownKeyWarnings(tree: Record<string, unknown>, shape: Shape, 
     const schema = shape[key];
     const children = schema ? shapeOf(schema) : null;
     if (children && isPlainObject(value)) warnings.push(...unknownKeyWarnings(value, children, [], `${prefix}${key}.`));
+    const items = schema ? itemShapeOf(schema) : null;
+    if (items && Array.isArray(value)) {
+      value.forEach((item, i) => {
+        if (isPlainObject(item)) warnings.push(...unknownKeyWarnings(item, items, [], `${prefix}${key}[${i}].`));
+      });
+    }
     if (known.includes(key)) continue;
     const guess = closestKey(key, known);
     warnings.push(`${prefix}${key}: unknown option, ignored${guess ? ` (did you mean ${prefix}${guess}?)` : ''}`);

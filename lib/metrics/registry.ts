@@ -63,7 +63,7 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
     }),
     authFailures: new Counter({
       name: 'berth_auth_failures_total',
-      help: 'Requests refused by Berth\'s own auth, by reason: password, v1-token, bearer (bad credentials), denied (a known user without the right)',
+      help: "Requests refused by Berth's own auth, by reason: password, v1-token, bearer (bad credentials), denied (a known user without the right)",
       labelNames: ['reason'],
       registers: [registry],
     }),

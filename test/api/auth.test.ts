@@ -90,7 +90,9 @@ describe('auth: htpasswd basic auth', function () {
     assert.equal((await call('HEAD', `/v2/library/app/blobs/${layer.digest}`, BOB)).status, 200, 'bob may pull library/*');
     assert.equal((await call('HEAD', `/v2/alice/app/blobs/${layer.digest}`, BOB)).status, 403);
     assert.equal((await call('HEAD', `/v2/alice/app/blobs/${layer.digest}`, CAROL)).status, 403, 'no rule for carol: nothing');
-    assert.equal((await call('HEAD', `/v2/app/blobs/${layer.digest}`, BOB)).status, 200, 'V2 `app` is the rules\' library/app');
+    // V2's one-part `app` is the rules' library/app: bob may look (and finds nothing there).
+    assert.equal((await call('HEAD', `/v2/app/blobs/${layer.digest}`, BOB)).status, 404);
+    assert.equal((await call('HEAD', `/v2/other/blobs/${layer.digest}`, CAROL)).status, 403);
   });
 
   it('_catalog lists only what the caller may pull', async () => {
@@ -160,7 +162,11 @@ describe('auth: htpasswd basic auth', function () {
     assert.equal((await v1('PUT', '/v1/repositories/alice/v1app/tags/latest', auth, `"${ID}"`)).status, 200);
     const other = await v1('PUT', '/v1/repositories/alice/other/tags/latest', auth, `"${ID}"`);
     assert.equal(other.status, 403, 'a token for one repository never opens another');
-    assert.equal((await v1('PUT', '/v1/repositories/alice/v1app/tags/latest', { Authorization: `${token.replace(/signature=[^,]+/, 'signature=forged')}` }, `"${ID}"`)).status, 401);
+    assert.equal(
+      (await v1('PUT', '/v1/repositories/alice/v1app/tags/latest', { Authorization: `${token.replace(/signature=[^,]+/, 'signature=forged')}` }, `"${ID}"`))
+        .status,
+      401,
+    );
     assert.equal((await v1('GET', '/v1/repositories/alice/v1app/tags', {})).status, 401);
     assert.equal((await v1('GET', '/v1/repositories/alice/v1app/tags', ALICE)).status, 200);
   });
@@ -203,7 +209,11 @@ describe('auth: anonymous_read and open_paths', function () {
     try {
       assert.equal((await fetch(`${srv.url}/metrics`)).status, 200);
       assert.equal((await fetch(`${srv.url}/v2/`, { headers: { 'User-Agent': 'x' } })).status, 200);
-      assert.equal((await fetch(`${srv.url}/v2/library/none/tags/list`, { headers: { 'User-Agent': 'x' } })).status, 404, 'a pull is let through (and finds nothing)');
+      assert.equal(
+        (await fetch(`${srv.url}/v2/library/none/tags/list`, { headers: { 'User-Agent': 'x' } })).status,
+        404,
+        'a pull is let through (and finds nothing)',
+      );
       const push = await fetch(`${srv.url}/v2/library/none/blobs/uploads/`, { method: 'POST', headers: { 'User-Agent': 'x' } });
       assert.equal(push.status, 401);
     } finally {

@@ -19,13 +19,16 @@ export function basicCredentials(req: IncomingMessage, verify: Verify): Promise<
   if (!/^basic\s/i.test(header)) return Promise.resolve({ kind: 'none' });
   let claimed = '';
   return new Promise<BasicOutcome>((resolve, reject) => {
-    const strategy = new BasicStrategy({ passReqToCallback: true }, (request: IncomingMessage, user: string, _cut: string, done: (err: unknown, user?: unknown) => void) => {
-      claimed = user;
-      verify(user, fullPassword(request)).then(
-        (ok) => done(null, ok ? user : false),
-        (err) => done(err),
-      );
-    });
+    const strategy = new BasicStrategy(
+      { passReqToCallback: true },
+      (request: IncomingMessage, user: string, _cut: string, done: (err: unknown, user?: unknown) => void) => {
+        claimed = user;
+        verify(user, fullPassword(request)).then(
+          (ok) => done(null, ok ? user : false),
+          (err) => done(err),
+        );
+      },
+    );
     // The strategy calls exactly one of these (passport-strategy's contract).
     const run = Object.assign(Object.create(strategy), {
       success: (user: string) => resolve({ kind: 'valid', user }),
