@@ -2,7 +2,7 @@
  * The facts of the startup banner: what the server actually does with this config (where the
  * data goes when storage_path is unset, who may push), not merely what the file says.
  */
-import { v2Enabled } from './config/features.js';
+import { authOn, v2Enabled } from './config/features.js';
 import type { Config } from './config/load.js';
 import { glanceAlternate, storageRoot } from './storage/validate.js';
 
@@ -24,8 +24,13 @@ export function bannerFields(config: Readonly<Config>, url: string) {
   };
 }
 
-/** Who may use each API: V1 asks the index in token mode (routes/v1/auth.ts); V2 has no auth of its own. */
+/** Who may use each API: Berth's own auth (lib/http/auth/registry-authorizer.ts), else V1 asks the index in token mode (lib/http/auth/v1-index-tokens.ts). */
 function authSummary(config: Readonly<Config>): string {
+  const auth = config.auth;
+  if (auth && authOn(config)) {
+    const how = [auth.htpasswd ? `htpasswd ${auth.htpasswd.path}` : null, auth.token ? `tokens of ${auth.token.realm}` : null].filter(Boolean).join(' and ');
+    return `V1 and V2: ${how}${auth.anonymous_read ? ' (anyone may pull)' : ''}`;
+  }
   const v1 = config.standalone
     ? 'none (standalone)'
     : config.disable_token_auth

@@ -3,6 +3,7 @@
  * (watched-file.ts says how, and why a broken version never locks anyone out).
  */
 import type { Logger } from '../logging/logger.js';
+import { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 import { decoyHash, parseHtpasswd } from './htpasswd-format.js';
 import { verifyPassword } from './password-hashes.js';
 import { WatchedFile, type WatchOptions } from './watched-file.js';
@@ -21,10 +22,12 @@ interface Passwords {
 
 export class HtpasswdFile {
   private readonly file: WatchedFile<Passwords>;
+  private readonly verified: CredentialCache;
 
   /** Reads the file now; throws when it cannot be read or has a line that does not parse. */
-  constructor(path: string, log: Logger, options: WatchOptions = {}) {
+  constructor(path: string, log: Logger, options: WatchOptions & { cache?: CredentialCacheOptions } = {}) {
     this.file = new WatchedFile(path, 'htpasswd file', readPasswords, log, options);
+    this.verified = new CredentialCache(options.cache);
   }
 
   /**
@@ -36,7 +39,12 @@ export class HtpasswdFile {
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return false;
     const { users, decoy } = this.file.current();
     const hash = users.get(user);
-    if (hash !== undefined) return verifyPassword(password, hash);
+    if (hash !== undefined) {
+      if (this.verified.knows(user, password, hash)) return true;
+      const ok = await verifyPassword(password, hash);
+      if (ok) this.verified.remember(user, password, hash);
+      return ok;
+    }
     if (decoy !== null) await verifyPassword(password, decoy);
     return false;
   }

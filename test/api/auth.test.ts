@@ -221,3 +221,25 @@ describe('auth: anonymous_read and open_paths', function () {
     }
   });
 });
+
+describe('trust_proxy: what the proxy was asked for is where Docker is sent', function () {
+  this.timeout(30_000);
+  it('X-Docker-Endpoints names X-Forwarded-Host with trust_proxy, and the connection without it', async () => {
+    for (const trust of [true, false]) {
+      const srv = await startTestServer(
+        loadYaml(`t:\n  storage_path: ${tempDir()}\n  standalone: true\n  loglevel: error\n  trust_proxy: ${trust}\n`, 't').config,
+      );
+      try {
+        const res = await fetch(`${srv.url}/v1/repositories/ns/app/`, {
+          method: 'PUT',
+          headers: { 'User-Agent': DOCKER_15, 'X-Docker-Token': 'true', 'X-Forwarded-Host': 'registry.example.com', 'X-Forwarded-Proto': 'https' },
+          body: '[]',
+        });
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get('x-docker-endpoints'), trust ? 'registry.example.com' : new URL(srv.url).host);
+      } finally {
+        await srv.stop();
+      }
+    }
+  });
+});

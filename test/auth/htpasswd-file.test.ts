@@ -155,3 +155,44 @@ describe('auth: the htpasswd file', () => {
     assert.ok(unknown > known / 10, `unknown user ${unknown} ns vs known ${known} ns`);
   });
 });
+
+describe('auth: right passwords remembered for a moment (credential-cache.ts)', () => {
+  it('a right password is checked once (not bcrypt on every request); a wrong one every time; a new hash forgets it', async () => {
+    const file = passwordFile(htpasswdLine('bcrypt', 'alice', 'alice-pw', ['-C', '10']));
+    const { htpasswd } = watched(file);
+    const timed = async (password: string) => {
+      const t = performance.now();
+      const ok = await htpasswd.verify('alice', password);
+      return { ok, ms: performance.now() - t };
+    };
+    const first = await timed('alice-pw');
+    assert.equal(first.ok, true);
+    const again = await timed('alice-pw');
+    assert.equal(again.ok, true);
+    // bcrypt at cost 10 takes tens of milliseconds; a remembered match takes microseconds.
+    assert.ok(again.ms * 10 < first.ms, `remembered: ${again.ms.toFixed(2)} ms vs first ${first.ms.toFixed(2)} ms`);
+    const wrong1 = await timed('nope');
+    const wrong2 = await timed('nope');
+    assert.equal(wrong1.ok || wrong2.ok, false);
+    assert.ok(wrong2.ms * 10 > first.ms, 'a wrong password is never remembered: checked again in full');
+    writeFileSync(file, `${htpasswdLine('bcrypt', 'alice', 'other-pw', ['-C', '4'])}\n`);
+    assert.equal(await htpasswd.verify('alice', 'alice-pw'), false, 'the file gave alice another hash: the old password no longer counts');
+    assert.equal(await htpasswd.verify('alice', 'other-pw'), true);
+  });
+
+  it('forgets after its time, and keeps no more than its bound', async () => {
+    const { CredentialCache } = await import('../../lib/auth/credential-cache.js');
+    let now = 1_000;
+    const cache = new CredentialCache({ ttlMs: 60_000, maxEntries: 2, now: () => now });
+    cache.remember('a', 'pw', 'h');
+    assert.equal(cache.knows('a', 'pw', 'h'), true);
+    assert.equal(cache.knows('a', 'other', 'h'), false);
+    assert.equal(cache.knows('a', 'pw', 'h2'), false, 'another stored hash');
+    cache.remember('a', 'pw', 'h');
+    now += 60_001;
+    assert.equal(cache.knows('a', 'pw', 'h'), false, 'expired');
+    for (const u of ['b', 'c', 'd']) cache.remember(u, 'pw', 'h');
+    assert.equal(cache.size, 2);
+    assert.equal(cache.knows('b', 'pw', 'h'), false, 'the oldest went');
+  });
+});

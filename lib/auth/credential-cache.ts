@@ -1,0 +1,60 @@
+/**
+ * Passwords already found right, remembered for a minute, so that a client sending Basic
+ * credentials with every request (every V2 client and Docker 1.x over HTTPS do) pays for one
+ * bcrypt check a minute instead of one per request (bcrypt at htpasswd's cost costs tens of
+ * milliseconds of CPU by design). What is kept is a keyed hash of the user and password
+ * (HMAC-SHA256 under a key made at start and never stored), not the password, beside the
+ * stored hash it matched: when the file gives the user another hash (a new password, a removed
+ * user), the memory no longer counts. Wrong passwords are never remembered: each is checked,
+ * and an address that keeps trying is slowed down (failed-logins.ts).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+
+export interface CredentialCacheOptions {
+  ttlMs?: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export class CredentialCache {
+  private readonly key = randomBytes(32);
+  private readonly entries = new Map<string, { hash: string; until: number }>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+  private readonly now: () => number;
+
+  constructor(options: CredentialCacheOptions = {}) {
+    this.ttlMs = options.ttlMs ?? 60_000;
+    this.maxEntries = options.maxEntries ?? 10_000;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** `password` was found to match `hash` (the user's stored hash) within the last ttl. */
+  knows(user: string, password: string, hash: string): boolean {
+    const id = this.id(user, password);
+    const entry = this.entries.get(id);
+    if (!entry) return false;
+    if (entry.hash !== hash || entry.until <= this.now()) {
+      this.entries.delete(id);
+      return false;
+    }
+    return true;
+  }
+
+  remember(user: string, password: string, hash: string): void {
+    if (this.entries.size >= this.maxEntries) {
+      // Oldest first (a Map keeps insertion order): drop one to make room.
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(this.id(user, password), { hash, until: this.now() + this.ttlMs });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private id(user: string, password: string): string {
+    return createHmac('sha256', this.key).update(user).update('\0').update(password).digest('base64');
+  }
+}
