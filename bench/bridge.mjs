@@ -9,34 +9,23 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { MB, startBerth, timed } from './common.mjs';
+import { MB, request, startBerth, timed } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const CHAIN = 20;
 const work = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-bridge-'));
 const TICK = 100; // clock ticks per second on Linux (getconf CLK_TCK)
+/** the status of one request (bench/common.mjs request) */
+const statusOf = async (...args) => (await request(...args)).status;
 
 /** user + system CPU seconds of a process so far */
 function cpuOf(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
-
-function request(url, method, { body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('error', reject);
-    if (body && typeof body.pipe === 'function') body.pipe(req);
-    else req.end(body);
-  });
 }
 
 /**
@@ -110,12 +99,12 @@ try {
     const tag = `round${round}`;
     const cpu0 = cpuOf(pid);
     const ms = await timed(async () => {
-      if ((await request(`${srv.url}/v1/images/${id}/json`, 'PUT', { body: json })) !== 200) throw new Error('PUT json');
-      const s = await request(`${srv.url}/v1/images/${id}/layer`, 'PUT', { body: createReadStream(layerFile, { highWaterMark: MB }) });
+      if ((await statusOf(`${srv.url}/v1/images/${id}/json`, 'PUT', { body: json })) !== 200) throw new Error('PUT json');
+      const s = await statusOf(`${srv.url}/v1/images/${id}/layer`, 'PUT', { body: createReadStream(layerFile, { highWaterMark: MB }) });
       if (s !== 200) throw new Error(`PUT layer ${s}`);
-      if ((await request(`${srv.url}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': checksum } })) !== 200)
+      if ((await statusOf(`${srv.url}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': checksum } })) !== 200)
         throw new Error('PUT checksum');
-      if ((await request(`${srv.url}/v1/repositories/bench/app/tags/${tag}`, 'PUT', { body: `"${id}"` })) !== 200) throw new Error('PUT tag');
+      if ((await statusOf(`${srv.url}/v1/repositories/bench/app/tags/${tag}`, 'PUT', { body: `"${id}"` })) !== 200) throw new Error('PUT tag');
     });
     const cpuPush = cpuOf(pid) - cpu0;
     let viewMs = null;
@@ -123,7 +112,7 @@ try {
     if (which === 'on') {
       // A V2 client asking right after the push: the answer waits for the view when it is not written yet.
       const t = performance.now();
-      const s = await request(`${srv.url}/v2/bench/app/manifests/${tag}`, 'GET', {
+      const s = await statusOf(`${srv.url}/v2/bench/app/manifests/${tag}`, 'GET', {
         headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
       });
       if (s !== 200) throw new Error(`V2 GET ${s}`);
@@ -162,11 +151,13 @@ try {
   }
   const base = servers.on.url;
   for (const { id, json, layer } of chain) {
-    await request(`${base}/v1/images/${id}/json`, 'PUT', { body: json });
-    await request(`${base}/v1/images/${id}/layer`, 'PUT', { body: layer });
-    await request(`${base}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': `sha256:${sha256(json, '\n', layer).digest('hex')}` } });
+    await statusOf(`${base}/v1/images/${id}/json`, 'PUT', { body: json });
+    await statusOf(`${base}/v1/images/${id}/layer`, 'PUT', { body: layer });
+    await statusOf(`${base}/v1/images/${id}/checksum`, 'PUT', {
+      headers: { 'X-Docker-Checksum-Payload': `sha256:${sha256(json, '\n', layer).digest('hex')}` },
+    });
   }
-  await request(`${base}/v1/repositories/bench/chain/tags/latest`, 'PUT', { body: `"${chain.at(-1).id}"` });
+  await statusOf(`${base}/v1/repositories/bench/chain/tags/latest`, 'PUT', { body: `"${chain.at(-1).id}"` });
   const accept = { Accept: 'application/vnd.docker.distribution.manifest.v2+json' };
   const firstMs = await timed(() => request(`${base}/v2/bench/chain/manifests/latest`, 'GET', { headers: accept }));
   const nextMs = await timed(() => request(`${base}/v2/bench/chain/manifests/latest`, 'GET', { headers: accept }));

@@ -1,8 +1,9 @@
 // Shared by the benchmarks: start the built server (`node dist`) on a free loopback port
 // and read its memory from /proc, so figures are the server's own, not the load generator's.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, readFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -75,4 +76,29 @@ export async function writeRandomFile(file, size, hash) {
   }
   await new Promise((r) => out.end(r));
   return hash;
+}
+
+const REQUEST_TIMEOUT_MS = 10 * 60_000;
+
+/**
+ * One request to a server under test; the response body is drained, or hashed when `sha256` is
+ * set. A body may be a Buffer, a string or a stream. Resolves to { status, headers, size, digest }.
+ */
+export function request(url, method, { body, headers = {}, sha256 = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers }, (res) => {
+      const h = sha256 ? createHash('sha256') : null;
+      let size = 0;
+      res.on('data', (c) => {
+        size += c.length;
+        h?.update(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, size, digest: h ? `sha256:${h.digest('hex')}` : null }));
+      res.on('error', reject);
+    });
+    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url}: no progress for ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    if (body && typeof body.pipe === 'function') body.pipe(req);
+    else req.end(body);
+  });
 }

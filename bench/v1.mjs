@@ -6,11 +6,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { MB, memoryOf, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
+import { MB, memoryOf, request, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -23,19 +22,9 @@ const json = Buffer.from(JSON.stringify({ id, created: '2026-01-01T00:00:00Z' })
 const hash = createHash('sha256').update(json).update('\n');
 await writeRandomFile(source, SIZE, hash);
 const checksum = `sha256:${hash.digest('hex')}`;
+/** the status of one request (bench/common.mjs request) */
+const statusOf = async (...args) => (await request(...args)).status;
 const mbps = (ms) => (SIZE / MB / (ms / 1000)).toFixed(0);
-
-function request(url, method, { body, headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      res.on('data', () => {});
-      res.on('end', () => resolve(res.statusCode));
-    });
-    req.on('error', reject);
-    if (body && typeof body.pipe === 'function') body.pipe(req);
-    else req.end(body);
-  });
-}
 
 execFileSync('sync');
 const cpMs = await timed(async () => execFileSync('sh', ['-c', `cp '${source}' '${work}/copy' && sync '${work}/copy'`]));
@@ -48,7 +37,7 @@ let bareMs;
 try {
   execFileSync('sync');
   const pushMs = await timed(async () => {
-    const status = await request(`${bare.url}/layer`, 'PUT', { body: createReadStream(source, { highWaterMark: MB }) });
+    const status = await statusOf(`${bare.url}/layer`, 'PUT', { body: createReadStream(source, { highWaterMark: MB }) });
     if (status !== 200) throw new Error(`bare PUT: ${status}`);
   });
   const pullMs = await timed(() => request(`${bare.url}/layer`, 'GET'));
@@ -63,23 +52,23 @@ const pid = berth.proc.pid;
 const resetPeak = () => writeFileSync(`/proc/${pid}/clear_refs`, '5');
 try {
   const base = berth.url;
-  if ((await request(`${base}/v1/images/${id}/json`, 'PUT', { body: json })) !== 200) throw new Error('PUT json failed');
+  if ((await statusOf(`${base}/v1/images/${id}/json`, 'PUT', { body: json })) !== 200) throw new Error('PUT json failed');
   execFileSync('sync');
   resetPeak();
   const pushMs = await timed(async () => {
-    const status = await request(`${base}/v1/images/${id}/layer`, 'PUT', {
+    const status = await statusOf(`${base}/v1/images/${id}/layer`, 'PUT', {
       body: createReadStream(source, { highWaterMark: MB }),
       headers: { 'Content-Type': 'application/octet-stream' },
     });
     if (status !== 200) throw new Error(`PUT layer: ${status}`);
   });
   const pushPeak = memoryOf(pid).peakMiB;
-  if ((await request(`${base}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': checksum } })) !== 200)
+  if ((await statusOf(`${base}/v1/images/${id}/checksum`, 'PUT', { headers: { 'X-Docker-Checksum-Payload': checksum } })) !== 200)
     throw new Error('checksum refused');
-  await request(`${base}/v1/repositories/ns/repo/tags/latest`, 'PUT', { body: `"${id}"` });
+  await statusOf(`${base}/v1/repositories/ns/repo/tags/latest`, 'PUT', { body: `"${id}"` });
   resetPeak();
   const pullMs = await timed(async () => {
-    if ((await request(`${base}/v1/images/${id}/layer`, 'GET')) !== 200) throw new Error('GET layer failed');
+    if ((await statusOf(`${base}/v1/images/${id}/layer`, 'GET')) !== 200) throw new Error('GET layer failed');
   });
   const pullPeak = memoryOf(pid).peakMiB;
 

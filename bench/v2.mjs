@@ -8,17 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { MB, memoryOf, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
+import { MB, memoryOf, request, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CHUNK = 64 * MB;
 const TARGET_MIB = 150;
-const REQUEST_TIMEOUT_MS = 10 * 60_000;
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const work = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-v2-'));
 const source = path.join(work, 'blob.bin');
@@ -36,26 +34,6 @@ const manifest = JSON.stringify({
   layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: SIZE, digest }],
 });
 const mbps = (ms) => (SIZE / MB / (ms / 1000)).toFixed(0);
-
-/** One request; the response body is drained, or hashed when `sha256` is set. Resolves to { status, headers, size, digest }. */
-function request(url, method, { body, headers = {}, sha256 = false } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers }, (res) => {
-      const h = sha256 ? createHash('sha256') : null;
-      let size = 0;
-      res.on('data', (c) => {
-        size += c.length;
-        h?.update(c);
-      });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, size, digest: h ? `sha256:${h.digest('hex')}` : null }));
-      res.on('error', reject);
-    });
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${url}: no progress for ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    if (body && typeof body.pipe === 'function') body.pipe(req);
-    else req.end(body);
-  });
-}
 
 // autocannon's parser (http-parser-js) waits for Content-Length bytes after a HEAD response unless
 // its headers-complete callback answers "skip the body"; the client sets that callback right after

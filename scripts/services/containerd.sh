@@ -4,19 +4,12 @@
 # from the loopback registry the test names). Needs root (unpacking layers).
 # Usage: CTRD_DIR=... containerd.sh start|stop
 set -euo pipefail
+. "$(dirname "$0")/pidfile.sh"
 
 D=${CTRD_DIR:?CTRD_DIR is required}
 case "$D" in /*) ;; *) echo "CTRD_DIR must be absolute" >&2; exit 2;; esac
 
-stop() {
-  local f=$D/pid p i
-  [ -f "$f" ] || return 0
-  p=$(cat "$f")
-  kill -TERM "$p" 2>/dev/null || true
-  for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-  rm -f "$f"
-}
+stop() { stop_pidfile "$D/pid" 100; }
 
 case "${1:-}" in
   start)

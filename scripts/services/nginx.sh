@@ -3,20 +3,13 @@
 # /var/lib/nginx): NGINX_DIR holds nginx.conf, logs/ and tmp/. The caller writes nginx.conf.
 # Usage: NGINX_DIR=... NGINX_PORT=... nginx.sh start|stop
 set -euo pipefail
+. "$(dirname "$0")/pidfile.sh"
 
 N=${NGINX_DIR:?NGINX_DIR is required}
 case "$N" in /*) ;; *) echo "NGINX_DIR must be absolute" >&2; exit 2;; esac
 PORT=${NGINX_PORT:?NGINX_PORT is required}
 
-stop() {
-  local f=$N/run.pid p i
-  [ -f "$f" ] || return 0
-  p=$(cat "$f")
-  kill -TERM "$p" 2>/dev/null || true
-  for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-  rm -f "$f"
-}
+stop() { stop_pidfile "$N/run.pid" 50; }
 
 case "${1:-}" in
   start)

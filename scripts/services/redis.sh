@@ -3,20 +3,13 @@
 # Usage: REDIS_DIR=... REDIS_PORT=... redis.sh start|stop
 # scripts/services/README.md has the background.
 set -euo pipefail
+. "$(dirname "$0")/pidfile.sh"
 
 R=${REDIS_DIR:?REDIS_DIR is required}
 case "$R" in /*) ;; *) echo "REDIS_DIR must be absolute" >&2; exit 2;; esac
 PORT=${REDIS_PORT:?REDIS_PORT is required}
 
-stop() {
-  local f=$R/pid p i
-  [ -f "$f" ] || return 0
-  p=$(cat "$f")
-  kill -TERM "$p" 2>/dev/null || true
-  for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$p" 2>/dev/null || true
-  rm -f "$f"
-}
+stop() { stop_pidfile "$R/pid" 50; }
 
 case "${1:-}" in
   start)
