@@ -12,7 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { MB, memoryOf, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
+import { headWithoutBody, MB, memoryOf, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -54,20 +54,6 @@ function request(url, method, { body, headers = {}, sha256 = false } = {}) {
     req.on('error', reject);
     if (body && typeof body.pipe === 'function') body.pipe(req);
     else req.end(body);
-  });
-}
-
-// autocannon's parser (http-parser-js) waits for Content-Length bytes after a HEAD response unless
-// its headers-complete callback answers "skip the body"; the client sets that callback right after
-// calling setupClient, so it is wrapped on the next microtask, before any response can arrive.
-function headWithoutBody(client) {
-  queueMicrotask(() => {
-    const key = client.parser.constructor.kOnHeadersComplete;
-    const onHeaders = client.parser[key];
-    client.parser[key] = (info) => {
-      onHeaders(info);
-      return true;
-    };
   });
 }
 
