@@ -6,7 +6,7 @@
 // requests/s, latency p50/p99, the server's CPU seconds per 1000 requests sent (from /proc), and
 // the latency of an open GET /v1/_ping meanwhile (what a load balancer's health check sees); then
 // what one bcrypt check at that cost takes on its own in this process (bcryptjs, as Berth).
-// Run: npm run bench:auth
+// Run: npm run bench:auth   (BENCH_BCRYPT_COST=5 for htpasswd's default cost)
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +17,7 @@ import { cpuOf, headWithoutBody, startBerth, timed } from './common.mjs';
 
 const CONNECTIONS = 50;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const COST = 10;
+const COST = Number(process.env.BENCH_BCRYPT_COST ?? 10);
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const NAME = 'alice/app';
 const basic = `Basic ${Buffer.from('alice:alice-pw').toString('base64')}`;
