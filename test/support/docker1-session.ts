@@ -172,5 +172,5 @@ export function docker1Session(conn: RegistryConnection, base: string, user: str
     return pulled;
   };
 
-  return { ping, login, push, pull };
+  return { login, push, pull };
 }
