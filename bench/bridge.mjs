@@ -8,25 +8,18 @@
 // Run: npm run bench:bridge   (BENCH_MB=256 for a quicker run)
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { MB, request, startBerth, timed } from './common.mjs';
+import { cpuOf, MB, request, startBerth, timed } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const CHAIN = 20;
 const work = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-bridge-'));
-const TICK = 100; // clock ticks per second on Linux (getconf CLK_TCK)
 /** the status of one request (bench/common.mjs request) */
 const statusOf = async (...args) => (await request(...args)).status;
-
-/** user + system CPU seconds of a process so far */
-function cpuOf(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICK;
-}
 
 /**
  * A gzip layer of about SIZE bytes that compresses like real ones (about 2:1): a tar of 1 MiB

@@ -52,6 +52,28 @@ export function memoryOf(pid) {
   return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
 }
 
+const TICK = 100; // clock ticks per second on Linux (getconf CLK_TCK)
+
+/** user + system CPU seconds of a process so far */
+export function cpuOf(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
+
+// autocannon's parser (http-parser-js) waits for Content-Length bytes after a HEAD response unless
+// its headers-complete callback answers "skip the body"; the client sets that callback right after
+// calling setupClient, so it is wrapped on the next microtask, before any response can arrive.
+export function headWithoutBody(client) {
+  queueMicrotask(() => {
+    const key = client.parser.constructor.kOnHeadersComplete;
+    const onHeaders = client.parser[key];
+    client.parser[key] = (info) => {
+      onHeaders(info);
+      return true;
+    };
+  });
+}
+
 export const MB = 1024 * 1024;
 
 /** Milliseconds `fn` took. */

@@ -11,7 +11,7 @@ import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { MB, memoryOf, request, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
+import { headWithoutBody, MB, memoryOf, request, startBareServer, startBerth, timed, writeRandomFile } from './common.mjs';
 
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -34,20 +34,6 @@ const manifest = JSON.stringify({
   layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', size: SIZE, digest }],
 });
 const mbps = (ms) => (SIZE / MB / (ms / 1000)).toFixed(0);
-
-// autocannon's parser (http-parser-js) waits for Content-Length bytes after a HEAD response unless
-// its headers-complete callback answers "skip the body"; the client sets that callback right after
-// calling setupClient, so it is wrapped on the next microtask, before any response can arrive.
-function headWithoutBody(client) {
-  queueMicrotask(() => {
-    const key = client.parser.constructor.kOnHeadersComplete;
-    const onHeaders = client.parser[key];
-    client.parser[key] = (info) => {
-      onHeaders(info);
-      return true;
-    };
-  });
-}
 
 const expect = (what, res, status) => {
   if (res.status !== status) throw new Error(`${what}: ${res.status}, expected ${status}`);

@@ -6,7 +6,8 @@
  * (HMAC-SHA256 under a key made at start and never stored), not the password, beside the
  * stored hash it matched: when the file gives the user another hash (a new password, a removed
  * user), the memory no longer counts. Wrong passwords are never remembered: each is checked,
- * and an address that keeps trying is slowed down (failed-logins.ts).
+ * and an address that keeps trying is slowed down (failed-logins.ts). Concurrent asks with the
+ * same credentials (a client's first burst of parallel requests) share one check.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 
@@ -19,6 +20,8 @@ export interface CredentialCacheOptions {
 export class CredentialCache {
   private readonly key = randomBytes(32);
   private readonly entries = new Map<string, { hash: string; until: number }>();
+  /** checks running now, by credentials and stored hash */
+  private readonly running = new Map<string, Promise<boolean>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -27,6 +30,25 @@ export class CredentialCache {
     this.ttlMs = options.ttlMs ?? 60_000;
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Whether `password` matches `hash` (the user's stored hash): remembered, or answered by
+   * `verify`, whose call is shared with any other ask of the same credentials while it runs.
+   */
+  async check(user: string, password: string, hash: string, verify: (password: string, hash: string) => Promise<boolean>): Promise<boolean> {
+    if (this.knows(user, password, hash)) return true;
+    const key = `${this.id(user, password)}\0${hash}`;
+    const running = this.running.get(key);
+    if (running) return running;
+    const check = verify(password, hash)
+      .then((ok) => {
+        if (ok) this.remember(user, password, hash);
+        return ok;
+      })
+      .finally(() => this.running.delete(key));
+    this.running.set(key, check);
+    return check;
   }
 
   /** `password` was found to match `hash` (the user's stored hash) within the last ttl. */

@@ -15,6 +15,8 @@ import { WatchedFile, type WatchOptions } from './watched-file.js';
  */
 export const MAX_PASSWORD_BYTES = 1024;
 
+type PasswordCheck = (password: string, hash: string) => Promise<boolean>;
+
 interface Passwords {
   users: ReadonlyMap<string, string>;
   decoy: string | null;
@@ -23,11 +25,16 @@ interface Passwords {
 export class HtpasswdFile {
   private readonly file: WatchedFile<Passwords>;
   private readonly verified: CredentialCache;
+  private readonly checkPassword: PasswordCheck;
 
-  /** Reads the file now; throws when it cannot be read or has a line that does not parse. */
-  constructor(path: string, log: Logger, options: WatchOptions & { cache?: CredentialCacheOptions } = {}) {
+  /**
+   * Reads the file now; throws when it cannot be read or has a line that does not parse.
+   * `checkPassword` is password-hashes.ts's verifyPassword unless a test counts the checks.
+   */
+  constructor(path: string, log: Logger, options: WatchOptions & { cache?: CredentialCacheOptions; checkPassword?: PasswordCheck } = {}) {
     this.file = new WatchedFile(path, 'htpasswd file', readPasswords, log, options);
     this.verified = new CredentialCache(options.cache);
+    this.checkPassword = options.checkPassword ?? verifyPassword;
   }
 
   /**
@@ -39,13 +46,8 @@ export class HtpasswdFile {
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) return false;
     const { users, decoy } = this.file.current();
     const hash = users.get(user);
-    if (hash !== undefined) {
-      if (this.verified.knows(user, password, hash)) return true;
-      const ok = await verifyPassword(password, hash);
-      if (ok) this.verified.remember(user, password, hash);
-      return ok;
-    }
-    if (decoy !== null) await verifyPassword(password, decoy);
+    if (hash !== undefined) return this.verified.check(user, password, hash, this.checkPassword);
+    if (decoy !== null) await this.checkPassword(password, decoy);
     return false;
   }
 

@@ -1,0 +1,60 @@
+/**
+ * The shipped nginx example (contrib/nginx/berth.conf) run by a real nginx, changed only where
+ * an operator changes it: the values marked CHANGE, and the lines its header says to comment
+ * out or in for each way of checking passwords. Every change must find its text, so the tests
+ * fail when the example and its instructions drift apart.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { INSTALL_DIR } from '../../lib/version.js';
+import { type NginxService, startNginx } from './services.js';
+import type { Tls } from './smtp.js';
+
+const EXAMPLE = path.join(INSTALL_DIR, 'contrib/nginx/berth.conf');
+
+/**
+ * Who checks the password (the example's header): `nginx` as shipped; `berth`, the auth_basic
+ * lines commented out; `nginx-names-user`, the X-Remote-User line commented in.
+ */
+export type PasswordCheck = 'nginx' | 'berth' | 'nginx-names-user';
+
+const EDITS: Record<PasswordCheck, Array<[string, string]>> = {
+  nginx: [],
+  berth: [
+    ['\n  auth_basic "Berth Registry";', '\n  #auth_basic "Berth Registry";'],
+    ['\n  auth_basic_user_file ', '\n  #auth_basic_user_file '],
+  ],
+  'nginx-names-user': [['#proxy_set_header X-Remote-User $remote_user;', 'proxy_set_header X-Remote-User $remote_user;']],
+};
+
+/** `text` with each `from` replaced by `to`; every `from` must occur. */
+export function adapt(text: string, values: ReadonlyArray<readonly [string, string]>): string {
+  let out = text;
+  for (const [from, to] of values) {
+    assert.ok(out.includes(from), `the example no longer contains ${JSON.stringify(from)}`);
+    out = out.split(from).join(to);
+  }
+  return out;
+}
+
+/**
+ * A real nginx on a free loopback port with the example, TLS from `tls` (its key beside its
+ * cert), in front of `upstream` (`http://127.0.0.1:port`), passwords from `htpasswd`. Null
+ * where nginx is not installed (outside CI).
+ */
+export async function startExampleNginx(upstream: string, tls: Tls, htpasswd: string, check: PasswordCheck = 'nginx'): Promise<NginxService | null> {
+  // nginx workers run as `nobody` when the master is root: they read the password file on each request.
+  chmodSync(path.dirname(htpasswd), 0o755);
+  chmodSync(htpasswd, 0o644);
+  const example = adapt(readFileSync(EXAMPLE, 'utf8'), EDITS[check]);
+  return startNginx((port) =>
+    adapt(example, [
+      ['server 127.0.0.1:5000;', `server 127.0.0.1:${new URL(upstream).port};`],
+      ['listen 443 ssl;', `listen 127.0.0.1:${port} ssl;`],
+      ['/etc/berth/tls/registry.crt', tls.certFile],
+      ['/etc/berth/tls/registry.key', path.join(path.dirname(tls.certFile), 'key.pem')],
+      ['/etc/berth/htpasswd', htpasswd],
+    ]),
+  );
+}
