@@ -35,7 +35,10 @@ export function routeTableOf(app: Koa<RequestState>): RouteTable {
 }
 
 export function createApp(deps: Deps, services: Services): Koa<RequestState> {
-  const app = new Koa<RequestState>({ proxy: deps.config.trust_proxy });
+  // Behind a proxy, the client's address is the last X-Forwarded-For entry, the one the proxy
+  // itself added; the entries before it are whatever the client sent (and the failed-login
+  // slow-down must not be dodged, or turned on someone else, by sending one).
+  const app = new Koa<RequestState>({ proxy: deps.config.trust_proxy, maxIpsCount: 1 });
   // Errors are logged (with the request id) and mailed by errorHandler; Koa's default
   // console printing would only duplicate them.
   app.silent = true;
@@ -63,7 +66,7 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
  * disable_token_auth), and an external index's tokens otherwise (docker-registry's token mode).
  */
 function authorizer(deps: Deps, services: Services): Authorizer {
-  if (services.auth) return registryAuthorizer(services.auth, deps.log, deps.metrics);
+  if (services.auth) return registryAuthorizer(services.auth, services.v1.repositoryImages, deps.log, deps.metrics);
   const { standalone, disable_token_auth } = deps.config;
   return standalone || disable_token_auth ? allowAll : v1IndexTokenAuthorizer(services.v1.tokens);
 }

@@ -8,9 +8,12 @@
  * Memory is bounded: at most `maxAddresses` addresses are remembered, the one that failed
  * least recently is forgotten first, so a flood of addresses costs a fixed amount of memory
  * (and an attacker who cycles through more addresses than that was not slowed by a per-address
- * counter anyway). The caller decides what an address is (a client IP; for IPv6 the /64 is the
- * honest unit, since one host has many addresses in it).
+ * counter anyway). An IPv6 address counts as its /64, the unit one host or site is given.
+ *
+ * Once an address is being slowed down its checks also run one at a time: parallel guesses
+ * would otherwise all compute the same wait and then all be checked together.
  */
+import { isIPv6 } from 'node:net';
 
 export interface FailedLoginsOptions {
   /** addresses remembered at most (default 10,000) */
@@ -33,6 +36,8 @@ interface Failures {
 
 export class FailedLogins {
   private readonly byAddress = new Map<string, Failures>();
+  /** the last queued check of each slowed-down address */
+  private readonly queues = new Map<string, Promise<void>>();
   private readonly maxAddresses: number;
   private readonly freeFailures: number;
   private readonly windowMs: number;
@@ -49,15 +54,40 @@ export class FailedLogins {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * Runs a login check for `address`: at once while the address is not slowed down; after that
+   * queued behind the address's earlier checks, each after its wait.
+   */
+  async check<T>(address: string, run: () => Promise<T>): Promise<T> {
+    const key = addressKey(address);
+    const before = this.queues.get(key);
+    if (!before && this.delayFor(address) === 0) return run();
+    const mine = (before ?? Promise.resolve()).then(async () => {
+      const delay = this.delayFor(address);
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+      return run();
+    });
+    const settled = mine.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
+    return mine;
+  }
+
   /** How long (ms) to wait before answering a login attempt from `address`. */
   delayFor(address: string): number {
-    const failures = this.current(address);
+    const failures = this.current(addressKey(address));
     if (!failures || failures.count < this.freeFailures) return 0;
     const doublings = Math.min(failures.count - this.freeFailures, 30);
     return Math.min(this.baseDelayMs * 2 ** doublings, this.maxDelayMs);
   }
 
   failed(address: string): void {
+    address = addressKey(address);
     const count = (this.current(address)?.count ?? 0) + 1;
     // Re-inserted so that the Map's order is the order of last failure: the first key is the one to forget.
     this.byAddress.delete(address);
@@ -69,7 +99,7 @@ export class FailedLogins {
   }
 
   succeeded(address: string): void {
-    this.byAddress.delete(address);
+    this.byAddress.delete(addressKey(address));
   }
 
   /** How many addresses are remembered (for metrics and tests). */
@@ -85,4 +115,19 @@ export class FailedLogins {
     }
     return failures;
   }
+}
+
+/** The unit counted: an IPv4 address (also written IPv4-mapped), or an IPv6 address's /64. */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.padStart(4, '0'))
+    .join(':')}::/64`;
 }

@@ -51,6 +51,11 @@ export class HtpasswdFile {
     return false;
   }
 
+  /** Whether the file (as it is now) has a line for `user`: a token signed for a removed user stops working. */
+  has(user: string): boolean {
+    return this.file.current().users.has(user);
+  }
+
   close(): void {
     this.file.close();
   }

@@ -13,6 +13,7 @@ import { IndexImagesService } from './v1/index-images.js';
 import { IndexTokens } from './v1/index-tokens.js';
 import { DiffService } from './v1/layer-diff.js';
 import { Mirror } from './v1/mirror.js';
+import { RepositoryImages } from './v1/repository-images.js';
 import { SearchService } from './v1/search.js';
 import { TagService } from './v1/tags.js';
 import { TokenService } from './v1/tokens.js';
@@ -27,6 +28,8 @@ import { UploadService } from './v2/uploads.js';
 export interface V1Services {
   images: ImageService;
   tags: TagService;
+  /** which images a repository holds (a V1 token for one repository opens only its images) */
+  repositoryImages: RepositoryImages;
   /** the standalone index's repository image lists */
   index: IndexImagesService;
   /** the tokens the standalone index hands out */
@@ -71,10 +74,12 @@ export function buildServices(deps: Deps): Services {
 
   const search = deps.search ? new SearchService(deps.search, storage) : null;
   const images = new ImageService(storage, locks, v1Hooks);
+  const tags = new TagService(storage, locks, search?.onRepository, v1Hooks);
   const tagCache = deps.cache ? { cache: deps.cache, storagePath: config.storage_path } : null;
   const v1 = {
     images,
-    tags: new TagService(storage, locks, search?.onRepository, v1Hooks),
+    tags,
+    repositoryImages: new RepositoryImages(storage, tags),
     index: new IndexImagesService(storage, locks, search?.onRepository, v1Hooks),
     indexTokens: new IndexTokens(auth?.v1Tokens ?? null),
     tokens: new TokenService(config.index_endpoint, storage),

@@ -7,53 +7,15 @@
  * added later are covered without anyone remembering to.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { routeTableOf } from '../../lib/app.js';
+import { ALICE, authServer, BOB, basic, CAROL, DOCKER_15 } from '../support/auth-server.js';
 import { loadYaml, tempDir } from '../support/config.js';
 import { gzipLayer } from '../support/layers.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { payload } from '../support/v1-client.js';
 import { DOCKER_MANIFEST, v2Client } from '../support/v2-client.js';
 
-const DOCKER_15 = 'docker/1.5.0 go/go1.4.1 git-commit/a8a31ef kernel/3.13.0 os/linux arch/amd64';
 const ID = `${'d'.repeat(63)}1`;
-
-const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
-const ALICE = basic('alice', 'alice-pw');
-const BOB = basic('bob', 'bob:pw'); // a colon in the password (RFC 7617 allows it)
-const CAROL = basic('carol', 'carol-pw');
-
-/** An htpasswd file written by Apache's own htpasswd: bcrypt, apr1, and {SHA}. */
-function htpasswdFile(dir: string): string {
-  const file = path.join(dir, 'htpasswd');
-  const entry = (flag: string, user: string, pw: string) => execFileSync('htpasswd', [flag, user, pw], { encoding: 'utf8' }).trim();
-  writeFileSync(file, `${[entry('-nbB', 'alice', 'alice-pw'), entry('-nbm', 'bob', 'bob:pw'), entry('-nbs', 'carol', 'carol-pw')].join('\n')}\n`);
-  return file;
-}
-
-async function authServer(extra = ''): Promise<TestServer> {
-  const dir = tempDir('berth-auth-');
-  const yaml = `t:
-  storage_path: ${path.join(dir, 'store')}
-  standalone: true
-  loglevel: error
-  secret_key: test-secret-0123456789
-  auth:
-    htpasswd:
-      path: ${htpasswdFile(dir)}
-      realm: Berth Test
-    access:
-      - users: [alice]
-        repositories: ["alice/*", "library/*"]
-        actions: [pull, push, delete]
-      - users: [bob]
-        repositories: ["library/*"]
-        actions: [pull]
-${extra}`;
-  return startTestServer(loadYaml(yaml, 't').config);
-}
 
 describe('auth: htpasswd basic auth', function () {
   this.timeout(60_000);
@@ -148,7 +110,9 @@ describe('auth: htpasswd basic auth', function () {
   it('a V1 push over plain HTTP: basic on the index call, then only the signed token on the image calls; it opens that repository and no other', async () => {
     const v1 = (method: string, p: string, headers: Record<string, string>, body?: string | Buffer) =>
       fetch(srv.url + p, { method, headers: { 'User-Agent': DOCKER_15, ...headers }, ...(body !== undefined ? { body } : {}) });
-    const index = await v1('PUT', '/v1/repositories/alice/v1app/', { ...ALICE, 'X-Docker-Token': 'true', 'Content-Type': 'application/json' }, '[]');
+    // Docker 1.x sends the ids of every image it is about to push (its graph push's image list).
+    const list = JSON.stringify([{ id: ID }]);
+    const index = await v1('PUT', '/v1/repositories/alice/v1app/', { ...ALICE, 'X-Docker-Token': 'true', 'Content-Type': 'application/json' }, list);
     assert.equal(index.status, 200);
     const token = index.headers.get('x-docker-token') ?? '';
     assert.match(token, /^Token /);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FailedLogins } from '../../lib/auth/failed-logins.js';
+import { addressKey, FailedLogins } from '../../lib/auth/failed-logins.js';
 
 function clocked(options: ConstructorParameters<typeof FailedLogins>[0] = {}) {
   const clock = { now: 1_000_000 };
@@ -75,5 +75,41 @@ describe('auth: failed-login delays', () => {
     const { logins } = clocked({ freeFailures: 2 });
     failTimes(logins, 'x', 2);
     assert.equal(logins.delayFor('x'), 250);
+  });
+
+  it('an IPv6 address counts as its /64; an IPv4-mapped address as the IPv4 one', () => {
+    assert.equal(addressKey('10.0.0.1'), '10.0.0.1');
+    assert.equal(addressKey('::ffff:10.0.0.1'), '10.0.0.1');
+    assert.equal(addressKey('2001:db8:1:2:aaaa::1'), '2001:0db8:0001:0002::/64');
+    assert.equal(addressKey('2001:DB8:1:2:bbbb:cccc:dddd:eeee'), '2001:0db8:0001:0002::/64');
+    assert.equal(addressKey('2001:db8::1'), '2001:0db8:0000:0000::/64');
+    assert.equal(addressKey('::1'), '0000:0000:0000:0000::/64');
+    const { logins } = clocked();
+    for (let i = 0; i < 8; i++) logins.failed(`2001:db8:1:2::${(i + 1).toString(16)}`);
+    assert.equal(logins.delayFor('2001:db8:1:2:ffff::9'), 2000, 'one host walking its /64 is one address');
+    assert.equal(logins.delayFor('2001:db8:1:3::1'), 0, 'the next /64 is someone else');
+  });
+
+  it('once an address is slowed down, its parallel checks run one at a time, each after its wait', async () => {
+    const logins = new FailedLogins({ freeFailures: 1, baseDelayMs: 5, maxDelayMs: 50 });
+    let running = 0;
+    let most = 0;
+    const guess = () =>
+      logins.check('10.0.0.7', async () => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+        logins.failed('10.0.0.7');
+        return false;
+      });
+    await guess(); // free: runs at once
+    assert.equal(logins.delayFor('10.0.0.7'), 5);
+    const results = await Promise.all(Array.from({ length: 6 }, guess));
+    assert.deepEqual(results, Array(6).fill(false));
+    assert.equal(most, 1, 'never two guesses at once');
+    assert.equal(logins.delayFor('10.0.0.7'), 50, 'each failure counted, so the waits grew');
+    const other = await new FailedLogins().check('10.0.0.8', async () => 'at once');
+    assert.equal(other, 'at once');
   });
 });

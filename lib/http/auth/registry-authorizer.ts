@@ -21,7 +21,8 @@ import { V1, V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import type { Logger } from '../../logging/logger.js';
 import type { Metrics } from '../../metrics/registry.js';
-import { repositoryKey } from '../../names/v1.js';
+import { type RepositoryName, repositoryKey } from '../../names/v1.js';
+import type { RepositoryImages } from '../../services/v1/repository-images.js';
 import type { Action, Authorizer, RouteAccess } from '../access.js';
 import { familyOf, type RequestState } from '../state.js';
 import { basicCredentials } from './basic-credentials.js';
@@ -29,11 +30,14 @@ import { basicCredentials } from './basic-credentials.js';
 type Ctx = ParameterizedContext<RequestState>;
 type Need = Exclude<RouteAccess, 'open'>;
 
-/** Who the request is, and what narrows their rights (a V1 token's repository, a JWT's grants). */
+/**
+ * Who the request is, and what narrows their rights (a V1 token's repository, a JWT's grants).
+ * A V1 token handed to an anonymous reader (anonymous_read) names no user: its identity is null.
+ */
 type Caller =
   | { kind: 'anonymous' }
   | { kind: 'user'; identity: Identity }
-  | { kind: 'v1-token'; identity: Identity; grant: V1Grant }
+  | { kind: 'v1-token'; identity: Identity | null; grant: V1Grant }
   | { kind: 'bearer'; identity: Identity; grant: BearerGrant };
 
 const V1_ACCESS: Record<V1Grant['access'], readonly AuthAction[]> = {
@@ -43,7 +47,7 @@ const V1_ACCESS: Record<V1Grant['access'], readonly AuthAction[]> = {
   delete: ['delete'],
 };
 
-export function registryAuthorizer(auth: AuthServices, log: Logger, metrics: Metrics): Authorizer {
+export function registryAuthorizer(auth: AuthServices, repositoryImages: RepositoryImages, log: Logger, metrics: Metrics): Authorizer {
   async function identify(ctx: Ctx): Promise<Caller> {
     if (auth.proxyUserHeader) {
       const user = ctx.get(auth.proxyUserHeader);
@@ -53,9 +57,7 @@ export function registryAuthorizer(auth: AuthServices, log: Logger, metrics: Met
     if (/^basic\s/i.test(header) && auth.htpasswd) {
       const htpasswd = auth.htpasswd;
       const address = ctx.ip;
-      const delay = auth.failures.delayFor(address);
-      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-      const outcome = await basicCredentials(ctx.req, (user, password) => htpasswd.verify(user, password));
+      const outcome = await auth.failures.check(address, () => basicCredentials(ctx.req, (user, password) => htpasswd.verify(user, password)));
       if (outcome.kind === 'valid') {
         auth.failures.succeeded(address);
         return { kind: 'user', identity: auth.identity(outcome.user) };
@@ -68,11 +70,12 @@ export function registryAuthorizer(auth: AuthServices, log: Logger, metrics: Met
     }
     if (/^token\s/i.test(header) && familyOf(ctx.state, ctx.path) === 'v1') {
       const grant = auth.v1Tokens.verify(header);
-      if (!grant) {
+      // A token outlives nothing of its user: removed from the htpasswd file, it stops working.
+      if (!grant || (grant.user !== '' && auth.htpasswd && !auth.htpasswd.has(grant.user))) {
         metrics.authFailures.inc({ reason: 'v1-token' });
         throw unauthorized(ctx, auth, null);
       }
-      return { kind: 'v1-token', identity: auth.identity(grant.user), grant };
+      return { kind: 'v1-token', identity: grant.user === '' ? null : auth.identity(grant.user), grant };
     }
     if (/^bearer\s/i.test(header) && auth.bearer) {
       const grant = await auth.bearer.verify(header);
@@ -100,20 +103,29 @@ export function registryAuthorizer(auth: AuthServices, log: Logger, metrics: Met
     }
   }
 
-  /** A V1 image (its paths name no repository): a token's own access, or the right somewhere. */
-  function mayImage(caller: Caller, action: AuthAction): boolean {
-    if (caller.kind === 'v1-token') return V1_ACCESS[caller.grant.access].includes(action);
+  /**
+   * A V1 image (its paths name no repository): with a token, an image of the token's repository
+   * that the token and the rules allow; otherwise the right somewhere (Docker 1.x over HTTPS
+   * sends Basic, not the token, on image calls, and those name no repository; README, Access
+   * control, says what that leaves open).
+   */
+  async function mayImage(ctx: Ctx, caller: Caller, action: AuthAction): Promise<boolean> {
+    if (caller.kind === 'v1-token') {
+      const id = ctx.state.imageId;
+      const repository = tokenRepository(caller.grant.repository);
+      return id !== undefined && repository !== null && may(caller, action, caller.grant.repository) && (await repositoryImages.contains(repository, id));
+    }
     if (caller.kind === 'bearer') return caller.grant.access.some((a) => a.type === 'repository' && a.actions.some((x) => x === action || x === '*'));
     return auth.rules.mayAnywhere(caller.kind === 'anonymous' ? null : caller.identity, action);
   }
 
-  function allowed(ctx: Ctx, caller: Caller, need: Need): boolean {
+  async function allowed(ctx: Ctx, caller: Caller, need: Need): Promise<boolean> {
     const action = need.action;
     if (action === 'login' || action === 'catalog') {
       // Any known caller; anonymous only where it may pull something (anonymous_read).
       return caller.kind !== 'anonymous' || auth.rules.mayAnywhere(null, 'pull');
     }
-    if (need.resource === 'image') return mayImage(caller, action);
+    if (need.resource === 'image') return mayImage(ctx, caller, action);
     const name = repositoryOf(ctx);
     return name !== null && may(caller, action, name);
   }
@@ -122,12 +134,12 @@ export function registryAuthorizer(auth: AuthServices, log: Logger, metrics: Met
     async authorize(ctx, need) {
       if (need.resource === 'registry' && need.action === 'login' && auth.openPaths.has(ctx.path)) return;
       const caller = await identify(ctx);
-      ctx.state.identity = caller.kind === 'anonymous' ? null : { user: caller.identity.user };
+      ctx.state.identity = caller.kind === 'anonymous' || caller.identity === null ? null : { user: caller.identity.user };
       ctx.state.may = (action, name) => may(caller, action, name);
-      if (allowed(ctx, caller, need)) return;
+      if (await allowed(ctx, caller, need)) return;
       if (caller.kind === 'anonymous') throw unauthorized(ctx, auth, need);
       metrics.authFailures.inc({ reason: 'denied' });
-      log.info({ user: caller.identity.user, path: ctx.path, action: need.action }, 'auth: denied');
+      log.info({ user: caller.identity?.user ?? '', path: ctx.path, action: need.action }, 'auth: denied');
       throw denied(ctx, auth, need, caller.kind === 'bearer');
     },
   };
@@ -138,6 +150,12 @@ function repositoryOf(ctx: Ctx): string | null {
   if (ctx.state.name) return ctx.state.name;
   if (ctx.state.repository) return repositoryKey(ctx.state.repository);
   return null;
+}
+
+/** A signed token's `ns/repo` as a repository name (the signer wrote it from one). */
+function tokenRepository(value: string): RepositoryName | null {
+  const slash = value.indexOf('/');
+  return slash > 0 ? { namespace: value.slice(0, slash), repository: value.slice(slash + 1) } : null;
 }
 
 /** V2's `x` is V1's and the rules' `library/x` (a client pulling `host/x` asks `/v2/x/…`). */

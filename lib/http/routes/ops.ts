@@ -18,7 +18,7 @@ import type { RouteTable } from './route-table.js';
 
 export function opsRouter(deps: Deps, table: RouteTable): Router<RequestState> {
   const { config } = deps;
-  const router = new Router<RequestState>();
+  const router = new Router<RequestState>({ sensitive: true });
   const r = table.on(router);
 
   r.get('/', ACCESS.login, (ctx) => {

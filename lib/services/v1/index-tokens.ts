@@ -25,7 +25,9 @@ export class IndexTokens {
    * Names a Docker client accepts come out unchanged.
    */
   mint(repo: RepositoryName, access: IndexAccess, user?: string): string {
-    if (this.signer && user !== undefined) return this.signer.mint({ user, repository: `${repo.namespace}/${repo.repository}`, access });
+    // An anonymous reader (auth.anonymous_read) gets a signed token too, for no user: Docker
+    // sends back whatever the index gave, and an unsigned one would be refused on the image calls.
+    if (this.signer) return this.signer.mint({ user: user ?? '', repository: `${repo.namespace}/${repo.repository}`, access });
     const signature = Array.from({ length: 16 }, () => SIGNATURE_CHARS[randomInt(SIGNATURE_CHARS.length)]).join('');
     return `Token signature=${signature},repository="${quotePlus(repo.namespace)}/${quotePlus(repo.repository)}",access=${access}`;
   }

@@ -17,7 +17,7 @@ import { repositoryRoutes, userRoutes } from './repositories.js';
 /** `ownIndex`: Berth is the index (standalone mode, or its own auth), so the index's user and repository routes are mounted. */
 export function v1Router(deps: Deps, services: V1Services, table: RouteTable, ownAuth = false): Router<RequestState> {
   const ownIndex = deps.config.standalone || ownAuth;
-  const router = new Router<RequestState>();
+  const router = new Router<RequestState>({ sensitive: true });
   router.use(async (ctx, next) => {
     ctx.state.apiFamily = 'v1';
     await next();

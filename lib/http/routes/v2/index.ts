@@ -16,7 +16,7 @@ import { manifestRoutes } from './manifests.js';
 import { uploadRoutes } from './uploads.js';
 
 export function v2Router(deps: Deps, services: V2Services, table: RouteTable): Router<RequestState> {
-  const router = new Router<RequestState>();
+  const router = new Router<RequestState>({ sensitive: true });
   v2Params(router);
   const r = table.on(router);
   // The version check clients make first, and the challenge endpoint once V2 has auth.
