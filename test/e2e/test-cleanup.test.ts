@@ -11,7 +11,19 @@ describe('test harness cleanup', function () {
 
   it('tempDir()s are removed after the run, once a server a test left running on one is stopped', async () => {
     const mocha = path.join(INSTALL_DIR, 'node_modules/mocha/bin/mocha.js');
-    const args = ['--no-config', '--extension', 'ts', '--node-option', 'import=tsx', '--require', 'test/support/services-hooks.ts', '--exit'];
+    // The fixture starts a real server: mocha's default 2 s is too short on a loaded machine.
+    const args = [
+      '--no-config',
+      '--timeout',
+      '30000',
+      '--extension',
+      'ts',
+      '--node-option',
+      'import=tsx',
+      '--require',
+      'test/support/services-hooks.ts',
+      '--exit',
+    ];
     const child = spawn(process.execPath, [mocha, ...args, 'test/fixtures/mocha/temp-dirs.spec.ts'], {
       cwd: INSTALL_DIR,
       env: { ...process.env, CI: '' },
