@@ -32,7 +32,7 @@ import type { V2Hooks } from '../v2/hooks.js';
 import type { ManifestService } from '../v2/manifests.js';
 import { LayerFactsStore } from './layer-facts-store.js';
 import { recordKeyOf, v1NameOf, v2NamesOf } from './names.js';
-import { type TagRecord, TagRecords } from './tag-records.js';
+import { sameWrite, type TagRecord, TagRecords } from './tag-records.js';
 import { V1View } from './v1-view.js';
 import { V2View } from './v2-view.js';
 
@@ -134,7 +134,7 @@ export class BridgeService {
   ): Promise<{ synced: Promise<void> }> {
     await this.locks.run(tagLock(key, tag), async () => {
       await write();
-      await this.records.put(key, tag, { ...change, state: 'pending', at: Date.now() });
+      await this.records.write(key, tag, change);
       await hideOtherSide();
     });
     const synced = this.sync(key, tag).then(
@@ -165,7 +165,7 @@ export class BridgeService {
       const prepared = await this.prepare(record, tag);
       const outcome = await this.locks.run(tagLock(key, tag), async (): Promise<SyncOutcome> => {
         const now = await this.records.get(key, tag);
-        if (!now || now.at !== record.at || now.state !== 'pending') return { key, tag, state: 'superseded' };
+        if (!now || !sameWrite(now, record) || now.state !== 'pending') return { key, tag, state: 'superseded' };
         if (!prepared.ok) {
           await this.records.put(key, tag, { ...now, state: 'not-bridgeable', reason: prepared.reason });
           this.tellOnce(key, tag, record, prepared.reason);
@@ -232,14 +232,14 @@ export class BridgeService {
     const names = v2NamesOf(name);
     if (names.length === 0) return null;
     const key = names[0] as string;
-    await this.locks.run(tagLock(key, tag), () => this.records.put(key, tag, { source: 'v1', v2name: key, target: id, state: 'pending', at: Date.now() }));
+    await this.locks.run(tagLock(key, tag), () => this.records.write(key, tag, { source: 'v1', v2name: key, target: id }));
     return this.sync(key, tag);
   }
 
   /** A V2 tag written before the bridge existed (or while it was off): record it and show it. */
   async adoptV2Tag(v2name: string, tag: string, digest: Digest): Promise<SyncOutcome> {
     const key = recordKeyOf(v2name);
-    await this.locks.run(tagLock(key, tag), () => this.records.put(key, tag, { source: 'v2', v2name, target: digest.value, state: 'pending', at: Date.now() }));
+    await this.locks.run(tagLock(key, tag), () => this.records.write(key, tag, { source: 'v2', v2name, target: digest.value }));
     return this.sync(key, tag);
   }
 
