@@ -27,6 +27,13 @@ export interface PreparedV1View {
   images: Array<V1Image & { ancestry: string[]; checksum: string }>;
 }
 
+/**
+ * The largest config a V1 view is made from: it is read whole, and becomes the top image's
+ * JSON. Image configs are kilobytes (tens for long histories); 4 MiB is also registry:2's
+ * limit for a manifest.
+ */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 export interface V1LayerRecord {
   digest: string;
   size: number;
@@ -62,7 +69,9 @@ export class V1View {
         const refs = imageManifestRefs(manifest.bytes);
         const configDigest = parseDigest(refs.configDigest);
         if (!configDigest) return { ok: false, reason: 'the config digest does not parse' };
-        views = v1ImagesFromImage({ ...refs, configBytes: await this.blobs.getSmall(configDigest) });
+        const config = await this.smallConfig(configDigest);
+        if (!config.ok) return config;
+        views = v1ImagesFromImage({ ...refs, configBytes: config.view });
       } else {
         return { ok: false, reason: `a ${manifest.info.mediaType} has no V1 view` };
       }
@@ -81,6 +90,15 @@ export class V1View {
       if (isNotBridgeable(err)) return { ok: false, reason: err.message };
       throw err;
     }
+  }
+
+  /** The config's bytes, read only once storage says it is small enough to hold in memory (a manifest may name any blob as its config). */
+  private async smallConfig(digest: Digest): Promise<Prepared<Buffer>> {
+    const found = await this.blobs.locate(digest);
+    if (!found) return { ok: false, reason: `the config blob ${digest.value} is missing` };
+    if (found.size > MAX_CONFIG_BYTES)
+      return { ok: false, reason: `the config is ${found.size} bytes, more than the ${MAX_CONFIG_BYTES} a V1 view is made from` };
+    return { ok: true, view: await this.storage.getContent(found.key) };
   }
 
   /** Show the image under `tag` in the V1 repository `name`. Returns the top image's id. */
