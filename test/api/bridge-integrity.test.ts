@@ -5,9 +5,12 @@
  * in a tag recorded as not bridgeable with its reason, and never in a 500.
  */
 import assert from 'node:assert/strict';
-import { gzipLayer, sha256hex } from '../support/layers.js';
+import { parseDigest } from '../../lib/checksums/digest.js';
+import * as paths from '../../lib/storage/paths.js';
+import { gzipLayer, sha256hex, sha256of } from '../support/layers.js';
 import { API_STORES, serverForSuite } from '../support/stores.js';
-import { v1Engine } from '../support/v1-engine.js';
+import { payload } from '../support/v1-client.js';
+import { v1Engine, v1Json } from '../support/v1-engine.js';
 import { DOCKER_MANIFEST } from '../support/v2-client.js';
 
 const MiB = 1024 * 1024;
@@ -53,6 +56,59 @@ for (const [label, makeConfig] of API_STORES.slice(0, 2)) {
       assert.equal(record?.state, 'not-bridgeable');
       assert.match(record?.reason ?? '', /config is \d+ bytes/);
       assert.equal((await v1().call('GET', '/v1/repositories/big/config/tags/latest')).status, 404);
+    });
+
+    it('a tag on an image whose layer is still being uploaded: V2 never serves a blob whose bytes are not its digest', async () => {
+      const client = v1();
+      const id = 'c1'.repeat(32);
+      const json = v1Json(id, null);
+      const first = await gzipLayer({ 'first.txt': 'the layer first sent\n' });
+      const final = await gzipLayer({ 'final.txt': 'the layer that completed\n' });
+      assert.equal((await client.call('PUT', '/v1/repositories/half/done/', { body: '[]', headers: { 'X-Docker-Token': 'true' } })).status, 200);
+      assert.equal((await client.call('PUT', `/v1/images/${id}/json`, { body: json })).status, 200);
+      assert.equal((await client.call('PUT', `/v1/images/${id}/layer`, { body: first.bytes })).status, 200);
+      // docker-registry lets a tag name an image whose JSON is there; the checksum is not sent yet.
+      assert.equal((await client.call('PUT', '/v1/repositories/half/done/tags/early', { body: `"${id}"` })).status, 200);
+      await bridge().idle();
+      assert.match((await bridge().records.get('half/done', 'early'))?.reason ?? '', /still being uploaded/);
+      // The upload starts over (allowed until the checksum) with other bytes, and completes.
+      assert.equal((await client.call('PUT', `/v1/images/${id}/json`, { body: json })).status, 200);
+      assert.equal((await client.call('PUT', `/v1/images/${id}/layer`, { body: final.bytes })).status, 200);
+      const checksum = await client.call('PUT', `/v1/images/${id}/checksum`, { headers: { 'X-Docker-Checksum-Payload': payload(json, final.bytes) } });
+      assert.equal(checksum.status, 200);
+      assert.equal((await client.call('PUT', '/v1/repositories/half/done/tags/final', { body: `"${id}"` })).status, 200);
+      await bridge().idle();
+
+      const manifest = await suite.api.call('GET', '/v2/half/done/manifests/final', { headers: { Accept: DOCKER_MANIFEST } });
+      assert.equal(manifest.status, 200, manifest.body.toString());
+      const layers = manifest.json<{ layers: Array<{ digest: string }> }>().layers.map((l) => l.digest);
+      assert.deepEqual(layers, [final.digest], 'the V2 view is made of the layer that completed');
+      for (const digest of [first.digest, final.digest]) {
+        const blob = await suite.api.call('GET', `/v2/half/done/blobs/${digest}`);
+        if (blob.status !== 404) assert.equal(sha256of(blob.body), digest, `GET ${digest} serves bytes of that digest`);
+      }
+    });
+
+    it('a V2 upload of a blob that only a bridge alias stands for stores its own bytes', async () => {
+      // A V1 image, and an alias (as an older Berth could leave one) naming it for a blob its layer is not.
+      const other = await gzipLayer({ 'other.txt': 'some V1 layer\n' });
+      const id = 'a1'.repeat(32);
+      await v1().push('alias/v1', 'latest', [{ id, json: v1Json(id, null), layer: other.bytes }]);
+      await bridge().idle();
+      const data = Buffer.from('the bytes a V2 client uploads\n');
+      const digest = sha256of(data);
+      const parsed = parseDigest(digest);
+      assert.ok(parsed);
+      await suite.srv.deps.storage.putContent(paths.bridge.blobAlias(parsed), id);
+
+      const started = await suite.api.call('POST', '/v2/alias/v2/blobs/uploads/');
+      assert.equal(started.status, 202);
+      const location = started.headers.get('location') ?? '';
+      assert.equal((await suite.api.call('PATCH', location, { body: data, headers: { 'Content-Type': 'application/octet-stream' } })).status, 202);
+      assert.equal((await suite.api.call('PUT', `${location}?digest=${digest}`)).status, 201);
+      const blob = await suite.api.call('GET', `/v2/alias/v2/blobs/${digest}`);
+      assert.equal(blob.status, 200);
+      assert.ok(blob.body.equals(data), 'the blob is the bytes uploaded');
     });
   });
 }

@@ -84,6 +84,10 @@ export class LayerFactsStore {
   }
 
   private async compute(id: string): Promise<LayerFactsRecord> {
+    // Until its checksum is accepted a V1 image's layer may be sent again with other bytes:
+    // facts (and an alias) learnt from it now could later name bytes that are not the blob's.
+    // Not kept, so that the image is read once it is complete. A complete image never changes.
+    if (await exists(this.storage, v1.imageMark(id))) return { ok: false, reason: 'the image is still being uploaded' };
     const layerPath = v1.imageLayer(id);
     const inspector = inspectLayer();
     await pipeline(await this.storage.reader(layerPath), inspector, NULL_SINK());
