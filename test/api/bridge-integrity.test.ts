@@ -110,5 +110,47 @@ for (const [label, makeConfig] of API_STORES.slice(0, 2)) {
       assert.equal(blob.status, 200);
       assert.ok(blob.body.equals(data), 'the blob is the bytes uploaded');
     });
+
+    it('a V1 tag on an image the bridge made from a V2 push: 200, and V2 shows that tag with the V2 layers', async () => {
+      const { layers, config } = await v2Image({ 'retag.txt': 'retag\n' });
+      const pushed = await suite.api.pushImage(
+        'retag/app',
+        'v2',
+        layers.map((l) => l.bytes),
+        { mediaType: DOCKER_MANIFEST, config },
+      );
+      const { top } = await v1().pull('retag/app', 'v2');
+      assert.equal((await v1().call('PUT', '/v1/repositories/retag/app/tags/again', { body: `"${top}"` })).status, 200);
+      await bridge().idle();
+      const record = await bridge().records.get('retag/app', 'again');
+      assert.equal(record?.state, 'done', record?.reason);
+      const shown = await suite.api.call('GET', '/v2/retag/app/manifests/again', { headers: { Accept: DOCKER_MANIFEST } });
+      assert.equal(shown.status, 200, shown.body.toString());
+      const digests = shown.json<{ layers: Array<{ digest: string }> }>().layers.map((l) => l.digest);
+      assert.deepEqual(
+        digests,
+        pushed.manifest.layers.map((l) => l.digest),
+        'the layers are the blobs pushed over V2',
+      );
+      for (const digest of digests) {
+        const blob = await suite.api.call('GET', `/v2/retag/app/blobs/${digest}`);
+        assert.equal(sha256of(blob.body), digest);
+      }
+    });
+
+    it('a V1 tag on an image that has only its JSON: 200 as docker-registry answers, not shown over V2 (a 404, not a 500), nothing left pending', async () => {
+      const client = v1();
+      const id = 'd1'.repeat(32);
+      assert.equal((await client.call('PUT', '/v1/repositories/json/only/', { body: '[]', headers: { 'X-Docker-Token': 'true' } })).status, 200);
+      assert.equal((await client.call('PUT', `/v1/images/${id}/json`, { body: v1Json(id, null) })).status, 200);
+      assert.equal((await client.call('PUT', '/v1/repositories/json/only/tags/latest', { body: `"${id}"` })).status, 200);
+      const shown = await suite.api.call('GET', '/v2/json/only/manifests/latest', { headers: { Accept: DOCKER_MANIFEST } });
+      assert.equal(shown.status, 404, shown.body.toString());
+      assert.equal(shown.json<{ errors: Array<{ code: string }> }>().errors[0]?.code, 'MANIFEST_UNKNOWN');
+      await bridge().idle();
+      assert.equal((await bridge().records.get('json/only', 'latest'))?.state, 'not-bridgeable');
+      assert.deepEqual(await bridge().records.pending('json/only'), []);
+      assert.equal((await client.call('GET', '/v1/repositories/json/only/tags/latest')).status, 200);
+    });
   });
 }
