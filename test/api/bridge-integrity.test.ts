@@ -5,6 +5,7 @@
  * in a tag recorded as not bridgeable with its reason, and never in a 500.
  */
 import assert from 'node:assert/strict';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { parseDigest } from '../../lib/checksums/digest.js';
 import * as paths from '../../lib/storage/paths.js';
 import { gzipLayer, sha256hex, sha256of } from '../support/layers.js';
@@ -151,6 +152,64 @@ for (const [label, makeConfig] of API_STORES.slice(0, 2)) {
       assert.equal((await bridge().records.get('json/only', 'latest'))?.state, 'not-bridgeable');
       assert.deepEqual(await bridge().records.pending('json/only'), []);
       assert.equal((await client.call('GET', '/v1/repositories/json/only/tags/latest')).status, 200);
+    });
+
+    it('a V1 image pushed under the id the bridge would give a V2 layer, with other bytes, is never served for the V2 image', async () => {
+      const { layers, config } = await v2Image({ 'victim.txt': 'the real top\n' });
+      // The V1 view's base id is the base layer's ChainID, i.e. its DiffID: known before the V2 push.
+      const baseId = layers[0]?.diffId.slice('sha256:'.length) as string;
+      const evil = await gzipLayer({ 'base.txt': 'not the base\n' });
+      await v1().push('evil/v1', 'latest', [{ id: baseId, json: Buffer.from(`{"id":"${baseId}"}`), layer: evil.bytes }]);
+      await suite.api.pushImage(
+        'victim/app',
+        'latest',
+        layers.map((l) => l.bytes),
+        { mediaType: DOCKER_MANIFEST, config },
+      );
+      await bridge().idle();
+      const record = await bridge().records.get('victim/app', 'latest');
+      assert.equal(record?.state, 'not-bridgeable');
+      assert.match(record?.reason ?? '', new RegExp(`V1 image ${baseId} .*another layer`));
+      assert.equal((await v1().call('GET', '/v1/repositories/victim/app/tags/latest')).status, 404);
+      const stillEvil = await v1().call('GET', `/v1/images/${baseId}/layer`);
+      assert.ok(stillEvil.body.equals(evil.bytes), 'the V1 image is left as it was pushed');
+    });
+
+    it('a V1 image that only took the id (its JSON, no layer yet) is not reused either', async () => {
+      const { layers, config } = await v2Image({ 'squat.txt': 'squatted\n' });
+      const baseId = layers[0]?.diffId.slice('sha256:'.length) as string;
+      const client = v1();
+      assert.equal((await client.call('PUT', '/v1/repositories/squat/v1/', { body: '[]', headers: { 'X-Docker-Token': 'true' } })).status, 200);
+      assert.equal((await client.call('PUT', `/v1/images/${baseId}/json`, { body: `{"id":"${baseId}"}` })).status, 200);
+      await suite.api.pushImage(
+        'squat/app',
+        'latest',
+        layers.map((l) => l.bytes),
+        { mediaType: DOCKER_MANIFEST, config },
+      );
+      await bridge().idle();
+      const record = await bridge().records.get('squat/app', 'latest');
+      assert.equal(record?.state, 'not-bridgeable');
+      assert.match(record?.reason ?? '', /being uploaded/);
+    });
+
+    it('a V1 image of that id with the same layer content (other gzip bytes, as Docker ≥1.10 pushed to V1) is reused', async () => {
+      const { layers, config } = await v2Image({ 'same.txt': 'same content\n' });
+      const base = layers[0] as Awaited<ReturnType<typeof gzipLayer>>;
+      const baseId = base.diffId.slice('sha256:'.length);
+      const regzipped = gzipSync(base.tar, { level: 1, memLevel: 1 });
+      assert.ok(!regzipped.equals(base.bytes));
+      await v1().push('same/v1', 'latest', [{ id: baseId, json: Buffer.from(`{"id":"${baseId}"}`), layer: regzipped }]);
+      await suite.api.pushImage(
+        'same/app',
+        'latest',
+        layers.map((l) => l.bytes),
+        { mediaType: DOCKER_MANIFEST, config },
+      );
+      const { chain } = await v1().pull('same/app', 'latest');
+      assert.equal(chain[0]?.id, baseId);
+      assert.ok(gunzipSync(chain[0]?.layer as Buffer).equals(base.tar), 'the base is the same tar');
+      assert.ok(chain[1]?.layer.equals(layers[1]?.bytes as Buffer));
     });
   });
 }

@@ -73,7 +73,7 @@ export class BridgeService {
     this.facts = new LayerFactsStore(deps.storage, deps.locks, deps.log, (id) => this.v1view.layerOf(id));
     this.records = new TagRecords(deps.storage);
     this.v2view = new V2View(deps.storage, this.facts, deps.v2.blobs, deps.v2.manifests);
-    this.v1view = new V1View(deps.storage, deps.v2.blobs, deps.v2.manifests, deps.v1.images, deps.v1.tags, deps.v1.index, deps.platform);
+    this.v1view = new V1View(deps.storage, deps.v2.blobs, deps.v2.manifests, deps.v1.images, deps.v1.tags, deps.v1.index, deps.platform, this.facts);
   }
 
   v1Hooks(): V1Hooks {
@@ -172,7 +172,8 @@ export class BridgeService {
           this.tellOnce(key, tag, record, prepared.reason);
           return { key, tag, state: 'not-bridgeable', reason: prepared.reason };
         }
-        await prepared.write();
+        // Something the view was prepared from changed meanwhile (see V1View.write): prepare again.
+        if (!(await prepared.write())) return { key, tag, state: 'superseded' };
         await this.records.put(key, tag, { ...now, state: 'done' });
         return { key, tag, state: 'done' };
       });
@@ -181,18 +182,18 @@ export class BridgeService {
   }
 
   /** What the other side must show for this record, read and computed; the write itself comes later, under the lock. */
-  private async prepare(record: TagRecord, tag: string): Promise<{ ok: true; write: () => Promise<unknown> } | { ok: false; reason: string }> {
+  private async prepare(record: TagRecord, tag: string): Promise<{ ok: true; write: () => Promise<boolean> } | { ok: false; reason: string }> {
     const v1name = v1NameOf(record.v2name);
     if (record.source === 'v1') {
       const names = v2NamesOf(v1name);
-      if (record.target === null) return { ok: true, write: () => this.v2view.remove(names, tag) };
+      if (record.target === null) return { ok: true, write: () => this.v2view.remove(names, tag).then(() => true) };
       const view = await this.v2view.prepare(record.target);
-      return view.ok ? { ok: true, write: () => this.v2view.write(names, tag, view.view) } : view;
+      return view.ok ? { ok: true, write: () => this.v2view.write(names, tag, view.view).then(() => true) } : view;
     }
     const digest = parseDigest(record.target);
-    if (!digest) return { ok: true, write: () => this.v1view.remove(v1name, tag) };
+    if (!digest) return { ok: true, write: () => this.v1view.remove(v1name, tag).then(() => true) };
     const view = await this.v1view.prepare(record.v2name, digest);
-    return view.ok ? { ok: true, write: () => this.v1view.write(v1name, tag, view.view) } : view;
+    return view.ok ? { ok: true, write: async () => (await this.v1view.write(v1name, tag, view.view)) !== null } : view;
   }
 
   /** Resolves once no sync and no layer reading of this process is running (for a drain, and for tests). */

@@ -3,7 +3,9 @@
  * names (lib/bridge/v2-to-v1.ts; for an index, its entry for the configured platform), each
  * with its JSON, ancestry and payload checksum, and its layer the V2 blob as stored
  * (`berth/bridge/v1-layers/<id>` says which; nothing is copied). The payload checksum is
- * computed over exactly the bytes V1 serves, once, while the view is prepared.
+ * computed over exactly the bytes V1 serves, once, while the view is prepared. A V1 image
+ * already stored under one of the view's ids is never overwritten, and stands for the view's
+ * only when it is the same image (v1-reuse.ts); otherwise the tag is not shown over V1.
  */
 import { isNotBridgeable } from '../../bridge/not-bridgeable.js';
 import { v1ImagesFromSchema1 } from '../../bridge/schema1-to-v1.js';
@@ -20,11 +22,13 @@ import type { IndexImagesService } from '../v1/index-images.js';
 import type { TagService } from '../v1/tags.js';
 import type { BlobStore } from '../v2/blobs.js';
 import type { ManifestService } from '../v2/manifests.js';
+import type { LayerFactsStore } from './layer-facts-store.js';
+import { type V1LayerRecord, V1Reuse } from './v1-reuse.js';
 import type { Prepared } from './v2-view.js';
 
 export interface PreparedV1View {
-  /** base first */
-  images: Array<V1Image & { ancestry: string[]; checksum: string }>;
+  /** base first; `checksum` null when a V1 image of that id is here already and is this one (v1-reuse.ts) */
+  images: Array<V1Image & { ancestry: string[]; checksum: string | null }>;
 }
 
 /**
@@ -34,12 +38,9 @@ export interface PreparedV1View {
  */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
-export interface V1LayerRecord {
-  digest: string;
-  size: number;
-}
-
 export class V1View {
+  private readonly reuse: V1Reuse;
+
   constructor(
     private readonly storage: StorageDriver,
     private readonly blobs: BlobStore,
@@ -48,7 +49,10 @@ export class V1View {
     private readonly tags: TagService,
     private readonly index: IndexImagesService,
     private readonly platform: Platform,
-  ) {}
+    facts: LayerFactsStore,
+  ) {
+    this.reuse = new V1Reuse(storage, facts);
+  }
 
   /** Everything that reads the V2 image, the layers' checksums included, outside any tag lock. */
   async prepare(v2name: string, digest: Digest): Promise<Prepared<PreparedV1View>> {
@@ -80,9 +84,9 @@ export class V1View {
       const images: PreparedV1View['images'] = [];
       for (const [k, view] of views.entries()) {
         const ancestry = ancestryOf(views.slice(0, k + 1));
-        const checksum = (await this.images.has(view.id))
-          ? ''
-          : await payloadChecksum(view.json, await this.blobs.openData(parseDigest(view.layer.digest) as Digest));
+        const reuse = await this.reuse.check({ ...view, ancestry });
+        if (reuse.kind === 'other') return { ok: false, reason: reuse.reason };
+        const checksum = reuse.kind === 'same' ? null : await payloadChecksum(view.json, await this.blobs.openData(parseDigest(view.layer.digest) as Digest));
         images.push({ ...view, ancestry, checksum });
       }
       return { ok: true, view: { images } };
@@ -101,13 +105,17 @@ export class V1View {
     return { ok: true, view: await this.storage.getContent(found.key) };
   }
 
-  /** Show the image under `tag` in the V1 repository `name`. Returns the top image's id. */
-  async write(name: RepositoryName, tag: string, view: PreparedV1View): Promise<string> {
+  /**
+   * Show the image under `tag` in the V1 repository `name`. Returns the top image's id, or null
+   * when a V1 image of an id the view was to write appeared since it was prepared (the view
+   * must be prepared again, to tell whether that image may stand for the view's).
+   */
+  async write(name: RepositoryName, tag: string, view: PreparedV1View): Promise<string | null> {
     for (const image of view.images) {
-      if (image.checksum === '') continue; // a V1 image of that id is here already
+      if (image.checksum === null) continue; // the same image is here already
       const record: V1LayerRecord = { digest: image.layer.digest, size: image.layer.size };
-      await this.storage.putContent(bridge.v1Layer(image.id), JSON.stringify(record));
-      await this.images.putDerived(image.id, image.json, image.ancestry, image.checksum);
+      const attachLayer = () => this.storage.putContent(bridge.v1Layer(image.id), JSON.stringify(record));
+      if (!(await this.images.putDerived(image.id, image.json, image.ancestry, image.checksum, attachLayer))) return null;
     }
     const top = view.images.at(-1)?.id as string;
     await this.index.put(name, Buffer.from(JSON.stringify(view.images.map((i) => ({ id: i.id })))));
