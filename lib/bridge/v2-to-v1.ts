@@ -49,6 +49,11 @@ export interface V1View {
    * v17.03.2-ce registry/session.go GetRemoteImageJSON, GetRemoteImageLayer).
    */
   transcode: boolean;
+  /**
+   * The layer's DiffID as the config gives it (absent for a schema1 image, which has none):
+   * what a V1 image of the same id must hold to stand for this one.
+   */
+  diffId?: string;
 }
 
 /**
@@ -89,7 +94,7 @@ export function v1ImagesFromImage(image: V2Image): V1View[] {
     const id = isTop ? top : (ids[k] as string);
     const parent = k === 0 ? null : (ids[k - 1] as string);
     const json = isTop ? topJson(entries, id, parent) : Buffer.from(parent ? `{"id":"${id}","parent":"${parent}"}` : `{"id":"${id}"}`);
-    return { id, json, layer, transcode: tarLayerCompression(layer.mediaType) === 'zstd' };
+    return { id, json, layer, transcode: tarLayerCompression(layer.mediaType) === 'zstd', diffId: diffIds[k] as string };
   });
   return views;
 }

@@ -32,7 +32,7 @@ import type { V2Hooks } from '../v2/hooks.js';
 import type { ManifestService } from '../v2/manifests.js';
 import { LayerFactsStore } from './layer-facts-store.js';
 import { recordKeyOf, v1NameOf, v2NamesOf } from './names.js';
-import { type TagRecord, TagRecords } from './tag-records.js';
+import { sameWrite, type TagRecord, TagRecords } from './tag-records.js';
 import { V1View } from './v1-view.js';
 import { V2View } from './v2-view.js';
 
@@ -69,10 +69,11 @@ export class BridgeService {
     this.storage = deps.storage;
     this.locks = deps.locks;
     this.log = deps.log;
-    this.facts = new LayerFactsStore(deps.storage, deps.locks, deps.log);
+    // The facts of an image the bridge made come from the V2 blob it names (a V1 tag may name one).
+    this.facts = new LayerFactsStore(deps.storage, deps.locks, deps.log, (id) => this.v1view.layerOf(id));
     this.records = new TagRecords(deps.storage);
     this.v2view = new V2View(deps.storage, this.facts, deps.v2.blobs, deps.v2.manifests);
-    this.v1view = new V1View(deps.storage, deps.v2.blobs, deps.v2.manifests, deps.v1.images, deps.v1.tags, deps.v1.index, deps.platform);
+    this.v1view = new V1View(deps.storage, deps.v2.blobs, deps.v2.manifests, deps.v1.images, deps.v1.tags, deps.v1.index, deps.platform, this.facts);
   }
 
   v1Hooks(): V1Hooks {
@@ -134,7 +135,7 @@ export class BridgeService {
   ): Promise<{ synced: Promise<void> }> {
     await this.locks.run(tagLock(key, tag), async () => {
       await write();
-      await this.records.put(key, tag, { ...change, state: 'pending', at: Date.now() });
+      await this.records.write(key, tag, change);
       await hideOtherSide();
     });
     const synced = this.sync(key, tag).then(
@@ -165,13 +166,14 @@ export class BridgeService {
       const prepared = await this.prepare(record, tag);
       const outcome = await this.locks.run(tagLock(key, tag), async (): Promise<SyncOutcome> => {
         const now = await this.records.get(key, tag);
-        if (!now || now.at !== record.at || now.state !== 'pending') return { key, tag, state: 'superseded' };
+        if (!now || !sameWrite(now, record) || now.state !== 'pending') return { key, tag, state: 'superseded' };
         if (!prepared.ok) {
           await this.records.put(key, tag, { ...now, state: 'not-bridgeable', reason: prepared.reason });
           this.tellOnce(key, tag, record, prepared.reason);
           return { key, tag, state: 'not-bridgeable', reason: prepared.reason };
         }
-        await prepared.write();
+        // Something the view was prepared from changed meanwhile (see V1View.write): prepare again.
+        if (!(await prepared.write())) return { key, tag, state: 'superseded' };
         await this.records.put(key, tag, { ...now, state: 'done' });
         return { key, tag, state: 'done' };
       });
@@ -180,18 +182,18 @@ export class BridgeService {
   }
 
   /** What the other side must show for this record, read and computed; the write itself comes later, under the lock. */
-  private async prepare(record: TagRecord, tag: string): Promise<{ ok: true; write: () => Promise<unknown> } | { ok: false; reason: string }> {
+  private async prepare(record: TagRecord, tag: string): Promise<{ ok: true; write: () => Promise<boolean> } | { ok: false; reason: string }> {
     const v1name = v1NameOf(record.v2name);
     if (record.source === 'v1') {
       const names = v2NamesOf(v1name);
-      if (record.target === null) return { ok: true, write: () => this.v2view.remove(names, tag) };
+      if (record.target === null) return { ok: true, write: () => this.v2view.remove(names, tag).then(() => true) };
       const view = await this.v2view.prepare(record.target);
-      return view.ok ? { ok: true, write: () => this.v2view.write(names, tag, view.view) } : view;
+      return view.ok ? { ok: true, write: () => this.v2view.write(names, tag, view.view).then(() => true) } : view;
     }
     const digest = parseDigest(record.target);
-    if (!digest) return { ok: true, write: () => this.v1view.remove(v1name, tag) };
+    if (!digest) return { ok: true, write: () => this.v1view.remove(v1name, tag).then(() => true) };
     const view = await this.v1view.prepare(record.v2name, digest);
-    return view.ok ? { ok: true, write: () => this.v1view.write(v1name, tag, view.view) } : view;
+    return view.ok ? { ok: true, write: async () => (await this.v1view.write(v1name, tag, view.view)) !== null } : view;
   }
 
   /** Resolves once no sync and no layer reading of this process is running (for a drain, and for tests). */
@@ -232,14 +234,14 @@ export class BridgeService {
     const names = v2NamesOf(name);
     if (names.length === 0) return null;
     const key = names[0] as string;
-    await this.locks.run(tagLock(key, tag), () => this.records.put(key, tag, { source: 'v1', v2name: key, target: id, state: 'pending', at: Date.now() }));
+    await this.locks.run(tagLock(key, tag), () => this.records.write(key, tag, { source: 'v1', v2name: key, target: id }));
     return this.sync(key, tag);
   }
 
   /** A V2 tag written before the bridge existed (or while it was off): record it and show it. */
   async adoptV2Tag(v2name: string, tag: string, digest: Digest): Promise<SyncOutcome> {
     const key = recordKeyOf(v2name);
-    await this.locks.run(tagLock(key, tag), () => this.records.put(key, tag, { source: 'v2', v2name, target: digest.value, state: 'pending', at: Date.now() }));
+    await this.locks.run(tagLock(key, tag), () => this.records.write(key, tag, { source: 'v2', v2name, target: digest.value }));
     return this.sync(key, tag);
   }
 

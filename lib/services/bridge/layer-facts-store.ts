@@ -29,11 +29,14 @@ export interface BridgedLayer {
   diffId: string;
   empty: boolean;
   uncompressedSize: number;
-  /** the V1 layer itself is the blob, or a gzip was made of it */
-  source: 'v1-layer' | 'gzip-copy';
+  /** the V1 layer itself is the blob; a gzip was made of it; or (an image the bridge made) it is a V2 blob already */
+  source: 'v1-layer' | 'gzip-copy' | 'v2-blob';
 }
 
 export type LayerFactsRecord = BridgedLayer | { ok: false; reason: string };
+
+/** Where the layer of a V1 image the bridge made from a V2 image is (it stores none of its own). */
+export type DerivedLayerOf = (id: string) => Promise<{ key: string } | null>;
 
 const NULL_SINK = () =>
   new Writable({
@@ -49,6 +52,7 @@ export class LayerFactsStore {
     private readonly storage: StorageDriver,
     private readonly locks: Locks,
     private readonly log: Logger,
+    private readonly derivedLayerOf: DerivedLayerOf = async () => null,
   ) {}
 
   /** Whether a layer is being read now. */
@@ -84,9 +88,15 @@ export class LayerFactsStore {
   }
 
   private async compute(id: string): Promise<LayerFactsRecord> {
-    const layerPath = v1.imageLayer(id);
+    // Until its checksum is accepted a V1 image's layer may be sent again with other bytes:
+    // facts (and an alias) learnt from it now could later name bytes that are not the blob's.
+    // Not kept, so that the image is read once it is complete. A complete image never changes.
+    if (await exists(this.storage, v1.imageMark(id))) return { ok: false, reason: 'the image is still being uploaded' };
+    const layer = await this.layerOf(id);
+    // An image with no layer yet (only its JSON) is not complete either; nothing is kept.
+    if (!layer) return { ok: false, reason: 'the image has no layer' };
     const inspector = inspectLayer();
-    await pipeline(await this.storage.reader(layerPath), inspector, NULL_SINK());
+    await pipeline(await this.storage.reader(layer.key), inspector, NULL_SINK());
     const facts = inspector.facts;
     let record: LayerFactsRecord;
     if (facts.diffId === null || facts.empty === null || facts.uncompressedSize === null) {
@@ -95,17 +105,26 @@ export class LayerFactsStore {
       const common = { diffId: facts.diffId, empty: facts.empty, uncompressedSize: facts.uncompressedSize };
       const asIs = layerMediaType(facts.compression, 'docker');
       if (facts.compression === 'gzip' && asIs) {
-        await this.aliasToLayer(facts.digest, id);
-        record = { ok: true, blob: { digest: facts.digest, size: facts.size, mediaType: asIs }, ...common, source: 'v1-layer' };
+        // A V2 blob is served under its digest already; only a V1 layer of its own needs the alias.
+        if (layer.own) await this.aliasToLayer(facts.digest, id);
+        const blob = { digest: facts.digest, size: facts.size, mediaType: asIs };
+        record = { ok: true, blob, ...common, source: layer.own ? 'v1-layer' : 'v2-blob' };
       } else {
         // Not gzip (a raw tar from a script, bzip2, xz): one gzip of it, made once, is the blob.
-        const blob = await this.gzipCopy(layerPath, facts.compression);
+        const blob = await this.gzipCopy(layer.key, facts.compression);
         record = { ok: true, blob: { ...blob, mediaType: layerMediaType('gzip', 'docker') as string }, ...common, source: 'gzip-copy' };
       }
     }
     await this.storage.putContent(bridge.layerFacts(id), JSON.stringify(record));
     if (!record.ok) this.log.info({ id, reason: record.reason }, 'V1 image has no V2 view: its layer cannot be read as a tar');
     return record;
+  }
+
+  /** The image's own layer, or the V2 blob the bridge made it of; null when it has neither. */
+  private async layerOf(id: string): Promise<{ key: string; own: boolean } | null> {
+    if (await exists(this.storage, v1.imageLayer(id))) return { key: v1.imageLayer(id), own: true };
+    const derived = await this.derivedLayerOf(id);
+    return derived ? { key: derived.key, own: false } : null;
   }
 
   /** The blob's bytes are the V1 layer's: written once, unless V2 already holds the blob. */
@@ -115,13 +134,13 @@ export class LayerFactsStore {
     await this.storage.putContent(bridge.blobAlias(digest), id);
   }
 
-  private async gzipCopy(layerPath: string, compression: Parameters<typeof decompressorFor>[0]): Promise<{ digest: string; size: number }> {
+  private async gzipCopy(layerKey: string, compression: Parameters<typeof decompressorFor>[0]): Promise<{ digest: string; size: number }> {
     const staging = `${bridge.root}/staging/${randomUUID()}`;
     const hashing = new DigestingStream('sha256');
     const writer = await this.storage.writer(staging);
     try {
       const decompressor = decompressorFor(compression);
-      const stages = [await this.storage.reader(layerPath), ...(decompressor ? [decompressor] : []), gzipDeterministic(), hashing, writer.stream] as const;
+      const stages = [await this.storage.reader(layerKey), ...(decompressor ? [decompressor] : []), gzipDeterministic(), hashing, writer.stream] as const;
       await pipeline(stages as unknown as [NodeJS.ReadableStream, ...NodeJS.WritableStream[]]);
       await writer.commit();
     } catch (err) {

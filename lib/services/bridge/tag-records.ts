@@ -22,6 +22,16 @@ export interface TagRecord {
   reason?: string;
   /** when the source side wrote it (ms since the epoch) */
   at: number;
+  /**
+   * One more than the record it replaced: two writes in the same millisecond share `at`, and a
+   * sync must still tell them apart. Absent in records written before it existed (read as 0).
+   */
+  seq?: number;
+}
+
+/** Whether two records are the same write of a tag (its state aside). */
+export function sameWrite(a: TagRecord, b: TagRecord): boolean {
+  return a.at === b.at && (a.seq ?? 0) === (b.seq ?? 0);
 }
 
 export class TagRecords {
@@ -34,6 +44,14 @@ export class TagRecords {
       if (isNotFound(err)) return null;
       throw err;
     }
+  }
+
+  /** A new write of a tag, pending until the other side shows it. The caller holds the tag's lock, so the sequence cannot fork. */
+  async write(key: string, tag: string, change: Pick<TagRecord, 'source' | 'v2name' | 'target'>): Promise<TagRecord> {
+    const previous = await this.get(key, tag);
+    const record: TagRecord = { ...change, state: 'pending', at: Date.now(), seq: (previous?.seq ?? 0) + 1 };
+    await this.put(key, tag, record);
+    return record;
   }
 
   /** The marker of a pending record goes first and away last, so that a listing never misses one. */

@@ -55,12 +55,11 @@ export class V2View {
       throw err;
     }
     const baseFirst = [...ancestry].reverse();
-    const found = await Promise.all(
-      baseFirst.map(async (id) => ({ id, facts: await this.facts.ensure(id), json: await this.storage.getContent(v1.imageJson(id)) })),
-    );
+    const found = await Promise.all(baseFirst.map(async (id) => ({ id, facts: await this.facts.ensure(id), json: await this.jsonOf(id) })));
     const chain: ChainImage[] = [];
     for (const { id, facts, json } of found) {
       if (!facts.ok) return { ok: false, reason: `image ${id}: ${facts.reason}` };
+      if (!json) return { ok: false, reason: `image ${id} has no JSON` };
       chain.push({ json, layer: facts });
     }
     try {
@@ -70,6 +69,15 @@ export class V2View {
       return { ok: true, view: { chain, config, schema2: schema2Manifest(parts), oci: ociManifest({ ...parts, layers: ociLayers }) } };
     } catch (err) {
       if (isNotBridgeable(err)) return { ok: false, reason: err.message };
+      throw err;
+    }
+  }
+
+  private async jsonOf(id: string): Promise<Buffer | null> {
+    try {
+      return await this.storage.getContent(v1.imageJson(id));
+    } catch (err) {
+      if (isNotFound(err)) return null;
       throw err;
     }
   }

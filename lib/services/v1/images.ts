@@ -163,15 +163,18 @@ export class ImageService {
 
   /**
    * An image another part of Berth derives (the bridge, from a V2 image), complete at once: its
-   * JSON, ancestry and payload checksum; its layer is where the layerOf hook says. An image
-   * already here (one a V1 client pushed under the same id) is left as it is.
+   * JSON, ancestry and payload checksum; its layer is where the layerOf hook says, once
+   * `attachLayer` has run. An image already here (even one a V1 client is still pushing) is
+   * never touched: false, and the caller decides whether that image will do.
    */
-  async putDerived(id: string, json: Buffer, ancestry: string[], checksum: string): Promise<void> {
-    await this.locks.run(id, async () => {
-      if (await exists(this.storage, v1.imageJson(id))) return;
+  async putDerived(id: string, json: Buffer, ancestry: string[], checksum: string, attachLayer: () => Promise<void>): Promise<boolean> {
+    return this.locks.run(id, async () => {
+      if (await exists(this.storage, v1.imageJson(id))) return false;
+      await attachLayer();
       await this.storage.putContent(v1.imageAncestry(id), pyJson(ancestry));
       await this.storage.putContent(v1.imageChecksum(id), pyJson([checksum]));
       await this.storage.putContent(v1.imageJson(id), json); // last: the image exists once its JSON does
+      return true;
     });
   }
 

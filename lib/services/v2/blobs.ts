@@ -47,6 +47,14 @@ export class BlobStore {
     return (await this.locate(digest, signal)) !== null;
   }
 
+  /**
+   * Whether the bytes are under the blob's own key, verified when they were stored (an alias
+   * only says where another object holds them): an upload that finds none stores its own.
+   */
+  async hasOwnData(digest: Digest, signal?: AbortSignal): Promise<boolean> {
+    return (await this.sizeOf(v2.blobData(digest), signal)) !== null;
+  }
+
   /** The bytes of a blob, wherever they are, whatever repository links it. */
   async openData(digest: Digest, signal?: AbortSignal): Promise<Readable> {
     const found = await this.locate(digest, signal);

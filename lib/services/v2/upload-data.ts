@@ -144,7 +144,7 @@ class AppendedData implements UploadData {
       actual = hashing.digest();
     }
     if (actual.value !== expected.value) throw digestMismatch(expected, actual);
-    if (await this.blobs.hasData(expected, signal)) return { digest: expected, size };
+    if (await this.blobs.hasOwnData(expected, signal)) return { digest: expected, size };
     if (size === 0) await this.blobs.putSmall(expected, Buffer.alloc(0), signal);
     else await this.storage.move(data, v2.blobData(expected), signal);
     return { digest: expected, size };
@@ -186,7 +186,7 @@ class PartsData implements UploadData {
       if (sum && sum.value !== expected.value) throw digestMismatch(expected, sum);
       if (sum) {
         // Same bytes already stored (another push of this blob): nothing to move.
-        if (!(await this.blobs.hasData(expected, signal))) await this.storage.move(only.path, v2.blobData(expected), signal);
+        if (!(await this.blobs.hasOwnData(expected, signal))) await this.storage.move(only.path, v2.blobData(expected), signal);
         return this.blobs.statData(expected, signal);
       }
     }
