@@ -40,6 +40,11 @@ export const GENERIC = {
   METHOD_NOT_ALLOWED: { status: 405, code: 'UNSUPPORTED', message: 'Method not allowed' },
   UNAVAILABLE: { status: 503, code: 'UNAVAILABLE', message: 'Service unavailable' },
   UNKNOWN: { status: 500, code: 'UNKNOWN', message: 'Internal server error' },
+  /**
+   * Berth: storage is full (disk, quota). 507 (RFC 4918), in both families; neither the OCI
+   * spec nor docker-registry has a code for it (distribution and the old registry answered 500).
+   */
+  INSUFFICIENT_STORAGE: { status: 507, code: 'INSUFFICIENT_STORAGE', message: 'Insufficient storage: the registry storage is full, nothing was stored' },
   /** a request value that got past the checks but that storage cannot hold (an invalid key) */
   BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
 } as const satisfies Record<string, CatalogEntry>;

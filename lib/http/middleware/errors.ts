@@ -3,7 +3,8 @@
  * envelope of the request's API family with its status. So does a key the storage layer
  * refused as invalid: it was built from the request (a name no check caught), so it is the
  * client's 400, or for a GET, HEAD or DELETE the 404 of something that cannot exist, logged
- * as a warning for the check that should have caught it. Anything else is unexpected: 500,
+ * as a warning for the check that should have caught it. Storage that is full answers 507
+ * (logged, no mail): nothing was stored, and the client may retry once space is freed. Anything else is unexpected: 500,
  * logged with its stack, and reported to the exception mailer after the response. A client
  * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
  * family's envelope.
@@ -14,7 +15,7 @@ import { RegistryError } from '../../errors/registry-error.js';
 import { pyJson } from '../../formats/py-json.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ExceptionMailer } from '../../notify/exception-mailer.js';
-import { StorageError } from '../../storage/errors.js';
+import { isNoSpace, StorageError } from '../../storage/errors.js';
 import { familyOf, type RequestState } from '../state.js';
 import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
 
@@ -44,6 +45,11 @@ export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): 
         ctx.state.log?.error({ err }, 'response failed after headers were sent');
         ctx.req.socket.destroy(err);
         return;
+      }
+      if (isNoSpace(err)) {
+        // The operator's problem, not a bug: logged for them, no exception mail.
+        ctx.state.log?.error({ err: err.message, method: ctx.method, path: ctx.path }, 'storage is full');
+        return render(ctx, new RegistryError(GENERIC.INSUFFICIENT_STORAGE));
       }
       const known = toRegistryError(err, ctx.method);
       if (err instanceof StorageError && known) ctx.state.log?.warn({ err: err.message }, 'storage refused a key built from the request');

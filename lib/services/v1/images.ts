@@ -86,7 +86,11 @@ export class ImageService {
         throw new RegistryError(V1.IMAGE_EXISTS);
       }
       const hashing = new DigestingStream('sha256', payloadHasher(json));
-      await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal);
+      // pipe() leaves `body` alone when storage fails: it is destroyed here, so it is not left waiting.
+      await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal).catch((err) => {
+        body.destroy();
+        throw err;
+      });
       await this.storage.putContent(v1.imageChecksum(id), pyJson([hashing.digest().value]));
     });
   }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { type Capabilities, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver } from '../driver.js';
-import { driverFailure, notFound, StorageError } from '../errors.js';
+import { driverFailure, isNoSpace, noSpace, notFound, StorageError } from '../errors.js';
 import { FileRangeReader } from './file-range-reader.js';
 
 /** Temp files are hidden from listings; a crash can leave them behind, never in place of an object. */
@@ -236,6 +236,7 @@ export class LocalDriver implements StorageDriver {
     if (err instanceof StorageError) throw err;
     const code = (err as NodeJS.ErrnoException)?.code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw notFound(this.name, key);
+    if (isNoSpace(err)) throw noSpace(this.name, key, err);
     throw driverFailure(this.name, key, err);
   }
 }

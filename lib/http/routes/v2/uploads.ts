@@ -13,7 +13,7 @@ import type { V2Services } from '../../../services/index.js';
 import { type ChunkRange, type MountRequest, rangeHeader } from '../../../services/v2/uploads.js';
 import { ACCESS } from '../../access.js';
 import { parseContentRange } from '../../byte-range.js';
-import { hasBody } from '../../read-body.js';
+import { hasBody, uploadBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
 import { param, type RequestState } from '../../state.js';
 import { requireDigest } from '../../v2-names.js';
@@ -37,7 +37,7 @@ export function uploadRoutes(r: RouteDefiner, deps: Deps, { uploads }: V2Service
       name,
       {
         mount: mountRequest(ctx, ctx.state.may),
-        monolithic: typeof ctx.query.digest === 'string' ? { digest: requireDigest(ctx.query.digest), body: ctx.req } : null,
+        monolithic: typeof ctx.query.digest === 'string' ? { digest: requireDigest(ctx.query.digest), body: uploadBody(ctx) } : null,
       },
       bodySignal(ctx),
     );
@@ -49,7 +49,7 @@ export function uploadRoutes(r: RouteDefiner, deps: Deps, { uploads }: V2Service
 
   r.patch(UPLOAD, ACCESS.push, async (ctx) => {
     const [name, uuid] = [param(ctx.state, 'name'), param(ctx.state, 'uuid')];
-    const offset = await uploads.append(name, uuid, ctx.req, chunkRange(ctx), bodySignal(ctx));
+    const offset = await uploads.append(name, uuid, uploadBody(ctx), chunkRange(ctx), bodySignal(ctx));
     session(ctx, name, uuid, offset, 202);
   });
 
@@ -57,7 +57,7 @@ export function uploadRoutes(r: RouteDefiner, deps: Deps, { uploads }: V2Service
     const [name, uuid] = [param(ctx.state, 'name'), param(ctx.state, 'uuid')];
     const digest = requireDigest(typeof ctx.query.digest === 'string' ? ctx.query.digest : null);
     const range = chunkRange(ctx);
-    await uploads.complete(name, uuid, digest, hasBody(ctx) ? ctx.req : null, range, bodySignal(ctx));
+    await uploads.complete(name, uuid, digest, hasBody(ctx) ? uploadBody(ctx) : null, range, bodySignal(ctx));
     created(ctx, name, digest);
   });
 
