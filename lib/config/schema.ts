@@ -146,6 +146,8 @@ export const configSchema = z.looseObject({
   v2_enabled: optionalBool(),
   /** an upload body (V1 layer, V2 blob) that sends nothing for this long is dropped; 0 = never */
   upload_idle_timeout: seconds(300),
+  /** accept a V2 manifest list / OCI index whose manifests the repository does not hold (registry:2 refuses it) */
+  v2_sparse_indexes: bool(false),
   /** V2 manifest and blob DELETE (registry:2's storage.delete.enabled); off → 405 UNSUPPORTED */
   storage_delete_enabled: bool(true),
   /** V2 upload sessions older than this are purged (registry:2's uploadpurging age, 168 h) */
