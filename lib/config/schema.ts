@@ -75,6 +75,8 @@ export const configSchema = z.looseObject({
     to_addr: strOr('noise+dockerregistry@localdomain.local'),
     // Berth: one mail per distinct failure per window, then a digest with the count.
     throttle_seconds: seconds(300),
+    // Berth: at most this many mails per hour, whatever fails (0: no limit); one summary mail tells what was held back.
+    max_mails_per_hour: int(20, 0),
     // Berth: CA file that the SMTP server's certificate must chain to (enables verification).
     smtp_ca: str(),
     // Berth: verify the SMTP server's certificate against the system CAs. Python's smtplib did not.

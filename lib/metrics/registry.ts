@@ -39,7 +39,7 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
     }),
     exceptionMails: new Counter({
       name: 'berth_exception_mails_total',
-      help: 'Exception mails by result: sent, failed, throttled',
+      help: 'Exception mails by result: sent, failed, throttled (a repeat, counted in the digest), capped (over max_mails_per_hour), dropped (queue full)',
       labelNames: ['result'],
       registers: [registry],
     }),
