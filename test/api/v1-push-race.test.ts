@@ -86,7 +86,7 @@ describe('V1: two clients pushing the same image at once', function () {
   this.timeout(180_000);
   let srv: TestServer;
   before(async () => {
-    srv = await startTestServer(testConfig());
+    srv = await startTestServer(testConfig(`  lock_dir: ${tempDir()}\n`));
   });
   after(() => srv?.stop());
 
@@ -131,7 +131,7 @@ describe('V1: two clients pushing the same image at once', function () {
 
 describe('V1: a push whose layer upload broke', () => {
   it('holds the image up no longer: the retry goes through with nothing to take over', async () => {
-    const srv = await startTestServer(testConfig());
+    const srv = await startTestServer(testConfig(`  lock_dir: ${tempDir()}\n`));
     try {
       const id = createHash('sha256').update('layer upload broke').digest('hex');
       const json = jsonOf(id);
