@@ -10,6 +10,27 @@ import { tempDir } from '../support/config.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Another process (the built dist) that takes `key` and holds it `holdMs` (null: until killed), logging 'child in' and 'child out'. */
+function lockInChild(dir: string, key: string, log: string, holdMs: number | null) {
+  writeFileSync(log, '');
+  const hold = holdMs === null ? 'new Promise(() => {})' : `new Promise((r) => setTimeout(r, ${holdMs}))`;
+  return spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `import { HostLocks } from ${JSON.stringify(path.join(INSTALL_DIR, 'dist/services/host-lock.js'))};
+       import { appendFileSync } from 'node:fs';
+       await new HostLocks(${JSON.stringify(dir)}).run(${JSON.stringify(key)}, async () => {
+         appendFileSync(${JSON.stringify(log)}, 'child in\\n');
+         await ${hold};
+         appendFileSync(${JSON.stringify(log)}, 'child out\\n');
+       });`,
+    ],
+    { stdio: 'inherit' },
+  );
+}
+
 describe('host locks (pushes serialised across worker processes)', () => {
   it('two lock holders on one directory never run the same key at once', async () => {
     const dir = tempDir();
@@ -60,24 +81,10 @@ describe('host locks (pushes serialised across worker processes)', () => {
     this.timeout(20_000);
     const dir = tempDir();
     const log = path.join(tempDir(), 'child.log');
-    writeFileSync(log, '');
-    const child = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { HostLocks } from ${JSON.stringify(path.join(INSTALL_DIR, 'dist/services/host-lock.js'))};
-         import { appendFileSync } from 'node:fs';
-         await new HostLocks(${JSON.stringify(dir)}).run('image-z', async () => {
-           appendFileSync(${JSON.stringify(log)}, 'holding\\n');
-           await new Promise(() => {}); // until killed
-         });`,
-      ],
-      { stdio: 'inherit' },
-    );
+    const child = lockInChild(dir, 'image-z', log, null);
     const exited = new Promise((r) => child.on('exit', r));
-    for (let i = 0; i < 500 && !readFileSync(log, 'utf8').includes('holding'); i++) await sleep(20);
-    assert.equal(readFileSync(log, 'utf8'), 'holding\n');
+    for (let i = 0; i < 500 && !readFileSync(log, 'utf8').includes('child in'); i++) await sleep(20);
+    assert.equal(readFileSync(log, 'utf8'), 'child in\n');
     child.kill('SIGKILL');
     await exited;
 
@@ -142,22 +149,7 @@ describe('host locks (pushes serialised across worker processes)', () => {
     this.timeout(20_000);
     const dir = tempDir();
     const log = path.join(tempDir(), 'order.log');
-    writeFileSync(log, '');
-    const child = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { HostLocks } from ${JSON.stringify(path.join(INSTALL_DIR, 'dist/services/host-lock.js'))};
-         import { appendFileSync } from 'node:fs';
-         await new HostLocks(${JSON.stringify(dir)}).run('image-y', async () => {
-           appendFileSync(${JSON.stringify(log)}, 'child in\\n');
-           await new Promise((r) => setTimeout(r, 500));
-           appendFileSync(${JSON.stringify(log)}, 'child out\\n');
-         });`,
-      ],
-      { stdio: 'inherit' },
-    );
+    const child = lockInChild(dir, 'image-y', log, 500);
     const exited = new Promise((r) => child.on('exit', r));
     for (let i = 0; i < 200 && !readFileSync(log, 'utf8').includes('child in'); i++) await sleep(20);
     await new HostLocks(dir).run('image-y', async () => {
