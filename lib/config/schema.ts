@@ -75,6 +75,8 @@ export const configSchema = z.looseObject({
     to_addr: strOr('noise+dockerregistry@localdomain.local'),
     // Berth: one mail per distinct failure per window, then a digest with the count.
     throttle_seconds: seconds(300),
+    // Berth: at most this many mails per hour, whatever fails (0: no limit); one summary mail tells what was held back.
+    max_mails_per_hour: int(20, 0),
     // Berth: CA file that the SMTP server's certificate must chain to (enables verification).
     smtp_ca: str(),
     // Berth: verify the SMTP server's certificate against the system CAs. Python's smtplib did not.
@@ -146,6 +148,8 @@ export const configSchema = z.looseObject({
   v2_enabled: optionalBool(),
   /** an upload body (V1 layer, V2 blob) that sends nothing for this long is dropped; 0 = never */
   upload_idle_timeout: seconds(300),
+  /** accept a V2 manifest list / OCI index whose manifests the repository does not hold (registry:2 refuses it) */
+  v2_sparse_indexes: bool(false),
   /** V2 manifest and blob DELETE (registry:2's storage.delete.enabled); off → 405 UNSUPPORTED */
   storage_delete_enabled: bool(true),
   /** V2 upload sessions older than this are purged (registry:2's uploadpurging age, 168 h) */

@@ -14,6 +14,7 @@ export interface Metrics {
   storageFallbacks: Counter<'op'>;
   storageOperations: Counter<'driver' | 'op' | 'result'>;
   storageBytes: Counter<'driver' | 'direction'>;
+  lockTakeovers: Counter<'kind' | 'reason'>;
 }
 
 /** What the storage wrapper (lib/storage/checked-driver.ts) records. */
@@ -39,7 +40,7 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
     }),
     exceptionMails: new Counter({
       name: 'berth_exception_mails_total',
-      help: 'Exception mails by result: sent, failed, throttled',
+      help: 'Exception mails by result: sent, failed, throttled (a repeat, counted in the digest), capped (over max_mails_per_hour), dropped (queue full)',
       labelNames: ['result'],
       registers: [registry],
     }),
@@ -65,6 +66,12 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
       name: 'berth_auth_failures_total',
       help: "Requests refused by Berth's own auth, by reason: password, v1-token, bearer (bad credentials), denied (a known user without the right)",
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    lockTakeovers: new Counter({
+      name: 'berth_lock_takeovers_total',
+      help: 'Locks in lock_dir taken over from a holder that left them, by kind (lock: a per-image or per-upload lock; push: a V1 push between its requests) and reason: holder-gone (its process ended, seen at once) or stale (not touched in time: a lock for 30 s, held by another host or recorded without a holder; a push for 20 s after its json, 5 s after its layer)',
+      labelNames: ['kind', 'reason'],
       registers: [registry],
     }),
     streamsAborted: new Counter({

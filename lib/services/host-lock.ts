@@ -1,62 +1,199 @@
 /**
  * Locks that hold across the worker processes of one host (wsgi-compat runs several), for
- * serialising pushes of one image. A lock is a directory created with mkdir, which is atomic;
- * its holder touches it while working, so a lock left by a killed process is recognised as
- * stale and taken over. Waiters in the same process queue in memory first.
+ * serialising pushes of one image. A lock is a directory created with mkdir, which is atomic,
+ * with a `holder` file inside naming the process that holds it (lock-holder.ts). A waiter
+ * takes the lock over at once when that process is gone (killed, crashed: same host, pid no
+ * longer running or now another process's), and otherwise when the holder has stopped
+ * touching the lock for `staleMs` (a holder on another host, or an old lock without a
+ * holder file). Waiters in the same process queue in memory first.
+ *
+ * A takeover is itself serialised: the waiter that made the lock's `takeover` directory
+ * removes the lock, and only if its holder is still the one judged gone, so two waiters never
+ * both take it, nor remove a lock a third has just taken.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { KeyedMutex } from './keyed-mutex.js';
+import { currentHolder, holderGone, parseHolder } from './lock-holder.js';
 
 export interface Locks {
   run<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
+export type TakeoverReason = 'holder-gone' | 'stale';
+
+export interface Takeover {
+  key: string;
+  reason: TakeoverReason;
+  /** the holder file's content (pid, host, start), when the lock had one */
+  holder: string | null;
+}
+
+export interface HostLockOptions {
+  /** a lock not touched for this long is taken over even when its holder cannot be checked */
+  staleMs?: number;
+  heartbeatMs?: number;
+  /** told of every lock taken over (services: a log line and berth_lock_takeovers_total) */
+  onTakeover?: (takeover: Takeover) => void;
+}
+
+interface Judged {
+  reason: TakeoverReason;
+  holder: string | null;
+  /** the lock directory's inode: a lock removed and made again is another lock */
+  ino: number;
+}
+
 const HEARTBEAT_MS = 5_000;
 const STALE_MS = 30_000;
+const HOLDER = 'holder';
+const TAKEOVER = 'takeover';
+
+/** A lock file's name for a key (sha256, so any key is a safe file name). */
+export function lockName(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40);
+}
 
 export class HostLocks implements Locks {
   private readonly local = new KeyedMutex();
+  private readonly staleMs: number;
+  private readonly heartbeatMs: number;
+  /** takeovers so far, by reason */
+  readonly takeovers: Record<TakeoverReason, number> = { 'holder-gone': 0, stale: 0 };
 
   constructor(
-    private readonly dir: string,
-    private readonly staleMs = STALE_MS,
-    private readonly heartbeatMs = HEARTBEAT_MS,
-  ) {}
+    readonly dir: string,
+    private readonly options: HostLockOptions = {},
+  ) {
+    this.staleMs = options.staleMs ?? STALE_MS;
+    this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  }
 
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     return this.local.run(key, () => this.hold(key, work));
   }
 
   private async hold<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const lock = path.join(this.dir, createHash('sha256').update(key).digest('hex').slice(0, 40));
+    const lock = path.join(this.dir, lockName(key));
+    const record = JSON.stringify({ ...currentHolder(), key, nonce: randomUUID() });
     await fs.mkdir(this.dir, { recursive: true });
     for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
-      try {
-        await fs.mkdir(lock);
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const age = await fs.stat(lock).then(
-          (s) => Date.now() - s.mtimeMs,
-          () => 0,
-        );
-        // Its holder stopped touching it: the process died. Take it over (rmdir fails harmlessly if another waiter was first).
-        if (age > this.staleMs) await fs.rmdir(lock).catch(() => {});
-        else await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
+      if (await makeLock(lock, record)) break;
+      const judged = await this.judge(lock);
+      if (judged && (await this.takeOver(lock, judged))) {
+        this.takeovers[judged.reason]++;
+        this.options.onTakeover?.({ key, reason: judged.reason, holder: judged.holder });
+        wait = 10;
+        continue;
       }
+      await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     }
     const heartbeat = setInterval(() => {
       const now = new Date();
-      fs.utimes(lock, now, now).catch(() => {});
+      fs.utimes(path.join(lock, HOLDER), now, now).catch(() => {});
     }, this.heartbeatMs);
     heartbeat.unref();
     try {
       return await work();
     } finally {
       clearInterval(heartbeat);
-      await fs.rmdir(lock).catch(() => {});
+      await this.release(lock, record);
     }
   }
+
+  /** Why a lock someone holds may be taken over, or null while its holder may still be at work. */
+  private async judge(lock: string): Promise<Judged | null> {
+    const holder = await readHolder(lock);
+    const state = await lockState(lock);
+    if (holder === undefined || !state) return null; // released meanwhile
+    const who = parseHolder(holder);
+    if (who && holderGone(who)) return { reason: 'holder-gone', holder, ino: state.ino };
+    return state.age > this.staleMs ? { reason: 'stale', holder, ino: state.ino } : null;
+  }
+
+  /** Remove a lock judged free, if it is still the one judged (see the header); true when removed. */
+  private async takeOver(lock: string, judged: Judged): Promise<boolean> {
+    const mark = path.join(lock, TAKEOVER);
+    try {
+      await fs.mkdir(mark);
+    } catch (err) {
+      // Another waiter is at it; one that died there leaves a mark that goes when stale.
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        const left = await fs.stat(mark).catch(() => null);
+        if (left && Date.now() - left.mtimeMs > this.staleMs) await fs.rmdir(mark).catch(() => {});
+      }
+      return false;
+    }
+    // The same lock (not one made since), the same holder (its record has a nonce), and for a
+    // stale one still untouched (the heartbeat touches the holder file; the mark changed only the directory).
+    const holder = await readHolder(lock);
+    const state = await lockState(lock);
+    const same = state?.ino === judged.ino && holder === judged.holder && (judged.reason !== 'stale' || holder === null || state.age > this.staleMs);
+    if (!same) {
+      await fs.rmdir(mark).catch(() => {});
+      return false;
+    }
+    await fs.rm(path.join(lock, HOLDER), { force: true });
+    await fs.rmdir(mark);
+    await fs.rmdir(lock);
+    return true;
+  }
+
+  /** Remove the lock if it is still ours; a waiter checking it may briefly hold a mark inside, so retry a little. */
+  private async release(lock: string, record: string): Promise<void> {
+    if ((await readHolder(lock)) !== record) return; // taken over after all (this process stalled past staleMs)
+    await fs.rm(path.join(lock, HOLDER), { force: true });
+    for (let i = 0; i < 50; i++) {
+      try {
+        await fs.rmdir(lock);
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  }
+}
+
+/** Make the lock with this process as its holder; false when it exists. */
+async function makeLock(lock: string, record: string): Promise<boolean> {
+  try {
+    await fs.mkdir(lock);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await fs.writeFile(path.join(lock, HOLDER), record);
+    return true;
+  } catch (err) {
+    await fs.rm(lock, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The holder file's text; null when there is none (an old-style lock, or one still being made); undefined when the lock is gone. */
+async function readHolder(lock: string): Promise<string | null | undefined> {
+  try {
+    return await fs.readFile(path.join(lock, HOLDER), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return null;
+    return (await fs.stat(lock).then(
+      () => true,
+      () => false,
+    ))
+      ? null
+      : undefined;
+  }
+}
+
+/** The lock directory's inode, and how long ago its holder last touched it (the directory's own time for an old-style lock); null when gone. */
+async function lockState(lock: string): Promise<{ ino: number; age: number } | null> {
+  const dir = await fs.stat(lock).catch(() => null);
+  if (!dir) return null;
+  const holder = await fs.stat(path.join(lock, HOLDER)).catch(() => null);
+  return { ino: dir.ino, age: Date.now() - (holder ?? dir).mtimeMs };
 }

@@ -6,7 +6,8 @@
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
 import type { Deps } from '../deps.js';
 import { BridgeService } from './bridge/index.js';
-import { HostLocks } from './host-lock.js';
+import { HostLocks, type Takeover } from './host-lock.js';
+import { Leases } from './leases.js';
 import type { V1Hooks } from './v1/hooks.js';
 import { ImageService } from './v1/images.js';
 import { IndexImagesService } from './v1/index-images.js';
@@ -65,7 +66,14 @@ export interface Services {
 
 export function buildServices(deps: Deps): Services {
   const { config, storage } = deps;
-  const locks = new HostLocks(config.lock_dir);
+  const tookOver =
+    (kind: 'lock' | 'push', what: string) =>
+    ({ key, reason, holder }: Takeover) => {
+      deps.metrics.lockTakeovers.inc({ kind, reason });
+      deps.log.warn({ lock: key, reason, holder }, what);
+    };
+  const locks = new HostLocks(config.lock_dir, { onTakeover: tookOver('lock', 'took over a lock its holder left') });
+  const leases = new Leases(config.lock_dir, { onTakeover: tookOver('push', 'took over the push of a V1 image that its client or process left unfinished') });
   const auth = buildAuth(config, deps.log);
 
   // The bridge follows both protocols through their hooks; they are filled in once it exists.
@@ -73,7 +81,7 @@ export function buildServices(deps: Deps): Services {
   const v2Hooks: V2Hooks = {};
 
   const search = deps.search ? new SearchService(deps.search, storage) : null;
-  const images = new ImageService(storage, locks, v1Hooks);
+  const images = new ImageService(storage, locks, leases, v1Hooks);
   const tags = new TagService(storage, locks, search?.onRepository, v1Hooks);
   const tagCache = deps.cache ? { cache: deps.cache, storagePath: config.storage_path } : null;
   const v1 = {
@@ -89,7 +97,7 @@ export function buildServices(deps: Deps): Services {
   };
 
   const blobs = new BlobStore(storage, v2Hooks);
-  const manifests = new ManifestService(storage, blobs, new SigningKey(storage), v2Hooks);
+  const manifests = new ManifestService(storage, blobs, new SigningKey(storage), v2Hooks, config.v2_sparse_indexes);
   const v2 = {
     blobs,
     uploads: new UploadService(storage, blobs, locks),

@@ -3,14 +3,32 @@ import type Koa from 'koa';
 import { V2 } from '../../lib/errors/catalog.js';
 import { RegistryError } from '../../lib/errors/registry-error.js';
 import type { RequestState } from '../../lib/http/state.js';
+import { createMetrics } from '../../lib/metrics/registry.js';
+import { ExceptionMailer } from '../../lib/notify/exception-mailer.js';
 import { testConfig } from '../support/config.js';
+import { capturingLogger } from '../support/log-capture.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { makeTls, type SmtpSink, startBlackHole, startSmtpSink } from '../support/smtp.js';
 
 /** Routes that fail on purpose, behind Berth's real error handling. */
+/** Six error classes, Failure0…Failure5: six different failures. */
+const kinds = Array.from(
+  { length: 6 },
+  (_, i) =>
+    ({
+      [`Failure${i}`]: class extends Error {
+        override name = `Failure${i}`;
+      },
+    })[`Failure${i}`] as typeof Error,
+);
+
 function failingRoutes(app: Koa<RequestState>) {
   app.use(async (ctx, next) => {
     if (ctx.path === '/v1/boom') throw new Error('kaboom');
+    // One failure whose message names the request, as a storage error names its path.
+    if (ctx.path.startsWith('/v1/broken/')) throw new Error(`could not read ${ctx.path.slice('/v1/broken/'.length)}`);
+    const kind = /^\/v1\/kind\/(\d)$/.exec(ctx.path)?.[1];
+    if (kind) throw new (kinds[Number(kind)] as typeof Error)('one of six failures');
     if (ctx.path === '/v1/other-boom') throw new TypeError('a different failure');
     if (ctx.path === '/v2/known') throw new RegistryError(V2.NAME_UNKNOWN);
     await next();
@@ -136,6 +154,59 @@ describe('exception mails through a real SMTP listener', function () {
     assert.match(digest?.text ?? '', /happened 4 more time\(s\)/);
     await new Promise((r) => setTimeout(r, 3500)); // one more window, with no repeats in it
     assert.equal(sink.mails.length, 3, 'no digest for a failure that did not repeat');
+  });
+
+  it('one failure on 20 different paths is one mail and one digest: the throttle keys on the kind and place, not the message', async () => {
+    sink = await startSmtpSink();
+    srv = await startTestServer(testConfig(emailYaml({ smtp_host: '127.0.0.1', smtp_port: sink.port, throttle_seconds: 2 })), { extend: failingRoutes });
+    for (let i = 0; i < 20; i++) assert.equal((await fetch(`${srv.url}/v1/broken/image-${i}`)).status, 500);
+    await srv.deps.mailer?.idle();
+    assert.equal(sink.mails.length, 1, sink.mails.map((m) => m.text.split('\n')[0]).join(', '));
+    assert.match(sink.mails[0]?.text ?? '', /^Exception on \/v1\/broken\/image-0 \[GET\]\nError: could not read image-0\n/);
+    assert.equal(await counter(srv, 'throttled'), 19);
+    const digest = (await sink.waitFor(2))[1]?.text ?? '';
+    assert.match(digest, /The same failure \(Error at test\/api\/exception-mail\.test\.ts:\d+:\d+\) happened 19 more time\(s\)/);
+    assert.match(digest, /GET \/v1\/broken\/image-19\n/, 'the digest names the latest requests');
+  });
+
+  it('at most max_mails_per_hour mails, then one summary of what was held back (mail and log line)', async () => {
+    sink = await startSmtpSink();
+    const { log, lines } = capturingLogger();
+    srv = await startTestServer(testConfig(emailYaml({ smtp_host: '127.0.0.1', smtp_port: sink.port, max_mails_per_hour: 3 })), { extend: failingRoutes, log });
+    for (let i = 0; i < 6; i++) assert.equal((await fetch(`${srv.url}/v1/kind/${i}`)).status, 500);
+    await srv.deps.mailer?.idle();
+    assert.deepEqual(
+      sink.mails.map((m) => /\n(Failure\d)/.exec(m.text)?.[1]),
+      ['Failure0', 'Failure1', 'Failure2'],
+    );
+    assert.equal(await counter(srv, 'capped'), 3);
+    assert.equal(lines.filter((l) => /hourly cap is reached/.test(l.msg ?? '')).length, 1, 'logged once, when the cap is reached');
+    await srv.stop(); // the period ends with the process: its summary goes out
+    const summary = (await sink.waitFor(4))[3]?.text ?? '';
+    assert.match(summary, /^3 exception mail\(s\) were not sent: at most 3 are sent per hour \(email_exceptions\.max_mails_per_hour\)/);
+    for (const k of [3, 4, 5]) assert.match(summary, new RegExp(`1 × Failure${k} at test/api/exception-mail\\.test\\.ts:`));
+    const line = lines.find((l) => /not sent/.test(l.msg ?? ''));
+    assert.equal(line?.suppressed, 3);
+  });
+
+  it('the cap counts per period: mails flow again in the next one, after the summary of the last', async () => {
+    sink = await startSmtpSink();
+    const { log } = capturingLogger();
+    const config = testConfig(emailYaml({ smtp_host: '127.0.0.1', smtp_port: sink.port, max_mails_per_hour: 2 }));
+    const metrics = createMetrics(false);
+    const mailer = new ExceptionMailer(config.email_exceptions, log, metrics, 1000);
+    try {
+      const report = (i: number) => mailer.report({ method: 'GET', path: `/v1/kind/${i}`, requestId: `r${i}`, error: new (kinds[i] as typeof Error)('x') });
+      for (const i of [0, 1, 2]) report(i);
+      await mailer.idle();
+      assert.equal(sink.mails.length, 2);
+      const summary = (await sink.waitFor(3))[2]?.text ?? '';
+      assert.match(summary, /^1 exception mail\(s\) were not sent/);
+      report(3);
+      assert.match((await sink.waitFor(4))[3]?.text ?? '', /^Exception on \/v1\/kind\/3 \[GET\]\nFailure3: x/);
+    } finally {
+      await mailer.close();
+    }
   });
 
   it('errors the API answers on purpose (4xx) are never mailed', async () => {

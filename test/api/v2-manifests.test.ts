@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { schema1Payload, signSchema1 } from '../../lib/services/v2/schema1.js';
+import { testConfig } from '../support/config.js';
 import { API_STORES, serverForSuite } from '../support/stores.js';
 import { DOCKER_LIST, DOCKER_MANIFEST, errorCode, OCI_INDEX, OCI_MANIFEST, sha256 } from '../support/v2-client.js';
 
@@ -88,6 +89,45 @@ for (const [label, makeConfig] of API_STORES) {
       assert.equal(right.status, 201, 'a manifest with no layers, pushed by digest');
       const huge = await suite.api.putManifest('img/missing', 'huge', 'x'.repeat(4 * 1024 * 1024 + 1));
       assert.equal(huge.status, 413);
+    });
+
+    it('an index or manifest list naming a manifest the repository lacks is MANIFEST_BLOB_UNKNOWN (as registry:2); with its manifests pushed first, 201', async () => {
+      const amd = await suite.api.pushImage('img/sparse', 'amd64', [Buffer.from('amd64 only')], { mediaType: DOCKER_MANIFEST });
+      const ghost = sha256('an arm64 manifest never pushed');
+      for (const mediaType of [OCI_INDEX, DOCKER_LIST]) {
+        const child = mediaType === OCI_INDEX ? OCI_MANIFEST : DOCKER_MANIFEST;
+        const index = {
+          schemaVersion: 2,
+          mediaType,
+          manifests: [
+            { mediaType: child, size: amd.bytes.length, digest: amd.digest, platform: { architecture: 'amd64', os: 'linux' } },
+            { mediaType: child, size: 1234, digest: ghost, platform: { architecture: 'arm64', os: 'linux' } },
+          ],
+        };
+        const res = await suite.api.putManifest('img/sparse', 'multi', index, mediaType);
+        assert.equal(res.status, 400, mediaType);
+        const error = res.json<{ errors: Array<{ code: string; detail: { digest: string } }> }>().errors[0];
+        assert.equal(error?.code, 'MANIFEST_BLOB_UNKNOWN', mediaType);
+        assert.equal(error?.detail.digest, ghost, mediaType);
+        assert.equal((await suite.api.call('GET', '/v2/img/sparse/manifests/multi')).status, 404, 'nothing was tagged');
+        const byDigest = await suite.api.call('GET', `/v2/img/sparse/manifests/${sha256(JSON.stringify(index))}`);
+        assert.equal(byDigest.status, 404, 'nothing was stored');
+      }
+      // The same index with its arm64 manifest pushed first, as containerd, skopeo and crane push.
+      const arm = await suite.api.pushImage('img/sparse', 'arm64', [Buffer.from('arm64 now')], { mediaType: DOCKER_MANIFEST });
+      const complete = {
+        schemaVersion: 2,
+        mediaType: DOCKER_LIST,
+        manifests: [
+          { mediaType: DOCKER_MANIFEST, size: amd.bytes.length, digest: amd.digest, platform: { architecture: 'amd64', os: 'linux' } },
+          { mediaType: DOCKER_MANIFEST, size: arm.bytes.length, digest: arm.digest, platform: { architecture: 'arm64', os: 'linux' } },
+        ],
+      };
+      assert.equal((await suite.api.putManifest('img/sparse', 'multi', complete, DOCKER_LIST)).status, 201);
+      // A manifest pushed to another repository is not this repository's.
+      const elsewhere = { ...complete, manifests: [complete.manifests[0]] };
+      const other = await suite.api.putManifest('img/sparse-other', 'multi', elsewhere, DOCKER_LIST);
+      assert.equal(errorCode(other), 'MANIFEST_BLOB_UNKNOWN');
     });
 
     it('?tag= on a PUT by digest tags it too, answered with OCI-Tag', async () => {
@@ -339,3 +379,29 @@ for (const [label, makeConfig] of API_STORES) {
     });
   });
 }
+
+describe('V2 indexes with v2_sparse_indexes: true', () => {
+  const suite = serverForSuite(async () => testConfig('  v2_sparse_indexes: true\n'));
+
+  it('an OCI index and a Docker manifest list naming a manifest the repository lacks are stored (201) and served as pushed', async () => {
+    const amd = await suite.api.pushImage('img/sparse', 'amd64', [Buffer.from('amd64 only')]);
+    for (const [mediaType, child] of [
+      [OCI_INDEX, OCI_MANIFEST],
+      [DOCKER_LIST, DOCKER_MANIFEST],
+    ] as const) {
+      const index = {
+        schemaVersion: 2,
+        mediaType,
+        manifests: [
+          { mediaType: child, size: amd.bytes.length, digest: amd.digest, platform: { architecture: 'amd64', os: 'linux' } },
+          { mediaType: child, size: 1234, digest: sha256(`missing ${mediaType}`), platform: { architecture: 'arm64', os: 'linux' } },
+        ],
+      };
+      const res = await suite.api.putManifest('img/sparse', mediaType === OCI_INDEX ? 'oci' : 'docker', index, mediaType);
+      assert.equal(res.status, 201, res.body.toString());
+      const got = await suite.api.call('GET', `/v2/img/sparse/manifests/${res.headers.get('docker-content-digest')}`, { headers: { Accept: mediaType } });
+      assert.equal(got.status, 200);
+      assert.equal(got.body.toString(), JSON.stringify(index));
+    }
+  });
+});

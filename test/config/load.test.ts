@@ -66,6 +66,7 @@ describe('config: a file written for docker-registry 0.9.1 (anchors, _env:)', ()
         from_addr: 'docker-registry@localdomain.local',
         to_addr: 'noise+dockerregistry@localdomain.local',
         throttle_seconds: 300,
+        max_mails_per_hour: 20,
         smtp_ca: null,
         smtp_tls_verify: false,
       },

@@ -3,6 +3,14 @@
  * 0.9.1's checks, statuses and messages (docker/docker-registry `docker_registry/images.py`), and
  * its faults fixed: writes of one image are serialised, a layer becomes visible only when whole, a
  * checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
+ *
+ * The push of one image is serialised as a whole, not only each request: PUT json takes a lease
+ * on the image (leases.ts) that its layer PUT renews and its checksum PUT ends. Another client's
+ * PUT json of the same image meanwhile waits for that push (up to PUSH_WAIT_MS) instead of
+ * resetting it under its feet (its `_checksum` deleted before the checksum PUT: a spurious 400),
+ * and then gets what the old registry answers a second push: 409 "Image already exists", which
+ * Docker takes as "already pushed". A push whose client went away (no request for the lease's
+ * idle time, or its Berth process killed) no longer holds anyone up.
  */
 import type { Readable } from 'node:stream';
 import { DigestingStream } from '../../checksums/digest.js';
@@ -15,6 +23,7 @@ import { exists, type StorageDriver, writeFromStream } from '../../storage/drive
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
+import type { PushLeases } from '../leases.js';
 import { type StoredObject, storedObject } from '../stored-object.js';
 import type { V1Hooks } from './hooks.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
@@ -31,10 +40,16 @@ export interface ImageJsonInfo {
   checksums: string[];
 }
 
+/** How long a PUT json waits for another client's push of the image; below the 60 s a proxy such as nginx waits for an answer. */
+const PUSH_WAIT_MS = 30_000;
+/** How long after its layer a push keeps the image: Docker sends the checksum at once. */
+const CHECKSUM_GAP_MS = 5_000;
+
 export class ImageService {
   constructor(
     private readonly storage: StorageDriver,
     private readonly locks: Locks,
+    private readonly leases: PushLeases,
     private readonly hooks: V1Hooks = {},
   ) {}
 
@@ -56,26 +71,42 @@ export class ImageService {
     if (parsed.id !== id) throw new RegistryError(V1.JSON_WRONG_ID);
     await token.belongs?.();
     const parent = typeof parsed.parent === 'string' && parsed.parent !== '' ? parsed.parent : null;
-    await this.locks.run(id, async () => {
-      let ancestry: string[] = [id];
-      if (parent) {
-        if (!(await exists(this.storage, v1.imageJson(parent)))) throw new RegistryError(V1.PARENT_MISSING);
-        if (token.parentAllowed && !(await token.parentAllowed(parent))) throw new RegistryError(V1.PARENT_UNAUTHORIZED);
-        const parentAncestry = await this.storage.getContent(v1.imageAncestry(parent)).catch((err) => {
-          if (isNotFound(err)) throw new RegistryError(V1.PARENT_MISSING);
-          throw err;
-        });
-        ancestry = [id, ...(JSON.parse(parentAncestry.toString('utf8')) as string[])];
-      }
-      if ((await exists(this.storage, v1.imageJson(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
-        throw new RegistryError(V1.IMAGE_EXISTS);
-      }
+    const giveUpAt = Date.now() + PUSH_WAIT_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 100)) {
+      // The lease is looked at first without the lock, which a layer upload holds for as long as it runs.
+      if (!(await this.leases.live(id)) && (await this.locks.run(id, () => this.writeJson(id, body, parent, token)))) return;
+      if (Date.now() >= giveUpAt) throw new RegistryError(V1.IMAGE_IN_PROGRESS);
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
+  /** Under the image's lock: the old checks and writes, and the lease; false while another push holds the image. */
+  private async writeJson(id: string, body: Buffer, parent: string | null, token: TokenChecks): Promise<boolean> {
+    let ancestry: string[] = [id];
+    if (parent) {
+      if (!(await exists(this.storage, v1.imageJson(parent)))) throw new RegistryError(V1.PARENT_MISSING);
+      if (token.parentAllowed && !(await token.parentAllowed(parent))) throw new RegistryError(V1.PARENT_UNAUTHORIZED);
+      const parentAncestry = await this.storage.getContent(v1.imageAncestry(parent)).catch((err) => {
+        if (isNotFound(err)) throw new RegistryError(V1.PARENT_MISSING);
+        throw err;
+      });
+      ancestry = [id, ...(JSON.parse(parentAncestry.toString('utf8')) as string[])];
+    }
+    if ((await exists(this.storage, v1.imageJson(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
+      throw new RegistryError(V1.IMAGE_EXISTS);
+    }
+    if (!(await this.leases.claim(id))) return false;
+    try {
       // The mark goes first: from here until PUT checksum, readers get "being uploaded".
       await this.storage.putContent(v1.imageMark(id), 'true');
       await this.storage.delete(v1.imageChecksum(id)).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
       await this.storage.putContent(v1.imageJson(id), body); // byte-exact: it feeds the payload checksum
       await this.storage.putContent(v1.imageAncestry(id), pyJson(ancestry));
-    });
+      return true;
+    } catch (err) {
+      await this.leases.release(id);
+      throw err;
+    }
   }
 
   /** Stream a layer in; its payload checksum is computed on the way and stored as `_checksum`. */
@@ -86,12 +117,19 @@ export class ImageService {
         throw new RegistryError(V1.IMAGE_EXISTS);
       }
       const hashing = new DigestingStream('sha256', payloadHasher(json));
-      // pipe() leaves `body` alone when storage fails: it is destroyed here, so it is not left waiting.
-      await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal).catch((err) => {
-        body.destroy();
-        throw err;
-      });
-      await this.storage.putContent(v1.imageChecksum(id), pyJson([hashing.digest().value]));
+      // A failed upload ends the push's lease: its client is told, and a retry starts over with PUT json.
+      await this.leases.during(
+        id,
+        async () => {
+          // pipe() leaves `body` alone when storage fails: it is destroyed here, so it is not left waiting.
+          await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal).catch((err) => {
+            body.destroy();
+            throw err;
+          });
+          await this.storage.putContent(v1.imageChecksum(id), pyJson([hashing.digest().value]));
+        },
+        CHECKSUM_GAP_MS,
+      );
     });
   }
 
@@ -109,13 +147,15 @@ export class ImageService {
     await this.locks.run(id, async () => {
       await this.read(v1.imageJson(id));
       if (!(await exists(this.storage, v1.imageMark(id)))) throw new RegistryError(V1.CHECKSUM_CANNOT_SET);
-      const stored = await this.storage.getContent(v1.imageChecksum(id)).catch((err) => {
-        // The Python registry crashed here (issue #527): a checksum before any layer.
-        if (isNotFound(err)) throw new RegistryError(V1.CHECKSUM_NO_LAYER);
-        throw err;
+      await this.endingPush(id, async () => {
+        const stored = await this.storage.getContent(v1.imageChecksum(id)).catch((err) => {
+          // The Python registry crashed here (issue #527): a checksum before any layer.
+          if (isNotFound(err)) throw new RegistryError(V1.CHECKSUM_NO_LAYER);
+          throw err;
+        });
+        if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw new RegistryError(V1.CHECKSUM_MISMATCH);
+        await this.storage.delete(v1.imageMark(id));
       });
-      if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw new RegistryError(V1.CHECKSUM_MISMATCH);
-      await this.storage.delete(v1.imageMark(id));
     });
     this.hooks.imageComplete?.(id);
   }
@@ -126,18 +166,29 @@ export class ImageService {
     await this.locks.run(id, async () => {
       const json = await this.read(v1.imageJson(id));
       if (!(await exists(this.storage, v1.imageMark(id)))) throw new RegistryError(V1.CHECKSUM_CANNOT_SET);
-      const layer = await this.storage.reader(v1.imageLayer(id)).catch((err) => {
-        if (isNotFound(err)) throw new RegistryError(V1.CHECKSUM_NO_LAYER);
-        throw err;
+      await this.endingPush(id, async () => {
+        const layer = await this.storage.reader(v1.imageLayer(id)).catch((err) => {
+          if (isNotFound(err)) throw new RegistryError(V1.CHECKSUM_NO_LAYER);
+          throw err;
+        });
+        // A layer that is not a tar (or is cut short) cannot match any tarsum.
+        const computed = await tarsum(layer, json, version).catch(() => null);
+        if (computed !== checksum) throw new RegistryError(V1.CHECKSUM_MISMATCH);
+        const stored = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, () => [] as string[]);
+        await this.storage.putContent(v1.imageChecksum(id), pyJson([...stored, computed]));
+        await this.storage.delete(v1.imageMark(id));
       });
-      // A layer that is not a tar (or is cut short) cannot match any tarsum.
-      const computed = await tarsum(layer, json, version).catch(() => null);
-      if (computed !== checksum) throw new RegistryError(V1.CHECKSUM_MISMATCH);
-      const stored = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, () => [] as string[]);
-      await this.storage.putContent(v1.imageChecksum(id), pyJson([...stored, computed]));
-      await this.storage.delete(v1.imageMark(id));
     });
     this.hooks.imageComplete?.(id);
+  }
+
+  /** The checksum step of a push: done or failed, the push is over and its lease goes. */
+  private async endingPush(id: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } finally {
+      await this.leases.release(id);
+    }
   }
 
   /** The `_files` listing, computed from the layer on first request and kept (a complete layer never changes). */

@@ -49,6 +49,8 @@ export class ManifestService {
     private readonly blobs: BlobStore,
     private readonly signingKey: SigningKey,
     private readonly hooks: V2Hooks = {},
+    /** `v2_sparse_indexes`: accept an index whose manifests are not (yet) in the repository */
+    private readonly sparseIndexes = false,
   ) {}
 
   /**
@@ -81,6 +83,7 @@ export class ManifestService {
     const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
     const missing = info.blobs.find((_, i) => !linked[i]);
     if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
+    if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
     // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
     await this.blobs.putSmall(digest, stored, signal);
     await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);
@@ -94,6 +97,16 @@ export class ManifestService {
       await (this.hooks.tagWrite && !options.quiet ? this.hooks.tagWrite(name, tag, digest, write) : write());
     }
     return { digest, subject: info.subject, tags };
+  }
+
+  /**
+   * An index's manifests must be in this repository already, as distribution's verifyManifest
+   * (registry/storage/manifestlisthandler.go) requires; clients push them first.
+   */
+  private async requireChildren(name: string, children: ManifestInfo['children'], signal?: AbortSignal): Promise<void> {
+    const found = await Promise.all(children.map((c) => exists(this.storage, v2.revisionLink(name, c.digest), signal)));
+    const missing = children.find((_, i) => !found[i]);
+    if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.digest.value } });
   }
 
   /** The digest a reference names in this repository; MANIFEST_UNKNOWN if none. */
