@@ -26,10 +26,26 @@ export function cliArgs(argv: string[], options: Options, usage: string): Record
   return values;
 }
 
-/** The server's config (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR) and what `open` builds from it, or exit 78. */
-export function withConfig<T>(open: (config: Readonly<Config>) => T): { config: Readonly<Config>; value: T } | number {
+/** `--config FILE` and `--flavor NAME`, for tools that take them: they stand in for DOCKER_REGISTRY_CONFIG and SETTINGS_FLAVOR. */
+export const CONFIG_OPTIONS: Options = { config: { type: 'string' }, flavor: { type: 'string' } };
+
+export interface ConfigChoice {
+  /** --config: instead of DOCKER_REGISTRY_CONFIG */
+  config?: string | undefined;
+  /** --flavor: instead of SETTINGS_FLAVOR */
+  flavor?: string | undefined;
+}
+
+/**
+ * The server's config (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR, unless `choice` names others)
+ * and what `open` builds from it, or exit 78.
+ */
+export function withConfig<T>(open: (config: Readonly<Config>) => T, choice: ConfigChoice = {}): { config: Readonly<Config>; value: T } | number {
+  const env = { ...process.env };
+  if (choice.config !== undefined) env.DOCKER_REGISTRY_CONFIG = choice.config;
+  if (choice.flavor !== undefined) env.SETTINGS_FLAVOR = choice.flavor;
   try {
-    const { config } = loadConfig({ env: process.env, cwd: process.cwd(), installDir: INSTALL_DIR });
+    const { config } = loadConfig({ env, cwd: process.cwd(), installDir: INSTALL_DIR });
     return { config, value: open(config) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

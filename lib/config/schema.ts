@@ -156,6 +156,12 @@ export const configSchema = z.looseObject({
   upload_purge_age: seconds(7 * 24 * 3600),
   /** how often each process sweeps for them; 0 turns the sweep off (scripts/purge-uploads still works) */
   upload_purge_interval: seconds(24 * 3600),
+  /**
+   * Crash leftovers (temp files, S3 multipart uploads, Glance staging images) whose writer
+   * cannot be seen (another host, S3, Glance) are reclaimed once untouched this long; those of
+   * a dead process on this host at once. Swept at start and with every upload purge.
+   */
+  leftover_age: seconds(24 * 3600),
   /** show V1-pushed images to V2 clients and V2-pushed images to V1 clients (lib/services/bridge) */
   bridge: bool(true),
   /** the entry of a multi-platform V2 image that V1 clients see: os/architecture[/variant] */

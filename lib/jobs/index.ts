@@ -11,7 +11,10 @@ export type { Job };
 export function serverJobs(deps: Deps, services: Services): Job[] {
   const { config, log } = deps;
   const jobs: Job[] = [];
-  if (config.upload_purge_interval > 0) jobs.push(uploadPurgeJob(deps.storage, config.upload_purge_age, config.upload_purge_interval, log));
+  if (config.upload_purge_interval > 0) {
+    const settings = { uploadAgeSeconds: config.upload_purge_age, leftoverAgeSeconds: config.leftover_age, intervalSeconds: config.upload_purge_interval };
+    jobs.push(uploadPurgeJob(deps.storage, settings, log));
+  }
   if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
   if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
   const auth = services.auth;

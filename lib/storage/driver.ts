@@ -76,7 +76,36 @@ export interface StorageDriver {
   move(from: string, to: string, signal?: AbortSignal): Promise<void>;
   /** A URL a client may fetch the object from directly, or null to stream it through Berth. */
   redirectUrl(path: string): Promise<string | null>;
+  /**
+   * Optional: what writers that died (a crash, kill -9) left in the backend, that no listing
+   * shows and nothing else removes: local temp files, S3 multipart uploads, Glance staging
+   * images. Only those whose writer is known to be gone (rule in writer-id.ts), never one a
+   * live writer (another worker, another instance) is still filling. Wrappers pass it on.
+   */
+  leftovers?(rule: LeftoverRule): Promise<Leftover[]>;
   close(): Promise<void>;
+}
+
+export interface LeftoverRule {
+  /** a writer the backend cannot see (another host; no writer recorded) is gone once silent this long */
+  maxAgeMs: number;
+  /** the time to judge by (tests); default now */
+  now?: number;
+  signal?: AbortSignal | undefined;
+}
+
+/** Something a dead writer left behind, found by `StorageDriver.leftovers`. */
+export interface Leftover {
+  kind: 'temp-file' | 'multipart-upload' | 'staging-image' | 'staging-object';
+  /** what the backend calls it: a file under storage_path, an S3 key and upload id, a Glance image */
+  name: string;
+  /** bytes it holds, when known */
+  size: number | null;
+  /** its last sign of life */
+  lastActive: Date;
+  /** why its writer is known to be gone */
+  reason: string;
+  remove(signal?: AbortSignal): Promise<void>;
 }
 
 const MAX_PATH = 4096;

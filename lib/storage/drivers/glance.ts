@@ -18,7 +18,17 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { commitGate } from '../commit-gate.js';
-import { type Capabilities, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver, writeFromStream } from '../driver.js';
+import {
+  type Capabilities,
+  type FileInfo,
+  type Leftover,
+  type LeftoverRule,
+  type ObjectWriter,
+  type ReadOptions,
+  STREAM_CHUNK,
+  type StorageDriver,
+  writeFromStream,
+} from '../driver.js';
 import { driverFailure, invalidPath, isNotFound, notFound, StorageError } from '../errors.js';
 import { type GlanceApi, GlanceHttpError, type GlanceImage, type PatchOp } from '../openstack/glance-api.js';
 
@@ -172,6 +182,30 @@ export class GlanceDriver implements StorageDriver {
 
   async close(): Promise<void> {
     await this.alternate.close();
+  }
+
+  /**
+   * Staging images untouched for `rule.maxAgeMs` (a layer upload that a crash never committed,
+   * in whatever state Glance left it: `queued`, `saving`, `killed`, or `active` when only the
+   * commit was missing), and the alternate's own leftovers. Glance does not say which process
+   * uploads into an image, so age is the only sign: keep it above the longest layer upload.
+   */
+  async leftovers(rule: LeftoverRule): Promise<Leftover[]> {
+    const now = rule.now ?? Date.now();
+    const found: Leftover[] = [];
+    for (const img of await this.stagingUploads(rule.signal)) {
+      const lastActive = new Date(Math.max(Date.parse(img.created_at) || 0, Date.parse(img.updated_at) || 0));
+      if (now - lastActive.getTime() <= rule.maxAgeMs) continue;
+      found.push({
+        kind: 'staging-image',
+        name: `glance image ${img.id} (${String(img.name)}, ${img.status})`,
+        size: img.size ?? null,
+        lastActive,
+        reason: `a layer upload never committed, untouched for ${((now - lastActive.getTime()) / 3_600_000).toFixed(1)} h`,
+        remove: (signal) => this.abandonUpload(img, signal).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err))),
+      });
+    }
+    return [...found, ...((await this.alternate.leftovers?.(rule)) ?? [])];
   }
 
   // --- what the operator tools work with (lib/maintenance/glance-restore.ts) ---

@@ -4,19 +4,27 @@
  * is flushed to disk, and is renamed into place: a reader sees the old object or the new one,
  * never half of one, even after a crash. Directories that a delete or move empties are
  * removed, so that the tree behaves like S3's (a directory exists while it holds something).
+ * A temp file's name says which process writes it (writer-id.ts), so that the ones a crash
+ * left behind can be told from those of live writers and reclaimed (`leftovers`).
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { type Capabilities, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver } from '../driver.js';
+import {
+  type Capabilities,
+  type FileInfo,
+  type Leftover,
+  type LeftoverRule,
+  type ObjectWriter,
+  type ReadOptions,
+  STREAM_CHUNK,
+  type StorageDriver,
+} from '../driver.js';
 import { driverFailure, isNoSpace, noSpace, notFound, StorageError } from '../errors.js';
+import { hostId, processAlive, reclaimReason, TEMP_PREFIX, tempName } from '../writer-id.js';
 import { FileRangeReader } from './file-range-reader.js';
-
-/** Temp files are hidden from listings; a crash can leave them behind, never in place of an object. */
-export const TEMP_PREFIX = '.berth-tmp-';
 
 export class LocalDriver implements StorageDriver {
   readonly name = 'local';
@@ -194,9 +202,56 @@ export class LocalDriver implements StorageDriver {
 
   async close(): Promise<void> {}
 
-  /** A new temp file beside `file`, created exclusively. */
+  /**
+   * Temp files anywhere under the root whose writer is gone (writer-id.ts: a dead pid of this
+   * host, or silence longer than `rule.maxAgeMs`). Removing one prunes the directories it
+   * alone kept. Symbolic links are not followed.
+   */
+  async leftovers(rule: LeftoverRule): Promise<Leftover[]> {
+    const ctx = { host: hostId(), now: rule.now ?? Date.now(), maxAgeMs: rule.maxAgeMs, alive: processAlive };
+    const found: Leftover[] = [];
+    const pending = [this.root];
+    while (pending.length > 0) {
+      rule.signal?.throwIfAborted();
+      const dir = pending.pop() as string;
+      const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+        // Gone meanwhile (a delete pruned it), or not ours to read: nothing to reclaim there.
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EACCES') return [];
+        throw driverFailure(this.name, path.relative(this.root, dir), err);
+      });
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) pending.push(full);
+        if (!entry.isFile() || !entry.name.startsWith(TEMP_PREFIX)) continue;
+        const info = await fs.lstat(full).catch(() => null);
+        if (!info) continue; // its writer renamed or removed it meanwhile
+        const reason = reclaimReason({ name: entry.name, modifiedMs: info.mtimeMs }, ctx);
+        if (!reason) continue;
+        found.push({
+          kind: 'temp-file',
+          name: path.relative(this.root, full),
+          size: info.size,
+          lastActive: info.mtime,
+          reason,
+          remove: async () => {
+            // Judged again at the last moment: a file written to since is kept.
+            const now = await fs.lstat(full).catch(() => null);
+            if (!now) return;
+            if (!reclaimReason({ name: entry.name, modifiedMs: now.mtimeMs }, { ...ctx, now: Math.max(ctx.now, Date.now()) })) {
+              throw driverFailure(this.name, path.relative(this.root, full), new Error('written to meanwhile; kept'));
+            }
+            await fs.rm(full, { force: true });
+            await this.pruneEmptyParents(full);
+          },
+        });
+      }
+    }
+    return found;
+  }
+
+  /** A new temp file beside `file`, created exclusively, named after its writer (writer-id.ts). */
   private async openTemp(file: string, key: string): Promise<{ temp: string; handle: FileHandle }> {
-    const temp = path.join(path.dirname(file), `${TEMP_PREFIX}${path.basename(file)}.${randomBytes(6).toString('hex')}`);
+    const temp = path.join(path.dirname(file), tempName(path.basename(file)));
     const handle = await this.retryIfPruned(async () => {
       await fs.mkdir(path.dirname(file), { recursive: true });
       return fs.open(temp, 'wx');

@@ -23,8 +23,9 @@ export class RedisTtlCacheDriver implements StorageDriver {
     readonly cache: RedisCache,
     private readonly storagePath: string | null,
   ) {
-    // Offered only when the wrapped driver offers it (upload data is never cached).
+    // Offered only when the wrapped driver offers it (upload data and leftovers are never cached).
     if (inner.appender) Object.assign(this, { appender: inner.appender.bind(inner) });
+    if (inner.leftovers) Object.assign(this, { leftovers: inner.leftovers.bind(inner) });
   }
 
   get name(): string {

@@ -6,10 +6,10 @@
  */
 
 import { PassThrough, Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ListPartsCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { loadS3Sdk } from '../../optional-modules.js';
 import { commitGate } from '../commit-gate.js';
-import type { Capabilities, FileInfo, ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';
+import type { Capabilities, FileInfo, Leftover, LeftoverRule, ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';
 import { driverFailure, notFound, StorageError } from '../errors.js';
 import type { S3Settings } from './s3-settings.js';
 
@@ -20,6 +20,8 @@ const COPY_PART = 512 * 1024 * 1024;
 const REDIRECT_SECONDS = 20 * 60;
 const CONNECT_TIMEOUT_MS = 10_000;
 const IDLE_TIMEOUT_MS = 120_000;
+/** Where Berth (and docker-registry before it) writes under the store's prefix: only uploads there are the store's. */
+const STORE_DIRS = ['images/', 'repositories/', 'docker/', 'berth/'];
 
 export class S3Driver implements StorageDriver {
   readonly name = 's3';
@@ -204,6 +206,89 @@ export class S3Driver implements StorageDriver {
 
   async close(): Promise<void> {
     this.client.destroy();
+  }
+
+  /**
+   * Multipart uploads under the store's directories that nobody has fed for `rule.maxAgeMs`:
+   * initiated that long ago, and no part uploaded since (a live writer sends a part every
+   * 8 MiB; S3 does not say which process started an upload, so silence is the only sign). They
+   * are invisible to listings and billed until aborted; a bucket lifecycle rule
+   * (AbortIncompleteMultipartUpload) does the same where the store offers one.
+   */
+  async leftovers(rule: LeftoverRule): Promise<Leftover[]> {
+    const now = rule.now ?? Date.now();
+    const cutoff = now - rule.maxAgeMs;
+    const found: Leftover[] = [];
+    for (const dir of STORE_DIRS) {
+      const prefix = this.dirPrefix('') + dir;
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      do {
+        const page = await this.send(
+          new this.sdk.client.ListMultipartUploadsCommand({
+            Bucket: this.s.bucket,
+            Prefix: prefix,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(uploadIdMarker ? { UploadIdMarker: uploadIdMarker } : {}),
+          }),
+          dir,
+          rule.signal,
+        );
+        for (const upload of (page.Uploads ?? []) as Array<{ Key?: string; UploadId?: string; Initiated?: Date }>) {
+          const { Key: key, UploadId: uploadId, Initiated: initiated } = upload;
+          if (!key || !uploadId || !initiated || initiated.getTime() > cutoff) continue;
+          const parts = await this.partsOf(key, uploadId, rule.signal);
+          if (parts === null) continue; // completed or aborted meanwhile
+          const lastActive = new Date(Math.max(initiated.getTime(), parts.newest));
+          if (lastActive.getTime() > cutoff) continue;
+          found.push({
+            kind: 'multipart-upload',
+            name: `${key} (multipart upload ${uploadId})`,
+            size: parts.size,
+            lastActive,
+            reason: `no part uploaded for ${((now - lastActive.getTime()) / 3_600_000).toFixed(1)} h`,
+            remove: async (signal) => {
+              try {
+                await this.client.send(
+                  new this.sdk.client.AbortMultipartUploadCommand({ Bucket: this.s.bucket, Key: key, UploadId: uploadId }),
+                  signal ? { abortSignal: signal } : {},
+                );
+              } catch (err) {
+                if ((err as { name?: string }).name !== 'NoSuchUpload') this.fail(err, key);
+              }
+            },
+          });
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+    }
+    return found;
+  }
+
+  /** The bytes and the newest part time of a multipart upload; null when the upload is gone. */
+  private async partsOf(key: string, uploadId: string, signal?: AbortSignal): Promise<{ size: number; newest: number } | null> {
+    let size = 0;
+    let newest = 0;
+    let marker: string | undefined;
+    do {
+      let page: ListPartsCommandOutput;
+      try {
+        page = await this.client.send(
+          new this.sdk.client.ListPartsCommand({ Bucket: this.s.bucket, Key: key, UploadId: uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }),
+          signal ? { abortSignal: signal } : {},
+        );
+      } catch (err) {
+        if ((err as { name?: string }).name === 'NoSuchUpload') return null;
+        this.fail(err, key);
+      }
+      for (const part of page.Parts ?? []) {
+        size += part.Size ?? 0;
+        newest = Math.max(newest, part.LastModified?.getTime() ?? 0);
+      }
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker);
+    return { size, newest };
   }
 
   private async multipartCopy(source: string, to: string, size: number, signal?: AbortSignal): Promise<void> {
