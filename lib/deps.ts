@@ -11,6 +11,7 @@ import { ExceptionMailer } from './notify/exception-mailer.js';
 import { SearchIndex } from './search/search-index.js';
 import type { StorageDriver } from './storage/driver.js';
 import { createStorage } from './storage/factory.js';
+import { StorageOutages } from './storage/outage.js';
 
 export interface Deps {
   config: Readonly<Config>;
@@ -39,6 +40,7 @@ export function buildDeps(config: Readonly<Config>, log: Logger, overrides: Part
       createStorage(config, {
         log,
         metrics,
+        health: new StorageOutages(log),
         onFallback: ({ op, path, error }) => {
           metrics.storageFallbacks.inc({ op });
           log.warn({ err: error, path }, 'glance failed; stored on storage_alternate instead (run scripts/glance-restore once Glance is healthy)');

@@ -40,6 +40,8 @@ export const GENERIC = {
   METHOD_NOT_ALLOWED: { status: 405, code: 'UNSUPPORTED', message: 'Method not allowed' },
   UNAVAILABLE: { status: 503, code: 'UNAVAILABLE', message: 'Service unavailable' },
   UNKNOWN: { status: 500, code: 'UNKNOWN', message: 'Internal server error' },
+  /** Berth: the backing store (S3, Glance) cannot be reached; distribution and the old registry answered 500 */
+  STORAGE_UNAVAILABLE: { status: 503, code: 'UNAVAILABLE', message: 'Service unavailable: the registry storage cannot be reached, retry later' },
   /**
    * Berth: storage is full (disk, quota). 507 (RFC 4918), in both families; neither the OCI
    * spec nor docker-registry has a code for it (distribution and the old registry answered 500).

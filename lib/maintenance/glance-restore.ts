@@ -75,7 +75,7 @@ async function alternateList(glance: GlanceDriver, dir: string, signal?: AbortSi
   try {
     return await glance.alternate.list(dir, signal);
   } catch (err) {
-    if (err instanceof StorageError && (err.kind === 'not_found' || err.kind === 'driver_failure')) return [];
+    if (err instanceof StorageError && (err.kind === 'not_found' || err.kind === 'driver_failure' || err.kind === 'unavailable')) return [];
     throw err;
   }
 }

@@ -52,7 +52,7 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
     }),
     storageOperations: new Counter({
       name: 'berth_storage_operations_total',
-      help: 'Storage driver calls by driver, operation and result: ok, or the error kind (not_found, invalid_path, driver_failure, unsupported, aborted, other)',
+      help: 'Storage driver calls by driver, operation and result: ok, or the error kind (not_found, invalid_path, driver_failure, no_space, unavailable, unsupported, aborted, other)',
       labelNames: ['driver', 'op', 'result'],
       registers: [registry],
     }),

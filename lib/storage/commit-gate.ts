@@ -17,12 +17,18 @@ export interface CommitGate {
   fail(err: Error): void;
 }
 
-export function commitGate(body: PassThrough): CommitGate {
+/**
+ * `failure` names what a write waiting on the body fails with when the body is destroyed under
+ * it (the upload's request failed): given the error the body died of, if any. Without it, a
+ * plain "the upload was aborted"; a driver passes its own mapping so that a store gone away
+ * reads as such wherever the failure surfaces first.
+ */
+export function commitGate(body: PassThrough, failure: (cause: Error | null) => Error = aborted): CommitGate {
   let size = 0;
   const stream = new Writable({
     highWaterMark: STREAM_CHUNK,
     write(chunk: Buffer, _enc, cb) {
-      if (body.destroyed) return cb(new Error('the upload was aborted'));
+      if (body.destroyed) return cb(failure(body.errored));
       size += chunk.length;
       if (body.write(chunk)) return cb();
       const settle = (err?: Error) => {
@@ -31,7 +37,7 @@ export function commitGate(body: PassThrough): CommitGate {
         cb(err);
       };
       const onDrain = () => settle();
-      const onClose = () => settle(new Error('the upload was aborted'));
+      const onClose = () => settle(failure(body.errored));
       body.once('drain', onDrain);
       body.once('close', onClose);
     },
@@ -48,4 +54,8 @@ export function commitGate(body: PassThrough): CommitGate {
       stream.destroy(err);
     },
   };
+}
+
+function aborted(): Error {
+  return new Error('the upload was aborted');
 }

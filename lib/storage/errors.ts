@@ -1,5 +1,5 @@
 /** The only errors a storage driver throws, each naming the driver. Services map them to API errors. */
-export type StorageErrorKind = 'not_found' | 'invalid_path' | 'unsupported' | 'driver_failure' | 'no_space';
+export type StorageErrorKind = 'not_found' | 'invalid_path' | 'unsupported' | 'driver_failure' | 'no_space' | 'unavailable';
 
 export class StorageError extends Error {
   override readonly name = 'StorageError';
@@ -38,4 +38,44 @@ export function isNoSpace(err: unknown): boolean {
   if (err instanceof StorageError) return err.kind === 'no_space';
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' && NO_SPACE_CODES.has(code);
+}
+
+export const unavailable = (driver: string, path: string, cause: unknown) =>
+  new StorageError('unavailable', driver, path, `unreachable: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+
+/** The backing store could not be reached (S3, Glance): the request may succeed once it is back. */
+export function isUnavailable(err: unknown): boolean {
+  return err instanceof StorageError && err.kind === 'unavailable';
+}
+
+/**
+ * Failures that say the store is not there right now, rather than that it refused the request:
+ * no connection, a connection dropped or silent, or an HTTP 502/503/504 from it or a proxy in
+ * front of it. Read from the error and its causes (fetch wraps the socket's error in `cause`).
+ */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+
+export function isUnreachable(err: unknown, status?: number): boolean {
+  if (status !== undefined && UNAVAILABLE_STATUSES.has(status)) return true;
+  for (let e = err as (Error & { code?: unknown; cause?: unknown }) | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+    if (e.name === 'TimeoutError') return true;
+    if (e instanceof StorageError) return e.kind === 'unavailable';
+  }
+  return false;
 }

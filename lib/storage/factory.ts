@@ -18,6 +18,7 @@ import { S3Driver } from './drivers/s3.js';
 import { s3Settings } from './drivers/s3-settings.js';
 import { GlanceApi } from './openstack/glance-api.js';
 import { Keystone } from './openstack/keystone.js';
+import type { StoreHealth } from './outage.js';
 import { type DriverName, glanceAlternate, keystoneCredentials, storageRoot, validateStorage } from './validate.js';
 
 export interface StorageHooks {
@@ -27,6 +28,8 @@ export interface StorageHooks {
   log?: Logger;
   /** where every driver's calls and bytes are counted (the app's /metrics); scripts count nothing */
   metrics?: StorageMetrics;
+  /** told when a store (S3, Glance) cannot be reached and when it answers again */
+  health?: StoreHealth;
 }
 
 type Factory = (config: Readonly<Config>, hooks: StorageHooks) => StorageDriver;
@@ -36,16 +39,16 @@ const local: Factory = (c) => new LocalDriver(storageRoot(c));
 const glance = (c: Readonly<Config>, hooks: StorageHooks): GlanceDriver => {
   const credentials = keystoneCredentials(c);
   const alternate = new CheckedDriver(FACTORIES[glanceAlternate(c) as DriverName](c, hooks), hooks.metrics);
-  return new GlanceDriver(new GlanceApi(c.glance_url, credentials ? new Keystone(credentials) : null), alternate, hooks.onFallback);
+  return new GlanceDriver(new GlanceApi(c.glance_url, credentials ? new Keystone(credentials) : null), alternate, hooks.onFallback, hooks.health);
 };
 
 const FACTORIES: Record<DriverName, Factory> = {
   local,
   file: local,
-  s3: (c) => {
+  s3: (c, hooks) => {
     const { settings, issues } = s3Settings(c);
     if (!settings) throw configError(c, issues);
-    return new S3Driver(settings);
+    return new S3Driver(settings, hooks.health);
   },
   glance,
 };

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Throw-away single-node Ceph RadosGW (S3) for tests: 1 mon + 1 OSD + radosgw, no cephx, no mgr.
-# Usage: RGW_DIR=... RGW_PORT=... MON_PORT=... rgw.sh start|stop
+# Usage: RGW_DIR=... RGW_PORT=... MON_PORT=... rgw.sh start|stop|stop-rgw|start-rgw
+# stop-rgw/start-rgw stop and start the radosgw daemon alone (a store that goes away and comes
+# back): mon and OSD keep running, so the memstore objects are still there when it returns.
 # scripts/services/README.md has the background; the comments below say why each non-obvious
 # setting is there.
 set -euo pipefail
@@ -15,18 +17,33 @@ C=(-c "$D/ceph.conf")
 
 # One daemon at a time, rgw -> osd -> mon: SIGTERMing all three together hung ~120 s,
 # one at a time takes ~2 s each. State is disposable, so SIGKILL after 10 s is fine.
+stop_daemon() {
+  local f=$D/run/$1.pid p i
+  [ -f "$f" ] || return 0; p=$(cat "$f")
+  kill "$p" 2>/dev/null || true
+  for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$p" 2>/dev/null; then
+    kill -9 "$p" 2>/dev/null || true
+    for i in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  fi
+  rm -f "$f"
+}
+
 stop() {
-  local d f p i
-  for d in rgw osd mon; do
-    f=$D/run/$d.pid; [ -f "$f" ] || continue; p=$(cat "$f")
-    kill "$p" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$p" 2>/dev/null; then
-      kill -9 "$p" 2>/dev/null || true
-      for i in $(seq 1 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    fi
-    rm -f "$f"
+  local d
+  for d in rgw osd mon; do stop_daemon "$d"; done
+}
+
+# radosgw in the foreground (-f) in our background, stdio detached (see start), then wait until it answers.
+start_rgw() {
+  local i d
+  radosgw "${C[@]}" -n client.rgw -f >>"$D/log/rgw.out" 2>&1 </dev/null & echo $! >"$D/run/rgw.pid"
+  for i in $(seq 1 600); do   # <= 60 s; fail early if a daemon died
+    curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$RGW_PORT/" 2>/dev/null && break
+    for d in mon osd rgw; do kill -0 "$(cat "$D/run/$d.pid")" 2>/dev/null || fail "$d exited during startup"; done
+    sleep 0.1
   done
+  curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$RGW_PORT/" 2>/dev/null || fail "radosgw not ready on 127.0.0.1:$RGW_PORT after 60 s"
 }
 
 fail() {
@@ -115,20 +132,24 @@ CONF
     sleep 0.05
   done
   grep -qs 'state: booting -> active' "$D/log/osd.$osd.log" || fail "osd.$osd not up after 15 s"
-  radosgw "${C[@]}" -n client.rgw -f >"$D/log/rgw.out" 2>&1 </dev/null & echo $! >"$D/run/rgw.pid"
-  for i in $(seq 1 600); do   # <= 60 s; fail early if a daemon died
-    curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$RGW_PORT/" 2>/dev/null && break
-    for d in mon osd rgw; do kill -0 "$(cat "$D/run/$d.pid")" 2>/dev/null || fail "$d exited during startup"; done
-    sleep 0.1
-  done
-  curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$RGW_PORT/" 2>/dev/null || fail "radosgw not ready on 127.0.0.1:$RGW_PORT after 60 s"
+  start_rgw
   timeout 30 radosgw-admin "${C[@]}" user create --uid=test --display-name=test \
     --access-key="$ACCESS" --secret="$SECRET" >"$D/log/user.json" 2>>"$D/log/ceph-cli.out"
   trap - ERR
 }
 
+# Only for a cluster that start set up in $D (its mon and OSD still running).
+restart_prereqs() {
+  : "${RGW_PORT:?RGW_PORT is required}"
+  [ -f "$D/ceph.conf" ] || { echo "rgw.sh: no cluster in $D (run start first)" >&2; exit 1; }
+  local d
+  for d in mon osd; do kill -0 "$(cat "$D/run/$d.pid" 2>/dev/null)" 2>/dev/null || { echo "rgw.sh: $d is not running" >&2; exit 1; }; done
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: RGW_DIR=... RGW_PORT=... MON_PORT=... $0 start|stop" >&2; exit 2 ;;
+  stop-rgw) restart_prereqs; stop_daemon rgw ;;
+  start-rgw) restart_prereqs; [ ! -f "$D/run/rgw.pid" ] || { echo "rgw.sh: radosgw is running" >&2; exit 1; }; start_rgw ;;
+  *) echo "usage: RGW_DIR=... RGW_PORT=... MON_PORT=... $0 start|stop|stop-rgw|start-rgw" >&2; exit 2 ;;
 esac

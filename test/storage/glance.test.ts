@@ -217,7 +217,7 @@ describe('storage: glance stopped mid-run falls back to storage_alternate', func
       assert.equal((await driver.getContent(`images/${during}/json`)).toString(), '{"pushed":"during"}');
       assert.deepEqual(await readAll(await driver.reader(`images/${during}/layer`, { offset: 5, length: 100 })), layer.subarray(5, 105));
       assert.equal((await driver.stat(`images/${during}/layer`)).size, layer.length);
-      await rejectsKind(driver.getContent(`images/${before}/json`), 'driver_failure'); // only Glance has it: said, not hidden
+      await rejectsKind(driver.getContent(`images/${before}/json`), 'unavailable'); // only Glance has it: said, not hidden
 
       const second = await startGlance();
       if (!second) throw new Error('glance vanished');

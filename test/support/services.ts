@@ -63,6 +63,20 @@ export function freePort(): Promise<number> {
 
 /** Start a throw-away RGW. Null if the packages are missing outside CI. */
 export async function startRgw(): Promise<S3Service | null> {
+  return startRgwForFaults();
+}
+
+/** An RGW of its own (not the shared one), whose radosgw daemon a test may stop and start again. */
+export interface RgwService extends S3Service {
+  port: number;
+  /** Stop the radosgw daemon alone: mon and OSD (and the objects in memstore) stay. */
+  stopRgw(): Promise<void>;
+  /** Start it again on the same port and wait until it answers. */
+  startRgw(): Promise<void>;
+}
+
+/** Start a throw-away RGW that a test may stop and restart. Null if the packages are missing outside CI. */
+export async function startRgwForFaults(): Promise<RgwService | null> {
   if (!available('S3 (Ceph RadosGW)', 'S3 storage driver', RGW_BINARIES)) return null;
   const port = await freePort();
   let monPort = await freePort();
@@ -72,7 +86,20 @@ export async function startRgw(): Promise<S3Service | null> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'berth-rgw-'));
   const env = { RGW_DIR: dir, RGW_PORT: String(port), MON_PORT: String(monPort), RGW_ACCESS_KEY: accessKey, RGW_SECRET_KEY: secretKey };
   const stop = await startScript('rgw.sh', dir, env);
-  return { endpoint: `http://127.0.0.1:${port}`, accessKey, secretKey, region: 'us-east-1', stop };
+  const action = async (name: 'stop-rgw' | 'start-rgw') => {
+    const r = await run('rgw.sh', name, env, START_TIMEOUT_MS);
+    if (r.error) throw new Error(`rgw.sh ${name} ${r.error}; logs are in ${dir}. stderr:\n${r.stderr}`);
+  };
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    accessKey,
+    secretKey,
+    region: 'us-east-1',
+    stop,
+    port,
+    stopRgw: () => action('stop-rgw'),
+    startRgw: () => action('start-rgw'),
+  };
 }
 
 /** Start a throw-away glance-api (v2, no auth). Null if the packages are missing outside CI. */
@@ -237,7 +264,7 @@ interface RunResult {
   stderr: string;
 }
 
-function run(script: string, action: 'start' | 'stop', env: Record<string, string>, timeout: number): Promise<RunResult> {
+function run(script: string, action: 'start' | 'stop' | 'stop-rgw' | 'start-rgw', env: Record<string, string>, timeout: number): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(
       'bash',

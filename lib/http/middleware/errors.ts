@@ -4,7 +4,9 @@
  * refused as invalid: it was built from the request (a name no check caught), so it is the
  * client's 400, or for a GET, HEAD or DELETE the 404 of something that cannot exist, logged
  * as a warning for the check that should have caught it. Storage that is full answers 507
- * (logged, no mail): nothing was stored, and the client may retry once space is freed. Anything else is unexpected: 500,
+ * (logged, no mail): nothing was stored, and the client may retry once space is freed. A
+ * store that cannot be reached (S3, Glance) answers 503 with Retry-After, no mail, and is
+ * logged once per outage by lib/storage/outage.ts, not once per request. Anything else is unexpected: 500,
  * logged with its stack, and reported to the exception mailer after the response. A client
  * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
  * family's envelope.
@@ -15,9 +17,12 @@ import { RegistryError } from '../../errors/registry-error.js';
 import { pyJson } from '../../formats/py-json.js';
 import type { Metrics } from '../../metrics/registry.js';
 import type { ExceptionMailer } from '../../notify/exception-mailer.js';
-import { isNoSpace, StorageError } from '../../storage/errors.js';
+import { isNoSpace, isUnavailable, StorageError } from '../../storage/errors.js';
 import { familyOf, type RequestState } from '../state.js';
 import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
+
+/** How long a client is asked to wait when storage cannot be reached (the S3 client already retried). */
+const STORAGE_RETRY_AFTER_SECONDS = 10;
 
 const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
 
@@ -50,6 +55,9 @@ export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): 
         // The operator's problem, not a bug: logged for them, no exception mail.
         ctx.state.log?.error({ err: err.message, method: ctx.method, path: ctx.path }, 'storage is full');
         return render(ctx, new RegistryError(GENERIC.INSUFFICIENT_STORAGE));
+      }
+      if (isUnavailable(err)) {
+        return render(ctx, new RegistryError(GENERIC.STORAGE_UNAVAILABLE, { headers: { 'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS) } }));
       }
       const known = toRegistryError(err, ctx.method);
       if (err instanceof StorageError && known) ctx.state.log?.warn({ err: err.message }, 'storage refused a key built from the request');

@@ -29,8 +29,9 @@ import {
   type StorageDriver,
   writeFromStream,
 } from '../driver.js';
-import { driverFailure, invalidPath, isNotFound, notFound, StorageError } from '../errors.js';
+import { driverFailure, invalidPath, isNotFound, isUnreachable, notFound, StorageError, unavailable } from '../errors.js';
 import { type GlanceApi, GlanceHttpError, type GlanceImage, type PatchOp } from '../openstack/glance-api.js';
+import type { StoreHealth } from '../outage.js';
 
 type Route = { kind: 'alternate' } | { kind: 'images' } | { kind: 'image'; id: string } | { kind: 'file'; id: string; file: string };
 
@@ -52,6 +53,8 @@ export class GlanceDriver implements StorageDriver {
     readonly alternate: StorageDriver,
     /** told whenever Glance failed and the alternate took the object instead */
     private readonly onFallback: (e: FallbackEvent) => void = () => {},
+    /** told when Glance cannot be reached and when it answers again (lib/storage/outage.ts) */
+    private readonly health?: StoreHealth,
   ) {}
 
   async getContent(path: string, signal?: AbortSignal): Promise<Buffer> {
@@ -310,9 +313,10 @@ export class GlanceDriver implements StorageDriver {
     const staging = await this.api.create({ name: `docker-layer-staging-${id}`, docker_staging_id: id }, signal);
     const body = new PassThrough({ highWaterMark: STREAM_CHUNK });
     const abort = new AbortController();
-    const gate = commitGate(body);
+    // A write waiting on the body when Glance goes away fails as unavailable, not as a bare abort.
+    const gate = commitGate(body, (cause) => (cause ? this.storageError(cause, path) : new Error('the upload was aborted')));
     const uploaded = this.api.upload(staging.id, body, abort.signal);
-    uploaded.catch((err: Error) => gate.fail(err)); // observed by commit(); a writer waiting to drain must not hang
+    uploaded.catch((err: Error) => gate.fail(this.storageError(err, path))); // observed by commit(); a writer waiting to drain must not hang
     const stream = gate.stream;
     let state: 'open' | 'committed' | 'cancelled' = 'open';
     const cancel = async () => {
@@ -387,22 +391,35 @@ export class GlanceDriver implements StorageDriver {
   /** Run a Glance call, turning its failures into storage errors. */
   private async glance<T>(path: string, op: () => Promise<T>): Promise<T> {
     try {
-      return await op();
+      const result = await op();
+      this.health?.answered(this.name);
+      return result;
     } catch (err) {
       this.fail(err, path);
     }
   }
 
   private fail(err: unknown, path: string): never {
-    if (err instanceof StorageError) throw err;
-    if (err instanceof GlanceHttpError && err.imageMissing) throw notFound(this.name, path);
-    throw driverFailure(this.name, path, err);
+    throw this.storageError(err, path);
+  }
+
+  /** The StorageError for a failed Glance call: a Glance that cannot be reached is `unavailable`, told to `health`. */
+  private storageError(err: unknown, path: string): StorageError {
+    if (err instanceof StorageError) return err;
+    if (isUnreachable(err, err instanceof GlanceHttpError ? err.status : undefined)) {
+      const e = unavailable(this.name, path, err);
+      this.health?.unreachable(this.name, e);
+      return e;
+    }
+    if (err instanceof GlanceHttpError) this.health?.answered(this.name);
+    if (err instanceof GlanceHttpError && err.imageMissing) return notFound(this.name, path);
+    return driverFailure(this.name, path, err);
   }
 }
 
 /** Glance being down or broken (not a missing object, not a bad path): the cases the alternate covers. */
 function isFailure(err: unknown): boolean {
-  return err instanceof StorageError && err.kind === 'driver_failure';
+  return err instanceof StorageError && (err.kind === 'driver_failure' || err.kind === 'unavailable');
 }
 
 /** Property values must be strings: text as-is, anything else base64 behind a marker. */

@@ -10,7 +10,8 @@ import type { ListPartsCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { loadS3Sdk } from '../../optional-modules.js';
 import { commitGate } from '../commit-gate.js';
 import type { Capabilities, FileInfo, Leftover, LeftoverRule, ObjectWriter, ReadOptions, StorageDriver } from '../driver.js';
-import { driverFailure, notFound, StorageError } from '../errors.js';
+import { driverFailure, isUnreachable, notFound, StorageError, unavailable } from '../errors.js';
+import type { StoreHealth } from '../outage.js';
 import type { S3Settings } from './s3-settings.js';
 
 const PART_SIZE = 8 * 1024 * 1024;
@@ -29,7 +30,11 @@ export class S3Driver implements StorageDriver {
   readonly capabilities: Capabilities = { ranges: true, redirect: true, localFiles: false };
   readonly client: S3Client;
 
-  constructor(private readonly s: S3Settings) {
+  constructor(
+    private readonly s: S3Settings,
+    /** told when RGW/S3 cannot be reached and when it answers again (lib/storage/outage.ts) */
+    private readonly health?: StoreHealth,
+  ) {
     this.client = new this.sdk.client.S3Client({
       region: s.region,
       ...(s.endpoint ? { endpoint: s.endpoint } : {}),
@@ -86,11 +91,11 @@ export class S3Driver implements StorageDriver {
       queueSize: UPLOAD_QUEUE,
       leavePartsOnError: false,
     });
-    const gate = commitGate(body);
+    const gate = commitGate(body, (cause) => (cause ? this.storageError(cause, path) : new Error('the upload was aborted')));
     const done = upload.done();
     // Observed by commit(); meanwhile a failure must also stop the writer, or a caller
     // waiting for the body to drain would wait forever.
-    done.catch((err: Error) => gate.fail(err));
+    done.catch((err: Error) => gate.fail(this.storageError(err, path)));
     const stream = gate.stream;
     let state: 'open' | 'committed' | 'cancelled' = 'open';
     return {
@@ -123,9 +128,11 @@ export class S3Driver implements StorageDriver {
           new this.sdk.client.HeadObjectCommand({ Bucket: this.s.bucket, Key: this.key(path) }),
           signal ? { abortSignal: signal } : {},
         );
+        this.health?.answered(this.name);
         return { path, size: head.ContentLength ?? 0, modTime: head.LastModified ?? new Date(0), isDir: false };
       } catch (err) {
         if (!isMissing(err)) this.fail(err, path);
+        this.health?.answered(this.name);
       }
     }
     const some = await this.send(new this.sdk.client.ListObjectsV2Command({ Bucket: this.s.bucket, Prefix: this.dirPrefix(path), MaxKeys: 1 }), path, signal);
@@ -342,16 +349,28 @@ export class S3Driver implements StorageDriver {
   private async send<T extends { input: object }>(command: T, path: string, signal?: AbortSignal): Promise<any> {
     try {
       // biome-ignore lint/suspicious/noExplicitAny: the client's overloads do not accept a generic command
-      return await this.client.send(command as any, signal ? { abortSignal: signal } : {});
+      const res = await this.client.send(command as any, signal ? { abortSignal: signal } : {});
+      this.health?.answered(this.name);
+      return res;
     } catch (err) {
       this.fail(err, path);
     }
   }
 
   private fail(err: unknown, path: string): never {
-    if (err instanceof StorageError) throw err;
-    if (isMissing(err)) throw notFound(this.name, path);
-    throw driverFailure(this.name, path, err);
+    throw this.storageError(err, path);
+  }
+
+  /** The StorageError for a failed call: a store that cannot be reached is `unavailable`, told to `health`. */
+  private storageError(err: unknown, path: string): StorageError {
+    if (err instanceof StorageError) return err;
+    if (isUnreachable(err, (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode)) {
+      const e = unavailable(this.name, path, err);
+      this.health?.unreachable(this.name, e);
+      return e;
+    }
+    this.health?.answered(this.name);
+    return isMissing(err) ? notFound(this.name, path) : driverFailure(this.name, path, err);
   }
 }
 
