@@ -18,6 +18,9 @@
 // Run: npm run bench:compare -- [--rounds N] [--size MiB] [--storage local|s3]
 //   --rounds  A B B A rounds per figure (default 1)
 //   --size    blob size in MiB (default 1024)
+//   --only berth|registry      one server only
+//   --figures mono,chunked,get,manifest,head,ping,v1   a subset (default: all)
+//   --cpu-prof DIR             Berth runs under node --cpu-prof, its profile written to DIR on exit
 //   BENCH_SECONDS  seconds of each 50-connection request load (default 5)
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -31,8 +34,17 @@ import autocannon from 'autocannon';
 import { cpuOf, headWithoutBody, MB, startBerth } from './common.mjs';
 
 const { values: args } = parseArgs({
-  options: { rounds: { type: 'string', default: '1' }, size: { type: 'string', default: '1024' }, storage: { type: 'string', default: 'local' } },
+  options: {
+    rounds: { type: 'string', default: '1' },
+    size: { type: 'string', default: '1024' },
+    storage: { type: 'string', default: 'local' },
+    only: { type: 'string' },
+    figures: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
 });
+const ONLY = args.only ?? null; // berth | registry: run one server only
+const FIGURES = new Set((args.figures ?? 'mono,chunked,get,manifest,head,ping,v1').split(','));
 const ROUNDS = Math.max(1, Math.min(20, Number(args.rounds)));
 const SIZE = Number(args.size) * MB;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -68,8 +80,9 @@ function newBlob(size = SIZE, prefix = null) {
   return { blocks, digest, size, checksum };
 }
 
-// ---- one HTTP request, body written with backpressure, response drained ----
-const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+// ---- one HTTP request on a new connection (a reused idle one may be closed by the server
+// just as it is reused), body written with backpressure, response drained ----
+const agent = false;
 function send(url, method, { headers = {}, blocks = null, body = null, keep = false } = {}) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent }, (res) => {
@@ -308,48 +321,55 @@ const record = (figure, name, m) => {
 
 try {
   const berthRoot = path.join(work, 'berth');
-  const berth = await startBerth({ STORAGE_PATH: berthRoot, SETTINGS_FLAVOR: 'dev', DEBUG: 'false', STANDALONE: 'true' });
-  servers.push(Object.assign(berth, { name: 'berth', root: berthRoot }));
-  const registry = await startRegistry(path.join(work, 'registry'));
-  servers.push(Object.assign(registry, { name: 'registry' }));
-  const [A, B] = servers;
-  const order = [A, B, B, A];
+  const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
+  if (ONLY !== 'registry') {
+    const berth = await startBerth({ STORAGE_PATH: berthRoot, SETTINGS_FLAVOR: 'dev', DEBUG: 'false', STANDALONE: 'true' }, profile);
+    servers.push(Object.assign(berth, { name: 'berth', root: berthRoot }));
+  }
+  if (ONLY !== 'berth') {
+    const registry = await startRegistry(path.join(work, 'registry'));
+    servers.push(Object.assign(registry, { name: 'registry' }));
+  }
+  const [A, B = A] = servers;
+  const order = servers.length === 2 ? [A, B, B, A] : [A, A];
+  const want = (f) => FIGURES.has(f);
   const gets = new Map(); // server name -> digest the GETs use
 
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, server] of order.entries()) {
+    for (const [i, server] of (want('mono') || want('get') ? order : []).entries()) {
+      if (!want('mono') && gets.has(server.name)) continue;
       const m = await monolithic(server, `bench/mono${round}-${i}`);
       record('monolithic upload', server.name, m);
       if (!gets.has(server.name)) gets.set(server.name, { repo: `bench/mono${round}-${i}`, digest: m.digest });
       else dropBlob(server, m.digest);
     }
-    for (const [i, server] of order.entries()) {
+    for (const [i, server] of (want('chunked') ? order : []).entries()) {
       const m = await chunked(server, `bench/chunked${round}-${i}`);
       record('chunked upload (64 MiB PATCH)', server.name, m);
       dropBlob(server, m.digest);
     }
-    if (round === 0) {
+    if (round === 0 && gets.size > 0) {
       for (const server of servers) {
         const { repo, digest } = gets.get(server.name);
         await verify(server, repo, digest);
         await pushImage(server, repo, digest);
       }
     }
-    for (const server of order) {
+    for (const server of want('get') ? order : []) {
       const { repo, digest } = gets.get(server.name);
       record('blob GET', server.name, await blobGet(server, repo, digest));
     }
-    for (const server of order) {
+    for (const server of want('manifest') && gets.size ? order : []) {
       const { repo } = gets.get(server.name);
       record('manifest GET', server.name, await load(server, `/v2/${repo}/manifests/latest`, 'GET', { Accept: OCI_MANIFEST }));
     }
-    for (const server of order) {
+    for (const server of want('head') && gets.size ? order : []) {
       const { repo, digest } = gets.get(server.name);
       record('blob HEAD', server.name, await load(server, `/v2/${repo}/blobs/${digest}`, 'HEAD'));
     }
-    for (const server of order) record('GET /v2/', server.name, await load(server, '/v2/', 'GET'));
+    for (const server of want('ping') ? order : []) record('GET /v2/', server.name, await load(server, '/v2/', 'GET'));
     // Berth's V1 layer, beside its own V2 figures (2.8.2 has no V1).
-    for (const k of [0, 1]) {
+    for (const k of want('v1') && A.name === 'berth' ? [0, 1] : []) {
       const id = createHash('sha256').update(`v1 ${process.pid} ${round} ${k}`).digest('hex');
       record('V1 layer push (Berth)', 'berth', await v1Push(A, id));
       record('V1 layer pull (Berth)', 'berth', await v1Pull(A, id));
@@ -406,19 +426,21 @@ const rows = [];
 for (const [figure, byServer] of results) {
   const b = summary(byServer.berth);
   const r = summary(byServer.registry);
-  const p99 = b.p99 !== undefined ? ` p99 ${b.p99}/${r?.p99 ?? '-'} ms` : '';
-  const clientCores = Math.max(b.client, r?.client ?? 0);
+  const any = b ?? r;
+  const both = b && r;
+  const p99 = any.p99 !== undefined ? ` p99 ${b?.p99 ?? '-'}/${r?.p99 ?? '-'} ms` : '';
+  const clientCores = Math.max(b?.client ?? 0, r?.client ?? 0);
   rows.push([
     figure,
-    `${fmt(b.rate)} ${b.unit}`,
+    b ? `${fmt(b.rate)} ${b.unit}` : '-',
     r ? `${fmt(r.rate)} ${r.unit}` : '-',
-    r ? ratio(b.rate, r.rate) : '-',
-    `${fmt(b.cpu, 2)} ${b.cpuUnit}`,
-    r ? `${fmt(r.cpu, 2)}` : '-',
-    r ? ratio(b.cpu, r.cpu) : '-',
-    `${fmt(b.rss)}${b.rss >= RSS_TARGET ? ' (OVER)' : ''} / ${r ? fmt(r.rss) : '-'}`,
+    both ? ratio(b.rate, r.rate) : '-',
+    b ? `${fmt(b.cpu, 2)} ${b.cpuUnit}` : '-',
+    r ? `${fmt(r.cpu, 2)} ${r.cpuUnit}` : '-',
+    both ? ratio(b.cpu, r.cpu) : '-',
+    `${b ? fmt(b.rss) : '-'}${b && b.rss >= RSS_TARGET ? ' (OVER)' : ''} / ${r ? fmt(r.rss) : '-'}`,
     `${(100 * clientCores).toFixed(0)}% of a core${clientCores > 0.9 ? ' (SATURATED)' : ''}${p99}`,
-    `${b.runs} | ${r?.runs ?? '-'}`,
+    `${b?.runs ?? '-'} | ${r?.runs ?? '-'}`,
   ]);
 }
 const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i].length)));

@@ -17,7 +17,17 @@
 import { finished, pipeline, type Readable, Transform } from 'node:stream';
 import type { Counter } from 'prom-client';
 import type { StorageMetrics } from '../metrics/registry.js';
-import { type Capabilities, checkPath, checkRange, type FileInfo, type ObjectWriter, type ReadOptions, STREAM_CHUNK, type StorageDriver } from './driver.js';
+import {
+  type Capabilities,
+  checkPath,
+  checkRange,
+  type FileInfo,
+  type LocalFile,
+  type ObjectWriter,
+  type ReadOptions,
+  STREAM_CHUNK,
+  type StorageDriver,
+} from './driver.js';
 import { StorageError } from './errors.js';
 
 type Operation = 'getContent' | 'putContent' | 'reader' | 'writer' | 'appender' | 'commit' | 'stat' | 'list' | 'delete' | 'move' | 'redirectUrl';
@@ -25,6 +35,8 @@ type Operation = 'getContent' | 'putContent' | 'reader' | 'writer' | 'appender' 
 export class CheckedDriver implements StorageDriver {
   /** Offered only when the wrapped driver offers it. */
   readonly appender?: (path: string, at: number, signal?: AbortSignal) => Promise<ObjectWriter>;
+  /** Offered only when the wrapped driver offers it; counted as a reader. */
+  readonly openFile?: (path: string) => Promise<LocalFile>;
 
   private readonly bytesRead: Counter.Internal | undefined;
   private readonly bytesWritten: Counter.Internal | undefined;
@@ -37,6 +49,14 @@ export class CheckedDriver implements StorageDriver {
     this.bytesWritten = metrics?.storageBytes.labels({ driver: inner.name, direction: 'written' });
     const append = inner.appender?.bind(inner);
     if (append) this.appender = async (path, at, signal) => this.countedWriter(await this.run('appender', [path], () => append(path, at, signal)));
+    const open = inner.openFile?.bind(inner);
+    if (open) {
+      this.openFile = async (path) => {
+        const file = await this.run('reader', [path], () => open(path));
+        const bytes = this.bytesRead;
+        return bytes ? { ...file, onRead: (n: number) => bytes.inc(n) } : file;
+      };
+    }
   }
 
   get name(): string {

@@ -4,6 +4,7 @@
  * reach a backend: CheckedDriver (checked-driver.ts) does it for every driver createStorage
  * builds, so the drivers themselves take their paths as given. Drivers know nothing about HTTP.
  */
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidPath, isNotFound, StorageError } from './errors.js';
@@ -40,6 +41,14 @@ export interface ObjectWriter {
   cancel(): Promise<void>;
 }
 
+/** A local object opened for sending (drivers with `localFiles`): the reader closes `handle`. */
+export interface LocalFile {
+  readonly handle: FileHandle;
+  readonly size: number;
+  /** told the bytes as they are read (a wrapper's byte count) */
+  readonly onRead?: (bytes: number) => void;
+}
+
 export interface Capabilities {
   ranges: boolean;
   redirect: boolean;
@@ -65,6 +74,11 @@ export interface StorageDriver {
    * chunk instead.
    */
   appender?(path: string, at: number, signal?: AbortSignal): Promise<ObjectWriter>;
+  /**
+   * Optional (drivers with `localFiles`): open an object's file for reading it directly
+   * (http/send-file.ts sends it without a stream in between). A directory is not_found.
+   */
+  openFile?(path: string): Promise<LocalFile>;
   stat(path: string, signal?: AbortSignal): Promise<FileInfo>;
   /**
    * Direct children, as full paths, sorted. A directory exists while something is in it: a
