@@ -5,7 +5,7 @@
  * checksum PUT before any layer is a 400 (not a 500), and a missing parent ancestry too.
  */
 import type { Readable } from 'node:stream';
-import { DigestingStream } from '../../checksums/digest.js';
+import { fromHash } from '../../checksums/digest.js';
 import { parseStoredChecksums, payloadHasher } from '../../checksums/payload.js';
 import { tarsum, tarsumVersionOf } from '../../checksums/tarsum.js';
 import { V1 } from '../../errors/catalog.js';
@@ -85,9 +85,9 @@ export class ImageService {
       if ((await exists(this.storage, v1.imageLayer(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
         throw new RegistryError(V1.IMAGE_EXISTS);
       }
-      const hashing = new DigestingStream('sha256', payloadHasher(json));
-      await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal);
-      await this.storage.putContent(v1.imageChecksum(id), pyJson([hashing.digest().value]));
+      const hash = payloadHasher(json);
+      await writeFromStream(this.storage, v1.imageLayer(id), body, signal, (chunk) => hash.update(chunk));
+      await this.storage.putContent(v1.imageChecksum(id), pyJson([fromHash('sha256', hash).value]));
     });
   }
 
