@@ -7,7 +7,7 @@
 //
 // For every figure it prints both servers' throughput, their CPU seconds (utime + stime from
 // /proc/<pid>/stat, the delta over the phase; per GiB for transfers, per 1000 requests for the
-// loads), their peak RSS over the phase (VmHWM, reset through /proc/<pid>/clear_refs at the
+// loads; the user part in brackets), their peak RSS over the phase (VmHWM, reset through /proc/<pid>/clear_refs at the
 // start), the ratio Berth / 2.8.2, and the client's own CPU, flagged when it keeps a core busy
 // (then the figure says more about the client than about the servers).
 //
@@ -18,6 +18,8 @@
 // Run: npm run bench:compare -- [--rounds N] [--size MiB] [--storage local|s3]
 //   --rounds  A B B A rounds per figure (default 1)
 //   --size    blob size in MiB (default 1024)
+//   --storage s3   both on one Ceph RGW started by scripts/services/rgw.sh (a bucket each; its
+//                  default memstore keeps objects in RAM, so keep --size moderate)
 //   --only berth|registry      one server only
 //   --figures mono,chunked,get,manifest,head,ping,v1   a subset (default: all)
 //   --cpu-prof DIR             Berth runs under node --cpu-prof, its profile written to DIR on exit
@@ -30,8 +32,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CreateBucketCommand, DeleteObjectsCommand, S3Client } from '@aws-sdk/client-s3';
 import autocannon from 'autocannon';
-import { cpuOf, headWithoutBody, MB, startBerth } from './common.mjs';
+import { headWithoutBody, MB, ROOT, startBerth } from './common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,7 +57,12 @@ const REGISTRY = '/usr/bin/docker-registry';
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const GiB = 1024 * MB;
 if (!Number.isInteger(SIZE / MB) || SIZE <= 0) throw new Error('--size: a whole number of MiB');
-if (args.storage !== 'local') throw new Error(`--storage ${args.storage}: only local is implemented so far`);
+if (!['local', 's3'].includes(args.storage)) throw new Error(`--storage ${args.storage}: local or s3`);
+const S3 = args.storage === 's3';
+const RGW_SCRIPT = path.join(ROOT, 'scripts/services/rgw.sh');
+const RGW_KEYS = { RGW_ACCESS_KEY: 'BENCHACCESSKEY', RGW_SECRET_KEY: 'benchsecretkey' };
+/** Both servers keep their objects under this prefix of their own bucket. */
+const S3_ROOT = 'registry';
 
 // ---- blobs, generated in memory ----
 const POOL = Array.from({ length: 16 }, () => randomBytes(MB));
@@ -123,18 +131,22 @@ async function freePort() {
   return port;
 }
 
-async function startRegistry(dir) {
+async function startRegistry(dir, rgw) {
   const port = await freePort();
   const config = path.join(dir, 'config.yml');
   const root = path.join(dir, 'storage');
   mkdirSync(root, { recursive: true });
+  const bucket = rgw ? await rgw.bucket('registry') : null;
   writeFileSync(
     config,
     [
       'version: 0.1',
       'log: {level: error, accesslog: {disabled: true}}',
       'storage:',
-      `  filesystem: {rootdirectory: ${root}}`,
+      rgw
+        ? `  s3: {accesskey: ${RGW_KEYS.RGW_ACCESS_KEY}, secretkey: ${RGW_KEYS.RGW_SECRET_KEY}, region: us-east-1, regionendpoint: "${rgw.endpoint}", bucket: ${bucket}, secure: false, v4auth: true, rootdirectory: /${S3_ROOT}}`
+        : `  filesystem: {rootdirectory: ${root}}`,
+      '  redirect: {disable: true}',
       '  delete: {enabled: true}',
       '  maintenance: {uploadpurging: {enabled: false}}',
       `http: {addr: "127.0.0.1:${port}"}`,
@@ -150,7 +162,7 @@ async function startRegistry(dir) {
       (r) => r.status === 200,
       () => false,
     );
-    if (ok) return { proc, url, stop, root };
+    if (ok) return { proc, url, stop, root, bucket };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();
@@ -166,12 +178,53 @@ async function stopProc(proc) {
 }
 
 /** Both stores keep registry:2's layout: remove a blob's bytes (its links stay, never read again). */
-function dropBlob(server, digest) {
+async function dropBlob(server, digest) {
   const hex = digest.slice(7);
-  rmSync(path.join(server.root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex), { recursive: true, force: true });
+  const key = `docker/registry/v2/blobs/sha256/${hex.slice(0, 2)}/${hex}/data`;
+  if (server.bucket) await rgw.drop(server.bucket, `${S3_ROOT}/${key}`);
+  else rmSync(path.join(server.root, path.dirname(key)), { recursive: true, force: true });
+}
+
+/** A throw-away Ceph RGW from the project's own script (scripts/services/rgw.sh), one bucket per server. */
+async function startRgw(dir) {
+  const RGW_PORT = String(await freePort());
+  let MON_PORT = String(await freePort());
+  while (MON_PORT === RGW_PORT) MON_PORT = String(await freePort());
+  const env = { ...process.env, ...RGW_KEYS, RGW_DIR: dir, RGW_PORT, MON_PORT };
+  const run = (cmd) => execFileSync('bash', [RGW_SCRIPT, cmd], { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 240_000 });
+  run('start');
+  const endpoint = `http://127.0.0.1:${RGW_PORT}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: RGW_KEYS.RGW_ACCESS_KEY, secretAccessKey: RGW_KEYS.RGW_SECRET_KEY },
+  });
+  return {
+    endpoint,
+    port: RGW_PORT,
+    async bucket(name) {
+      const bucket = `bench-${name}-${Date.now()}`;
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      return bucket;
+    },
+    async drop(bucket, key) {
+      await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: [{ Key: key }] } }));
+    },
+    stop() {
+      client.destroy();
+      run('stop');
+    },
+  };
 }
 
 // ---- measuring one phase on one server ----
+/** user and system CPU seconds of a process so far (utime, stime of /proc/<pid>/stat; 100 ticks a second) */
+function cpuSplit(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 };
+}
+
 function resetPeak(pid) {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
@@ -183,13 +236,16 @@ function peakMiB(pid) {
 async function measure(server, fn) {
   const pid = server.proc.pid;
   resetPeak(pid);
-  const cpu0 = cpuOf(pid);
+  const cpu0 = cpuSplit(pid);
   const client0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await fn();
   const seconds = (performance.now() - t0) / 1000;
   const client = process.cpuUsage(client0);
-  return { seconds, cpu: cpuOf(pid) - cpu0, rss: peakMiB(pid), clientCpu: (client.user + client.system) / 1e6, result };
+  const cpu1 = cpuSplit(pid);
+  const user = cpu1.user - cpu0.user;
+  const sys = cpu1.sys - cpu0.sys;
+  return { seconds, cpu: user + sys, user, rss: peakMiB(pid), clientCpu: (client.user + client.system) / 1e6, result };
 }
 
 // ---- the figures ----
@@ -313,6 +369,7 @@ async function verify(server, repo, digest) {
 const work = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-compare-'));
 const load0 = os.loadavg();
 const servers = [];
+let rgw = null;
 const results = new Map(); // figure -> server name -> [measurements]
 const record = (figure, name, m) => {
   if (!results.has(figure)) results.set(figure, { berth: [], registry: [] });
@@ -322,12 +379,28 @@ const record = (figure, name, m) => {
 try {
   const berthRoot = path.join(work, 'berth');
   const profile = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`] : [];
+  if (S3) rgw = await startRgw(path.join(work, 'rgw'));
   if (ONLY !== 'registry') {
-    const berth = await startBerth({ STORAGE_PATH: berthRoot, SETTINGS_FLAVOR: 'dev', DEBUG: 'false', STANDALONE: 'true' }, profile);
-    servers.push(Object.assign(berth, { name: 'berth', root: berthRoot }));
+    const bucket = rgw ? await rgw.bucket('berth') : null;
+    const env = bucket
+      ? {
+          SETTINGS_FLAVOR: 's3',
+          AWS_BUCKET: bucket,
+          AWS_KEY: RGW_KEYS.RGW_ACCESS_KEY,
+          AWS_SECRET: RGW_KEYS.RGW_SECRET_KEY,
+          AWS_HOST: '127.0.0.1',
+          AWS_PORT: rgw.port,
+          AWS_SECURE: 'false',
+          AWS_ENCRYPT: 'false',
+          AWS_REGION: 'us-east-1',
+          STORAGE_PATH: `/${S3_ROOT}`,
+        }
+      : { STORAGE_PATH: berthRoot, SETTINGS_FLAVOR: 'dev' };
+    const berth = await startBerth({ ...env, DEBUG: 'false', STANDALONE: 'true' }, profile);
+    servers.push(Object.assign(berth, { name: 'berth', root: berthRoot, bucket }));
   }
   if (ONLY !== 'berth') {
-    const registry = await startRegistry(path.join(work, 'registry'));
+    const registry = await startRegistry(path.join(work, 'registry'), rgw);
     servers.push(Object.assign(registry, { name: 'registry' }));
   }
   const [A, B = A] = servers;
@@ -341,12 +414,12 @@ try {
       const m = await monolithic(server, `bench/mono${round}-${i}`);
       record('monolithic upload', server.name, m);
       if (!gets.has(server.name)) gets.set(server.name, { repo: `bench/mono${round}-${i}`, digest: m.digest });
-      else dropBlob(server, m.digest);
+      else await dropBlob(server, m.digest);
     }
     for (const [i, server] of (want('chunked') ? order : []).entries()) {
       const m = await chunked(server, `bench/chunked${round}-${i}`);
       record('chunked upload (64 MiB PATCH)', server.name, m);
-      dropBlob(server, m.digest);
+      await dropBlob(server, m.digest);
     }
     if (round === 0 && gets.size > 0) {
       for (const server of servers) {
@@ -373,11 +446,13 @@ try {
       const id = createHash('sha256').update(`v1 ${process.pid} ${round} ${k}`).digest('hex');
       record('V1 layer push (Berth)', 'berth', await v1Push(A, id));
       record('V1 layer pull (Berth)', 'berth', await v1Pull(A, id));
-      rmSync(path.join(berthRoot, 'images', id, 'layer'), { force: true });
+      if (A.bucket) await rgw.drop(A.bucket, `${S3_ROOT}/images/${id}/layer`);
+      else rmSync(path.join(berthRoot, 'images', id, 'layer'), { force: true });
     }
   }
 } finally {
   for (const s of servers) await s.stop();
+  rgw?.stop();
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -389,6 +464,7 @@ function summary(ms) {
   const transfer = ms[0].bytes !== undefined;
   const seconds = ms.reduce((s, m) => s + m.seconds, 0);
   const cpu = ms.reduce((s, m) => s + m.cpu, 0);
+  const user = ms.reduce((s, m) => s + m.user, 0);
   const client = ms.reduce((s, m) => s + m.clientCpu, 0);
   if (transfer) {
     const gib = ms.reduce((s, m) => s + m.bytes, 0) / GiB;
@@ -396,6 +472,7 @@ function summary(ms) {
       rate: (gib * 1024) / seconds,
       unit: 'MB/s',
       cpu: cpu / gib,
+      user: user / gib,
       cpuUnit: 's/GiB',
       rss: Math.max(...ms.map((m) => m.rss)),
       client: client / seconds,
@@ -407,6 +484,7 @@ function summary(ms) {
     rate: requests / seconds,
     unit: 'req/s',
     cpu: (1000 * cpu) / requests,
+    user: (1000 * user) / requests,
     cpuUnit: 's/1000 req',
     rss: Math.max(...ms.map((m) => m.rss)),
     client: client / seconds,
@@ -435,8 +513,8 @@ for (const [figure, byServer] of results) {
     b ? `${fmt(b.rate)} ${b.unit}` : '-',
     r ? `${fmt(r.rate)} ${r.unit}` : '-',
     both ? ratio(b.rate, r.rate) : '-',
-    b ? `${fmt(b.cpu, 2)} ${b.cpuUnit}` : '-',
-    r ? `${fmt(r.cpu, 2)} ${r.cpuUnit}` : '-',
+    b ? `${fmt(b.cpu, 2)} (user ${fmt(b.user, 2)}) ${b.cpuUnit}` : '-',
+    r ? `${fmt(r.cpu, 2)} (user ${fmt(r.user, 2)}) ${r.cpuUnit}` : '-',
     both ? ratio(b.cpu, r.cpu) : '-',
     `${b ? fmt(b.rss) : '-'}${b && b.rss >= RSS_TARGET ? ' (OVER)' : ''} / ${r ? fmt(r.rss) : '-'}`,
     `${(100 * clientCores).toFixed(0)}% of a core${clientCores > 0.9 ? ' (SATURATED)' : ''}${p99}`,
