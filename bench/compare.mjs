@@ -22,6 +22,8 @@
 //                  default memstore keeps objects in RAM, so keep --size moderate)
 //   --only berth|registry      one server only
 //   --figures mono,chunked,get,manifest,head,ping,v1   a subset (default: all)
+//   --no-bridge                Berth with BRIDGE=false: its V1 figures without the V2 view of each
+//                              layer being worked out (a second sha256 of it) in the background
 //   --cpu-prof DIR             Berth runs under node --cpu-prof, its profile written to DIR on exit
 //   BENCH_SECONDS  seconds of each 50-connection request load (default 5)
 import { execFileSync, spawn } from 'node:child_process';
@@ -44,6 +46,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     figures: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    'no-bridge': { type: 'boolean', default: false },
   },
 });
 const ONLY = args.only ?? null; // berth | registry: run one server only
@@ -396,7 +399,8 @@ try {
           STORAGE_PATH: `/${S3_ROOT}`,
         }
       : { STORAGE_PATH: berthRoot, SETTINGS_FLAVOR: 'dev' };
-    const berth = await startBerth({ ...env, DEBUG: 'false', STANDALONE: 'true' }, profile);
+    const bridge = args['no-bridge'] ? { BRIDGE: 'false' } : {};
+    const berth = await startBerth({ ...env, ...bridge, DEBUG: 'false', STANDALONE: 'true' }, profile);
     servers.push(Object.assign(berth, { name: 'berth', root: berthRoot, bucket }));
   }
   if (ONLY !== 'berth') {
