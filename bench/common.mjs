@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export function startBerth(env = {}) {
-  return startServer([path.join(ROOT, 'dist')], {
+/** `nodeArgs` go before the script (e.g. `--cpu-prof`, which NODE_OPTIONS does not take). */
+export function startBerth(env = {}, nodeArgs = []) {
+  return startServer([...nodeArgs, path.join(ROOT, 'dist')], {
     env: { PATH: process.env.PATH, REGISTRY_HOST: '127.0.0.1', REGISTRY_PORT: '0', LOGLEVEL: 'warning', ...env },
   });
 }

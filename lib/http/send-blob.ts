@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import type { StoredObject } from '../services/stored-object.js';
 import { parseRange, type RangeDialect } from './byte-range.js';
 import { abortSignal } from './request-signal.js';
+import { sendFile } from './send-file.js';
 
 export interface SendOptions {
   /** false for HEAD: headers only */
@@ -62,5 +63,16 @@ export async function sendBlob(ctx: Context, source: StoredObject, options: Send
   ctx.length = length;
   // A HEAD gets the length without a reader opened; a zero-size object is an empty 200 (the
   // old registry answered 416), nothing to open either.
-  if (options.withBody) ctx.body = length === 0 ? '' : await source.reader({ offset, length }, abortSignal(ctx.req));
+  if (!options.withBody) return;
+  if (length === 0) {
+    ctx.body = '';
+  } else if (source.openFile) {
+    // A local file goes to the socket through a few reused buffers (send-file.ts); Koa leaves
+    // the response to it. The file is opened first, so a missing one is still a 404.
+    const file = await source.openFile();
+    ctx.respond = false;
+    sendFile(ctx.res, file, offset, length);
+  } else {
+    ctx.body = await source.reader({ offset, length }, abortSignal(ctx.req));
+  }
 }

@@ -4,7 +4,7 @@
  * it). The service that found it decides which object it is; the route decides how to send it.
  */
 import type { Readable } from 'node:stream';
-import type { StorageDriver } from '../storage/driver.js';
+import type { LocalFile, StorageDriver } from '../storage/driver.js';
 
 export interface StoredObject {
   size: number;
@@ -13,6 +13,8 @@ export interface StoredObject {
   /** a URL the client may fetch it from directly, or null to stream it (also when the store cannot make one) */
   redirectUrl(): Promise<string | null>;
   reader(range: { offset: number; length: number }, signal?: AbortSignal): Promise<Readable>;
+  /** its file opened for sending directly (local storage), or null: use reader() */
+  openFile: (() => Promise<LocalFile>) | null;
 }
 
 export function storedObject(storage: StorageDriver, key: string, size: number): StoredObject {
@@ -21,5 +23,6 @@ export function storedObject(storage: StorageDriver, key: string, size: number):
     localKey: storage.capabilities.localFiles ? key : null,
     redirectUrl: () => storage.redirectUrl(key).catch(() => null),
     reader: (range, signal) => storage.reader(key, { ...range, ...(signal ? { signal } : {}) }),
+    openFile: storage.openFile ? () => (storage.openFile as NonNullable<StorageDriver['openFile']>)(key) : null,
   };
 }

@@ -24,6 +24,7 @@ import {
   type FileInfo,
   type Leftover,
   type LeftoverRule,
+  type LocalFile,
   type ObjectWriter,
   type ReadOptions,
   STREAM_CHUNK,
@@ -38,6 +39,8 @@ export class CheckedDriver implements StorageDriver {
   readonly appender?: (path: string, at: number, signal?: AbortSignal) => Promise<ObjectWriter>;
   /** Offered only when the wrapped driver offers it (not counted: it is housekeeping, not traffic). */
   readonly leftovers?: (rule: LeftoverRule) => Promise<Leftover[]>;
+  /** Offered only when the wrapped driver offers it; counted as a reader. */
+  readonly openFile?: (path: string) => Promise<LocalFile>;
 
   private readonly bytesRead: Counter.Internal | undefined;
   private readonly bytesWritten: Counter.Internal | undefined;
@@ -52,6 +55,14 @@ export class CheckedDriver implements StorageDriver {
     if (append) this.appender = async (path, at, signal) => this.countedWriter(await this.run('appender', [path], () => append(path, at, signal)));
     const leftovers = inner.leftovers?.bind(inner);
     if (leftovers) this.leftovers = leftovers;
+    const open = inner.openFile?.bind(inner);
+    if (open) {
+      this.openFile = async (path) => {
+        const file = await this.run('reader', [path], () => open(path));
+        const bytes = this.bytesRead;
+        return bytes ? { ...file, onRead: (n: number) => bytes.inc(n) } : file;
+      };
+    }
   }
 
   get name(): string {

@@ -43,11 +43,27 @@ export function adapt(text: string, values: ReadonlyArray<readonly [string, stri
  * cert), in front of `upstream` (`http://127.0.0.1:port`), passwords from `htpasswd`. Null
  * where nginx is not installed (outside CI).
  */
-export async function startExampleNginx(upstream: string, tls: Tls, htpasswd: string, check: PasswordCheck = 'nginx'): Promise<NginxService | null> {
+export async function startExampleNginx(
+  upstream: string,
+  tls: Tls,
+  htpasswd: string,
+  check: PasswordCheck = 'nginx',
+  /** Berth's storage_path: the example's `/_berth_files/` location commented in (nginx_x_accel_redirect) */
+  filesRoot: string | null = null,
+): Promise<NginxService | null> {
   // nginx workers run as `nobody` when the master is root: they read the password file on each request.
   chmodSync(path.dirname(htpasswd), 0o755);
   chmodSync(htpasswd, 0o644);
-  const example = adapt(readFileSync(EXAMPLE, 'utf8'), EDITS[check]);
+  const text = readFileSync(EXAMPLE, 'utf8');
+  const files: Array<[string, string]> = [];
+  if (filesRoot) {
+    const start = text.indexOf('  #location /_berth_files/ {');
+    const end = text.indexOf('\n  #}\n', start) + '\n  #}'.length;
+    assert.ok(start >= 0 && end > start, 'the example no longer has the /_berth_files/ location');
+    const block = text.slice(start, end);
+    files.push([block, block.replace(/^ {2}#/gm, '  ').replace('alias /var/lib/berth/;', `alias ${filesRoot.replace(/\/+$/, '')}/;`)]);
+  }
+  const example = adapt(text, [...EDITS[check], ...files]);
   return startNginx((port) =>
     adapt(example, [
       ['server 127.0.0.1:5000;', `server 127.0.0.1:${new URL(upstream).port};`],

@@ -13,7 +13,7 @@
  * idle time, or its Berth process killed) no longer holds anyone up.
  */
 import type { Readable } from 'node:stream';
-import { DigestingStream } from '../../checksums/digest.js';
+import { fromHash } from '../../checksums/digest.js';
 import { parseStoredChecksums, payloadHasher } from '../../checksums/payload.js';
 import { tarsum, tarsumVersionOf } from '../../checksums/tarsum.js';
 import { V1 } from '../../errors/catalog.js';
@@ -116,17 +116,17 @@ export class ImageService {
       if ((await exists(this.storage, v1.imageLayer(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
         throw new RegistryError(V1.IMAGE_EXISTS);
       }
-      const hashing = new DigestingStream('sha256', payloadHasher(json));
+      const hash = payloadHasher(json);
       // A failed upload ends the push's lease: its client is told, and a retry starts over with PUT json.
       await this.leases.during(
         id,
         async () => {
-          // pipe() leaves `body` alone when storage fails: it is destroyed here, so it is not left waiting.
-          await writeFromStream(this.storage, v1.imageLayer(id), body.pipe(hashing), signal).catch((err) => {
+          // A failed write leaves `body` alone: it is destroyed here, so it is not left waiting.
+          await writeFromStream(this.storage, v1.imageLayer(id), body, signal, (chunk) => hash.update(chunk)).catch((err) => {
             body.destroy();
             throw err;
           });
-          await this.storage.putContent(v1.imageChecksum(id), pyJson([hashing.digest().value]));
+          await this.storage.putContent(v1.imageChecksum(id), pyJson([fromHash('sha256', hash).value]));
         },
         CHECKSUM_GAP_MS,
       );

@@ -4,12 +4,13 @@
  * bytes matched; a repository sees a blob only through its `_layers` link, which is written
  * after the data, so a reader never follows a link to nothing.
  */
+
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { type Digest, DigestingStream, parseDigest } from '../../checksums/digest.js';
+import { type Digest, fromHash, parseDigest } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { deleteIfExists, type StorageDriver } from '../../storage/driver.js';
+import { deleteIfExists, pipeTapped, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import { type StoredObject, storedObject } from '../stored-object.js';
@@ -109,13 +110,22 @@ export class BlobStore {
    */
   async putVerified(expected: Digest, source: Readable, signal?: AbortSignal): Promise<BlobInfo> {
     const writer = await this.storage.writer(v2.blobData(expected), signal);
-    const hashing = new DigestingStream(expected.algorithm);
+    const hash = createHash(expected.algorithm);
+    let size = 0;
     try {
-      await pipeline(source, hashing, writer.stream, signal ? { signal } : {});
-      const actual = hashing.digest();
+      await pipeTapped(
+        source,
+        writer.stream,
+        (chunk) => {
+          hash.update(chunk);
+          size += chunk.length;
+        },
+        signal,
+      );
+      const actual = fromHash(expected.algorithm, hash);
       if (actual.value !== expected.value) throw digestMismatch(expected, actual);
       await writer.commit();
-      return { digest: expected, size: hashing.size };
+      return { digest: expected, size };
     } catch (err) {
       await writer.cancel();
       throw err;

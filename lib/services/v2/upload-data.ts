@@ -19,7 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import { type Digest, DigestingStream, fromHash } from '../../checksums/digest.js';
 import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
-import { exists, listOrEmpty, type ObjectWriter, type StorageDriver } from '../../storage/driver.js';
+import { exists, listOrEmpty, type ObjectWriter, pipeTapped, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import { type BlobInfo, type BlobStore, digestMismatch, readLink } from './blobs.js';
@@ -49,15 +49,23 @@ export function uploadData(storage: StorageDriver, blobs: BlobStore): UploadData
 
 /** Stream a chunk into `writer`, hashing it with `hash` when given; commit only if it is whole. */
 async function takeChunk(writer: ObjectWriter, body: Readable, range: ChunkRange | null, hash: Hash | null, signal?: AbortSignal): Promise<number> {
-  const counting = new DigestingStream('sha256', hash);
+  let size = 0;
   try {
-    await pipeline(body, counting, writer.stream, signal ? { signal } : {});
-    if (range && counting.size !== range.end - range.start + 1) {
-      throw new RegistryError(V2.SIZE_INVALID, { detail: { range: `${range.start}-${range.end}`, received: counting.size } });
+    await pipeTapped(
+      body,
+      writer.stream,
+      (chunk) => {
+        hash?.update(chunk);
+        size += chunk.length;
+      },
+      signal,
+    );
+    if (range && size !== range.end - range.start + 1) {
+      throw new RegistryError(V2.SIZE_INVALID, { detail: { range: `${range.start}-${range.end}`, received: size } });
     }
-    if (counting.size === 0) await writer.cancel();
+    if (size === 0) await writer.cancel();
     else await writer.commit();
-    return counting.size;
+    return size;
   } catch (err) {
     await writer.cancel();
     throw err;

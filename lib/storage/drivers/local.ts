@@ -17,6 +17,7 @@ import {
   type FileInfo,
   type Leftover,
   type LeftoverRule,
+  type LocalFile,
   type ObjectWriter,
   type ReadOptions,
   STREAM_CHUNK,
@@ -61,25 +62,28 @@ export class LocalDriver implements StorageDriver {
     }
   }
 
-  async reader(key: string, options: ReadOptions = {}): Promise<Readable> {
-    const file = this.fullPath(key);
-    const handle = await fs.open(file, 'r').catch((err) => this.fail(err, key));
-    if (options.length === 0) {
-      await handle.close();
-      return Readable.from([]);
-    }
+  async openFile(key: string): Promise<LocalFile> {
+    const handle = await fs.open(this.fullPath(key), 'r').catch((err) => this.fail(err, key));
     try {
       const info = await handle.stat();
       if (info.isDirectory()) throw notFound(this.name, key);
-      const size = info.size;
-      const start = Math.min(options.offset ?? 0, size);
-      const end = options.length === undefined ? size : Math.min(start + options.length, size);
-      const stream = new FileRangeReader(handle, start, end);
-      return options.signal ? addAbortSignal(options.signal, stream) : stream;
+      return { handle, size: info.size };
     } catch (err) {
       await handle.close();
       this.fail(err, key);
     }
+  }
+
+  async reader(key: string, options: ReadOptions = {}): Promise<Readable> {
+    const { handle, size } = await this.openFile(key);
+    if (options.length === 0) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    const start = Math.min(options.offset ?? 0, size);
+    const end = options.length === undefined ? size : Math.min(start + options.length, size);
+    const stream = new FileRangeReader(handle, start, end);
+    return options.signal ? addAbortSignal(options.signal, stream) : stream;
   }
 
   async writer(key: string): Promise<ObjectWriter> {
