@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { TEMP_PREFIX } from '../../lib/storage/drivers/local.js';
+import { TEMP_PREFIX } from '../../lib/storage/writer-id.js';
 import { testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { isCi } from '../support/services.js';
