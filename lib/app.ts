@@ -2,8 +2,9 @@
  * createApp(deps, services): the Koa application with its middleware in order. It does not
  * listen; tests and server.ts call `app.callback()`.
  *
- *   request-id → access-log/metrics → family headers → CORS (if on) → errors → draining →
- *   V2 gate (which family a /v2… path belongs to) → routers (params → access → handler)
+ *   request-id → body watch → access-log/metrics → family headers → CORS (if on) → errors →
+ *   draining → V2 gate (which family a /v2… path belongs to) → connection caps →
+ *   routers (params → access → handler)
  */
 import Koa from 'koa';
 import { v2Enabled } from './config/features.js';
@@ -11,11 +12,13 @@ import type { Deps } from './deps.js';
 import { type Authorizer, allowAll } from './http/access.js';
 import { registryAuthorizer } from './http/auth/registry-authorizer.js';
 import { v1IndexTokenAuthorizer } from './http/auth/v1-index-tokens.js';
+import { BodyWatch } from './http/body-watch.js';
 import { accessLog } from './http/middleware/access-log.js';
 import { cors } from './http/middleware/cors.js';
 import { draining } from './http/middleware/draining.js';
 import { errorHandler } from './http/middleware/errors.js';
 import { familyHeaders } from './http/middleware/family-headers.js';
+import { connectionLimits, watchBodies } from './http/middleware/limits.js';
 import { requestId } from './http/middleware/request-id.js';
 import { v2Gate } from './http/middleware/v2-gate.js';
 import { opsRouter } from './http/routes/ops.js';
@@ -44,6 +47,7 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
   app.silent = true;
 
   app.use(requestId(deps.log));
+  app.use(watchBodies(bodyWatch(deps), deps.metrics));
   app.use(accessLog(deps.metrics));
   app.use(familyHeaders(deps.config.flavor));
   const corsHeaders = cors(deps.config.cors);
@@ -51,6 +55,7 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
   app.use(errorHandler(deps.metrics, deps.mailer));
   app.use(draining(deps.lifecycle));
   app.use(v2Gate(v2Enabled(deps.config)));
+  app.use(connectionLimits());
 
   const table = new RouteTable(authorizer(deps, services));
   routeTables.set(app, table);
@@ -59,6 +64,16 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/** The rules every request body is held to (README "Limits"). */
+function bodyWatch({ config }: Deps): BodyWatch {
+  return new BodyWatch({
+    minBytes: config.body_min_rate_interval > 0 ? (config.body_min_rate_bytes ?? 0) : 0,
+    intervalMs: config.body_min_rate_interval * 1000,
+    smallBodyMs: config.small_body_timeout * 1000,
+    uploadIdleMs: config.upload_idle_timeout * 1000,
+  });
 }
 
 /**

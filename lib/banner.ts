@@ -4,6 +4,7 @@
  */
 import { authOn, v2Enabled } from './config/features.js';
 import type { Config } from './config/load.js';
+import { connectionCaps } from './http/connection-limits.js';
 import { glanceAlternate, storageRoot } from './storage/validate.js';
 
 export function bannerFields(config: Readonly<Config>, url: string) {
@@ -20,6 +21,7 @@ export function bannerFields(config: Readonly<Config>, url: string) {
     auth: authSummary(config),
     email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',
     metrics: config.metrics ? '/metrics' : 'off',
+    connections: connectionsSummary(config),
     loglevel: config.loglevel,
   };
 }
@@ -37,4 +39,10 @@ function authSummary(config: Readonly<Config>): string {
       ? 'none (disable_token_auth)'
       : `index tokens, checked with ${config.index_endpoint}`;
   return `V1: ${v1}; V2: ${v2Enabled(config) ? 'none' : 'off'}`;
+}
+
+/** The connection caps in force (README "Limits"): the automatic one depends on this process's open-file limit. */
+function connectionsSummary(config: Readonly<Config>): string {
+  const { max, perClient } = connectionCaps(config);
+  return `${max === 0 ? 'no cap' : `at most ${max}`}, ${perClient === 0 ? 'no cap per address' : `${perClient} per address`}`;
 }

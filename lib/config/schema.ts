@@ -150,6 +150,51 @@ export const configSchema = z.looseObject({
   upload_idle_timeout: seconds(300),
   /** accept a V2 manifest list / OCI index whose manifests the repository does not hold (registry:2 refuses it) */
   v2_sparse_indexes: bool(false),
+
+  // Limits (README "Limits"). Every default is far from what a legitimate client needs, even
+  // on a slow link: they are there to stop a client that holds resources without using them.
+  /**
+   * Seconds a connection may take to send a request's headers (Node's headersTimeout), from
+   * the moment it opens or its previous response ended. A client sends its headers in one
+   * go, a few hundred bytes; 60 s is a link below 100 bytes/s. A proxy in front sends them at
+   * once: its operator may lower this to close half-open connections sooner.
+   */
+  headers_timeout: seconds(60),
+  /**
+   * Every request body (layers and blobs included) must bring at least body_min_rate_bytes per
+   * body_min_rate_interval seconds, else it is answered 408 and its connection closed. 1 KiB
+   * per 30 s is 34 bytes/s, far below any real link; time in which Berth itself is not reading
+   * (storage is slow, the request waits for a lock) never counts. 0 in either turns it off.
+   */
+  body_min_rate_bytes: int(1024, 0),
+  body_min_rate_interval: seconds(30),
+  /**
+   * Seconds a small body read whole (V1 image JSON, tags, V2 manifests; at most a few MiB, a
+   * few KiB as clients send them) may take in total, however steadily it trickles: 408 after.
+   * 120 s is a 10 KiB manifest at 85 bytes/s. 0: no deadline.
+   */
+  small_body_timeout: seconds(120),
+  /**
+   * Connections served at once. Absent: half the process's open-file limit (less a reserve),
+   * at most 10000: each connection may need a second descriptor (the file it streams), so the
+   * process cannot run out of descriptors on connections alone. A connection beyond the cap is
+   * answered 503 with Retry-After (up to a tenth more, at least 16), or closed at once beyond
+   * that. 0: no cap.
+   */
+  max_connections: int(null, 0),
+  /**
+   * Connections one client address (an IPv6 /64) may hold at once; beyond: 429. Absent: half
+   * of max_connections, so one address never takes them all; with trust_proxy, off (every
+   * connection comes from the proxy: limit per client there, e.g. nginx's limit_conn). 0: no cap.
+   */
+  max_connections_per_client: int(null, 0),
+  /**
+   * V2 upload sessions one client address may have open (started, not yet finished or
+   * cancelled, used within the last hour); POST beyond is 429 TOOMANYREQUESTS. A Docker
+   * engine opens at most 5 at a time (max-concurrent-uploads); 1000 leaves room for a whole
+   * build farm behind one NAT. 0: no cap. Counted per process.
+   */
+  max_upload_sessions_per_client: int(1000, 0),
   /** V2 manifest and blob DELETE (registry:2's storage.delete.enabled); off → 405 UNSUPPORTED */
   storage_delete_enabled: bool(true),
   /** V2 upload sessions older than this are purged (registry:2's uploadpurging age, 168 h) */

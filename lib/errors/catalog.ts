@@ -32,6 +32,13 @@ export const V2 = {
   PAGINATION_NUMBER_INVALID: { status: 400, code: 'PAGINATION_NUMBER_INVALID', message: 'invalid number of results requested' },
   /** distribution-spec `spec.md` ("Pushing Manifests"): 413 for a manifest over the registry's limit; the code is the nearest one the spec lists */
   MANIFEST_TOO_LARGE: { status: 413, code: 'SIZE_INVALID', message: 'manifest over the size limit' },
+  /**
+   * Berth's limits (README "Limits"): a body cut for being too slow is a 408, with the spec's
+   * code for the body that was being sent; too many sessions is the spec's TOOMANYREQUESTS.
+   */
+  BLOB_UPLOAD_TOO_SLOW: { status: 408, code: 'BLOB_UPLOAD_INVALID', message: 'blob upload body too slow: %s' },
+  MANIFEST_TOO_SLOW: { status: 408, code: 'MANIFEST_INVALID', message: 'manifest body too slow: %s' },
+  UPLOAD_SESSIONS_EXCEEDED: { status: 429, code: 'TOOMANYREQUESTS', message: 'too many upload sessions open from this address (%s); finish or cancel some' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** Failures that are not about the request: both families render them, V1 as {"error"}, V2 as {"errors"}. */
@@ -49,6 +56,12 @@ export const GENERIC = {
   INSUFFICIENT_STORAGE: { status: 507, code: 'INSUFFICIENT_STORAGE', message: 'Insufficient storage: the registry storage is full, nothing was stored' },
   /** a request value that got past the checks but that storage cannot hold (an invalid key) */
   BAD_REQUEST: { status: 400, code: 'BAD_REQUEST', message: 'Bad request' },
+  /** max_connections reached: this connection answers once, then closes */
+  SERVER_BUSY: { status: 503, code: 'UNAVAILABLE', message: 'Server is busy (too many connections), retry later' },
+  /** max_connections_per_client reached (V2 renders the spec's TOOMANYREQUESTS) */
+  CLIENT_CONNECTIONS_EXCEEDED: { status: 429, code: 'TOOMANYREQUESTS', message: 'Too many connections from this address, retry later' },
+  /** the process ran out of file descriptors (EMFILE, ENFILE): passing, so 503 rather than 500 */
+  OUT_OF_DESCRIPTORS: { status: 503, code: 'UNAVAILABLE', message: 'Server is busy (out of file descriptors), retry later' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /**
@@ -117,4 +130,6 @@ export const V1 = {
 
   /** Berth: small bodies (JSON, tag ids) are read whole, so they have a limit */
   BODY_TOO_LARGE: { status: 413, code: 'V1_BODY_TOO_LARGE', message: 'Request body over %s bytes' },
+  /** Berth: a body below the minimum rate, or a small one past its deadline (README "Limits") */
+  BODY_TOO_SLOW: { status: 408, code: 'V1_BODY_TOO_SLOW', message: 'Request body too slow: %s' },
 } as const satisfies Record<string, CatalogEntry>;

@@ -1,24 +1,52 @@
 /**
- * Request bodies. Small ones (image JSON, tag ids, index lists) are read whole, with a limit: a
- * layer is never read this way, and a client cannot make the server buffer without bound.
- * Layers and blobs are streamed to storage through uploadBody().
+ * Request bodies as handlers read them, through the body watch (http/body-watch.ts):
+ *
+ * - small bodies (image JSON, tag ids, index lists, manifests) read whole, with a size limit
+ *   and a total deadline (small_body_timeout), so a client can make the server neither buffer
+ *   without bound nor wait without end; a layer is never read this way;
+ * - upload bodies (V1 layers, V2 blobs) as a stream to storage, with the idle rule
+ *   (upload_idle_timeout) on top of the minimum rate every body has.
+ *
+ * A body cut for being too slow fails with the caller's error (a 408 in its API's envelope),
+ * answered with `Connection: close`.
+ *
+ * Either stream may be failed by its reader without cutting the connection. pipeline()
+ * destroys its source when storage fails (a full disk, a store gone away), and destroying the
+ * request would destroy its socket: the client would see a dropped connection instead of the
+ * error. Only the stream is destroyed then (a service that stops reading it must destroy it
+ * too); the answer (507, 503, 413, …) goes out with `Connection: close`, the rest of the body is
+ * read and dropped meanwhile, and the connection ends after the answer (a client may stop
+ * sending once it has it, so the server must not wait for a body that will never come). A
+ * client that goes away still fails the stream ('aborted').
  */
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Context } from 'koa';
-import { V1 } from '../errors/catalog.js';
+import type { CatalogEntry } from '../errors/catalog.js';
+import { V1, V2 } from '../errors/catalog.js';
 import { RegistryError } from '../errors/registry-error.js';
-import { STREAM_CHUNK } from '../storage/driver.js';
+import type { BodyKind, Cut } from './body-watch.js';
+import { familyOf, type RequestState } from './state.js';
+
+export { hasBody } from './body-watch.js';
+
+type BodyContext = Context & { state: Partial<RequestState> };
+
+/** The 408 of a body that broke a rule: `entry`'s code, the cut's reason, and the connection closes. */
+export function bodyTooSlow(entry: CatalogEntry): (cut: Cut) => RegistryError {
+  return (cut) => new RegistryError(entry, { args: [cut.text], detail: { reason: cut.reason }, headers: { Connection: 'close' } });
+}
 
 export async function readSmallBody(
-  ctx: Context,
+  ctx: BodyContext,
   limit = 10 * 1024 * 1024,
   tooLarge: () => RegistryError = () => new RegistryError(V1.BODY_TOO_LARGE, { args: [limit] }),
+  tooSlow: (cut: Cut) => RegistryError = bodyTooSlow(familyOf(ctx.state, ctx.path) === 'v2' ? V2.MANIFEST_TOO_SLOW : V1.BODY_TOO_SLOW),
 ): Promise<Buffer> {
   const declared = Number(ctx.get('Content-Length') || 0);
   if (declared > limit) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req) {
+  for await (const chunk of body(ctx, 'small', tooSlow)) {
     size += (chunk as Buffer).length;
     if (size > limit) throw tooLarge();
     chunks.push(chunk as Buffer);
@@ -26,46 +54,20 @@ export async function readSmallBody(
   return Buffer.concat(chunks);
 }
 
-/** Whether a request carries a body at all (chunked, or a non-zero Content-Length). */
-export function hasBody(ctx: Context): boolean {
-  return ctx.req.headers['transfer-encoding'] !== undefined || Number(ctx.req.headers['content-length'] ?? 0) > 0;
+/** A layer or blob body, streamed: the minimum rate, and no byte for upload_idle_timeout is a 408 too. */
+export function uploadBody(ctx: BodyContext, tooSlow: (cut: Cut) => Error): Readable {
+  return body(ctx, 'upload', tooSlow);
 }
 
-/**
- * The request body as a stream that storage may fail on without cutting the connection.
- * pipeline() destroys its source when storage fails (a full disk, a store gone away), and
- * destroying the request destroys its socket: the client would see a dropped connection
- * instead of the error. Only this stream is destroyed then (a service that stops reading it
- * must destroy it too); the answer (507, 503, …) goes out with `Connection: close`, the rest
- * of the body is read and dropped meanwhile, and the connection ends after the answer (a
- * client may stop sending once it has it, so the server must not wait for a body that will
- * never come). A client that goes away still fails the stream ('aborted').
- */
-export function uploadBody(ctx: Context): Readable {
-  const req = ctx.req;
-  const cutOff = () => {
-    if (!req.complete) body.destroy(new Error('aborted'));
-  };
-  const body = new PassThrough({
-    highWaterMark: STREAM_CHUNK,
-    // Synchronous with the failure, so the header is set before any answer is rendered.
-    destroy(err, done) {
-      req.off('close', cutOff);
-      if (!req.readableEnded) {
-        req.unpipe(body);
-        req.resume();
-        if (!ctx.headerSent) ctx.set('Connection', 'close');
-      }
-      done(err);
-    },
+function body(ctx: BodyContext, kind: BodyKind, tooSlow: (cut: Cut) => Error): Readable {
+  const watched = ctx.state.requestBody;
+  if (!watched) return ctx.req; // no body at all
+  // Synchronous with the reader's failure, so the header is set before any answer is rendered.
+  const stream = watched.stream(kind, tooSlow, () => {
+    if (!ctx.headerSent) ctx.set('Connection', 'close');
   });
-  req.once('close', cutOff);
-  // The pipeline reading it sees its failure; one nobody reads (pipe() adds no error listener)
-  // must not become an uncaught exception.
-  body.on('error', () => {});
   // A body nobody read to the end (refused before it was read, 409, 404…) is read and dropped
   // once the answer is out, as Node does with a body no handler took.
-  ctx.res.once('finish', () => body.destroy());
-  req.pipe(body);
-  return body;
+  ctx.res.once('finish', () => stream.destroy());
+  return stream;
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { RepositoryName } from '../names/v1.js';
 import type { ManifestRef } from '../names/v2.js';
 import type { Token } from '../services/v1/tokens.js';
+import type { WatchedBody } from './body-watch.js';
 
 /** Which envelope errors are rendered in: V1 `{"error"}` or V2 `{"errors": [...]}`. */
 export type ApiFamily = 'v1' | 'v2';
@@ -34,6 +35,8 @@ export interface RouteParams {
 export interface RequestState extends RouteParams {
   reqId: string;
   log: Logger;
+  /** the request's body under the body watch (null: it has none); read it through http/read-body.ts */
+  requestBody?: WatchedBody | null;
   /** set when a router family is mounted; unmatched requests fall back to the path prefix */
   apiFamily?: ApiFamily;
   /** the V1 index token that authorised this request (token mode only) */

@@ -15,6 +15,7 @@ export interface Metrics {
   storageOperations: Counter<'driver' | 'op' | 'result'>;
   storageBytes: Counter<'driver' | 'direction'>;
   lockTakeovers: Counter<'kind' | 'reason'>;
+  limits: Counter<'limit'>;
 }
 
 /** What the storage wrapper (lib/storage/checked-driver.ts) records. */
@@ -72,6 +73,15 @@ export function createMetrics(withProcessMetrics: boolean): Metrics {
       name: 'berth_lock_takeovers_total',
       help: 'Locks in lock_dir taken over from a holder that left them, by kind (lock: a per-image or per-upload lock; push: a V1 push between its requests) and reason: holder-gone (its process ended, seen at once) or stale (not touched in time: a lock for 30 s, held by another host or recorded without a holder; a push for 20 s after its json, 5 s after its layer)',
       labelNames: ['kind', 'reason'],
+      registers: [registry],
+    }),
+    limits: new Counter({
+      name: 'berth_limits_total',
+      help:
+        'Requests and connections refused or cut by a limit (README "Limits"): connections (503, max_connections), ' +
+        'connections_dropped (closed unanswered beyond it), client_connections (429), upload_sessions (429), ' +
+        'body_rate, body_idle, body_deadline (408), descriptors (503, out of file descriptors), accept_errors',
+      labelNames: ['limit'],
       registers: [registry],
     }),
     streamsAborted: new Counter({

@@ -6,7 +6,9 @@
  * as a warning for the check that should have caught it. Storage that is full answers 507
  * (logged, no mail): nothing was stored, and the client may retry once space is freed. A
  * store that cannot be reached (S3, Glance) answers 503 with Retry-After, no mail, and is
- * logged once per outage by lib/storage/outage.ts, not once per request. Anything else is unexpected: 500,
+ * logged once per outage by lib/storage/outage.ts, not once per request. A process out of file
+ * descriptors (EMFILE, ENFILE, wherever it surfaced) is a passing condition, not a bug: 503
+ * with Retry-After, logged as a warning. Anything else is unexpected: 500,
  * logged with its stack, and reported to the exception mailer after the response. A client
  * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
  * family's envelope.
@@ -59,8 +61,13 @@ export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): 
       if (isUnavailable(err)) {
         return render(ctx, new RegistryError(GENERIC.STORAGE_UNAVAILABLE, { headers: { 'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS) } }));
       }
-      const known = toRegistryError(err, ctx.method);
+      let known = toRegistryError(err, ctx.method);
       if (err instanceof StorageError && known) ctx.state.log?.warn({ err: err.message }, 'storage refused a key built from the request');
+      if (!known && outOfDescriptors(err)) {
+        metrics.limits.inc({ limit: 'descriptors' });
+        ctx.state.log?.warn({ err: err.message, method: ctx.method, path: ctx.path }, 'out of file descriptors; answered 503');
+        known = new RegistryError(GENERIC.OUT_OF_DESCRIPTORS, { headers: { 'Retry-After': '5' } });
+      }
       if (!known) {
         ctx.state.log?.error({ err, method: ctx.method, path: ctx.path }, 'unexpected error');
         const reqId = ctx.state.reqId ?? '';
@@ -101,6 +108,16 @@ function toRegistryError(err: Error, method: string): RegistryError | null {
     );
   }
   return null;
+}
+
+const DESCRIPTORS_OUT = new Set(['EMFILE', 'ENFILE']);
+
+/** EMFILE or ENFILE, on the error or a cause behind it (a storage error wraps the system's). */
+function outOfDescriptors(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (DESCRIPTORS_OUT.has((e as NodeJS.ErrnoException).code ?? '')) return true;
+  }
+  return false;
 }
 
 function isClientGone(ctx: Context, err: Error): boolean {

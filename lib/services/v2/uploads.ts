@@ -32,6 +32,8 @@ export interface StartOptions {
   mount?: MountRequest | null;
   /** the POST body is the whole blob (`?digest=`) */
   monolithic?: { digest: Digest; body: Readable } | null;
+  /** called (and awaited) right before a session is opened; may refuse it by throwing */
+  beforeSession?: () => Promise<void>;
 }
 
 export type StartResult = { kind: 'created'; digest: Digest } | { kind: 'session'; uuid: string };
@@ -54,7 +56,7 @@ export class UploadService {
    * be done, for whatever reason, is a plain new session (the client then uploads the blob).
    */
   async start(name: string, options: StartOptions = {}, signal?: AbortSignal): Promise<StartResult> {
-    const { mount, monolithic } = options;
+    const { mount, monolithic, beforeSession } = options;
     if (mount && (await this.mountable(mount, signal))) {
       await this.blobs.link(name, mount.digest, signal);
       return { kind: 'created', digest: mount.digest };
@@ -64,6 +66,7 @@ export class UploadService {
       await this.blobs.link(name, monolithic.digest, signal);
       return { kind: 'created', digest: monolithic.digest };
     }
+    await beforeSession?.();
     const uuid = randomUUID();
     await this.storage.putContent(v2.uploadStartedAt(name, uuid), new Date().toISOString(), signal);
     return { kind: 'session', uuid };
@@ -79,6 +82,17 @@ export class UploadService {
     if (!(await mayReadFrom(from))) return false;
     if (from !== null && !(await this.blobs.isLinked(from, digest, signal))) return false;
     return this.blobs.hasData(digest, signal);
+  }
+
+  /** Whether the session exists (was started and has not ended or been purged). */
+  async exists(name: string, uuid: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.requireSession(name, uuid, signal);
+      return true;
+    } catch (err) {
+      if (err instanceof RegistryError && err.code === V2.BLOB_UPLOAD_UNKNOWN.code) return false;
+      throw err;
+    }
   }
 
   /** Bytes received so far; BLOB_UPLOAD_UNKNOWN for a session that does not exist (any more). */

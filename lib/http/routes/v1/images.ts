@@ -12,7 +12,7 @@ import type { V1Services } from '../../../services/index.js';
 import { ACCESS } from '../../access.js';
 import { V1_LAYER_RANGES } from '../../byte-range.js';
 import { notModified, replyNotModified, serveImmutable, setImmutableCacheHeaders } from '../../cache-headers.js';
-import { readSmallBody, uploadBody } from '../../read-body.js';
+import { bodyTooSlow, readSmallBody, uploadBody } from '../../read-body.js';
 import { abortSignal } from '../../request-signal.js';
 import { sendBlob } from '../../send-blob.js';
 import { param, type RequestState } from '../../state.js';
@@ -82,7 +82,7 @@ export function imageRoutes(r: RouteDefiner, deps: Deps, { images, tokens, diffs
   );
 
   r.put('/v1/images/:id/layer', ACCESS.pushImage, async (ctx) => {
-    await images.putLayer(param(ctx.state, 'imageId'), uploadBody(ctx), abortSignal(ctx.req, config.upload_idle_timeout));
+    await images.putLayer(param(ctx.state, 'imageId'), uploadBody(ctx, bodyTooSlow(V1.BODY_TOO_SLOW)), abortSignal(ctx.req));
     v1Json(ctx, true);
   });
 
