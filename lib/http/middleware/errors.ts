@@ -28,7 +28,13 @@ export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): 
       if (ctx.body == null && ctx.status === 404) {
         throw new RegistryError(GENERIC.NOT_FOUND, { detail: { method: ctx.method, path: ctx.path } });
       }
-      if (ctx.body == null && ctx.status === 405) {
+      // A method the router does not know at all (PROPFIND, TRACE) is its 501: that is no
+      // failure of the server, so it is answered as any other wrong method on the path (405, as
+      // docker-registry's Flask and registry:2 answer it), or 404 where no route has that path.
+      if (ctx.body == null && ctx.status === 501 && !ctx.response.get('Allow')) {
+        throw new RegistryError(GENERIC.NOT_FOUND, { detail: { method: ctx.method, path: ctx.path } });
+      }
+      if (ctx.body == null && (ctx.status === 405 || ctx.status === 501)) {
         throw new RegistryError(GENERIC.METHOD_NOT_ALLOWED, { detail: { method: ctx.method, allow: ctx.response.get('Allow') } });
       }
     } catch (thrown) {
