@@ -10,6 +10,9 @@ import type { RequestState } from '../state.js';
 export function accessLog(metrics: Metrics): Middleware<RequestState> {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
+    // Read now: by the close event a failed stream pipeline may have taken the request's socket
+    // (Koa's ctx.ip would throw there, and a throw in an event listener ends the process).
+    const remote = ctx.ip;
     ctx.res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
@@ -24,7 +27,7 @@ export function accessLog(metrics: Metrics): Middleware<RequestState> {
           status,
           bytes: ctx.res.getHeader('content-length') ?? null,
           ms: Math.round(seconds * 1e4) / 10,
-          remote: ctx.ip,
+          remote,
           ua: ctx.get('User-Agent') || undefined,
         },
         'request',

@@ -8,6 +8,7 @@
  * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
  * family's envelope.
  */
+import type { Socket } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import { GENERIC } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
@@ -18,10 +19,10 @@ import { StorageError } from '../../storage/errors.js';
 import { familyOf, type RequestState } from '../state.js';
 import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
 
-const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
-
 export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): Middleware<RequestState> {
   return async (ctx, next) => {
+    // Taken now: a stream pipeline that fails destroys the request it reads and takes its socket.
+    const socket = ctx.req.socket;
     try {
       await next();
       // Nothing answered: an unknown route, or a known one with the wrong method (the router set Allow).
@@ -39,7 +40,7 @@ export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): 
       }
     } catch (thrown) {
       const err = thrown instanceof Error ? thrown : new Error(String(thrown));
-      if (isClientGone(ctx, err)) {
+      if (isClientGone(socket)) {
         ctx.state.log?.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client went away');
         ctx.status = 499;
         return;
@@ -95,10 +96,12 @@ function toRegistryError(err: Error, method: string): RegistryError | null {
   return null;
 }
 
-function isClientGone(ctx: Context, err: Error): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  // A request whose body was read in full is destroyed too (autoDestroy): only an incomplete
-  // body or a dead socket means the client went away.
-  const aborted = (ctx.req.destroyed && !ctx.req.complete) || ctx.req.socket?.destroyed === true;
-  return (code !== undefined && CLIENT_GONE.has(code)) || err.message === 'aborted' || aborted;
+/**
+ * The client went away when its connection did: closed, reset, or cut by the upload idle
+ * timeout. Not when the request stream was destroyed, nor because the error says ECONNRESET or
+ * 'aborted': a storage pipeline that fails destroys the request it reads (and an S3 or Glance
+ * connection can be reset too), and that is the server's failure, with a client still there.
+ */
+function isClientGone(socket: Socket | null): boolean {
+  return socket === null || socket.destroyed || !socket.writable;
 }
