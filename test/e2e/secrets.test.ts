@@ -14,6 +14,10 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { loadConfig } from '../../lib/config/load.js';
+import { configSchema } from '../../lib/config/schema.js';
+import { isSecret, type Shape, shapeOf } from '../../lib/config/schema-tree.js';
+import { INSTALL_DIR } from '../../lib/version.js';
 import { tempDir } from '../support/config.js';
 import { htpasswdLine } from '../support/htpasswd.js';
 import { spawnBerth } from '../support/process.js';
@@ -40,6 +44,27 @@ const SECRET = {
   mirror_url_password: 'Sx16-mirror-url-password-c9d2',
   alice_password: 'Sx17-alice-password-0b4e',
 } as const;
+
+/** The schema's secret fields, dotted, and which SECRET value the test config gives each. */
+const SECRET_KEYS: Record<string, keyof typeof SECRET> = {
+  secret_key: 'secret_key',
+  s3_secret_key: 's3_secret_key',
+  boto_proxy_pass: 'boto_proxy_pass',
+  'cloudfront.keysecret': 'cloudfront_keysecret',
+  os_password: 'os_password',
+  'email_exceptions.smtp_password': 'smtp_password',
+  'cache.password': 'cache_password',
+  'cache_lru.password': 'cache_lru_password',
+  bugsnag: 'bugsnag',
+};
+
+function secretKeysOf(shape: Shape, prefix = ''): string[] {
+  return Object.entries(shape).flatMap(([key, schema]) => {
+    if (isSecret(schema)) return [`${prefix}${key}`];
+    const children = shapeOf(schema);
+    return children ? secretKeysOf(children, `${prefix}${key}.`) : [];
+  });
+}
 
 interface Upstream {
   url: string;
@@ -191,12 +216,22 @@ ${storage}
 `;
     const file = path.join(tempDir('berth-secrets-config-'), 'config.yml');
     writeFileSync(file, yaml);
+    // Every secret field holds one of the values looked for.
+    const { config: loaded } = loadConfig({ env: { ...env, DOCKER_REGISTRY_CONFIG: file, SETTINGS_FLAVOR: 'sec' }, cwd: dir, installDir: INSTALL_DIR });
+    for (const key of Object.keys(SECRET_KEYS)) {
+      const value = key.split('.').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part], loaded);
+      assert.ok((Object.values(SECRET) as unknown[]).includes(value), `${key} = ${String(value)}`);
+    }
     return file;
   }
 
   const S3 = () => `  storage: s3\n  boto_bucket: bucket\n  boto_host: 127.0.0.1\n  boto_port: ${new URL(upstream.url).port}\n`;
   const GLANCE = () =>
     `  storage: glance\n  glance_url: ${upstream.url}\n  storage_alternate: s3\n  boto_bucket: bucket\n  boto_host: 127.0.0.1\n  boto_port: ${new URL(upstream.url).port}\n  os_auth_url: ${upstream.url}/v3\n  os_username: registry\n  os_password: ${SECRET.os_password}\n  os_tenant_name: services\n`;
+
+  it('the config below has a value in every secret field of the schema (a new one is tested once it is listed here)', () => {
+    assert.deepEqual(secretKeysOf(configSchema.shape).sort(), Object.keys(SECRET_KEYS).sort());
+  });
 
   for (const [label, storage] of [
     ['S3', S3],
