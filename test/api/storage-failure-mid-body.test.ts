@@ -75,7 +75,11 @@ describe('a storage failure while the request body streams in', function () {
 
   it('V1 layer upload: 500 in the V1 envelope, the server alive', async () => {
     const id = 'e'.repeat(64);
-    const put = await fetch(`${srv.url}/v1/images/${id}/json`, { method: 'PUT', body: JSON.stringify({ id }), headers: { 'User-Agent': 'docker/1.3.0 go/go1.3.3' } });
+    const put = await fetch(`${srv.url}/v1/images/${id}/json`, {
+      method: 'PUT',
+      body: JSON.stringify({ id }),
+      headers: { 'User-Agent': 'docker/1.3.0 go/go1.3.3' },
+    });
     assert.equal(put.status, 200);
     const ex = await rawExchange(Number(new URL(srv.url).port), request('PUT', `/v1/images/${id}/layer`, { 'User-Agent': 'docker/1.3.0 go/go1.3.3' }));
     assert.deepEqual(
