@@ -103,11 +103,23 @@ const OFF_TABLE = [
  * user's Basic credentials), so that they get past the 401 to the routes themselves.
  */
 export function requestGenerator(routes: readonly RouteInfo[], pools: Pools, bodies: BodyPools, r: Random, credentials?: string): Generator {
+  // Routes are dealt from a shuffled deck, so that every route gets its share of any run.
+  let deck: RouteInfo[] = [];
+  const deal = (): RouteInfo => {
+    if (deck.length === 0) {
+      deck = [...routes];
+      for (let i = deck.length - 1; i > 0; i--) {
+        const j = r.int(i + 1);
+        [deck[i], deck[j]] = [deck[j] as RouteInfo, deck[i] as RouteInfo];
+      }
+    }
+    return deck.pop() as RouteInfo;
+  };
   return {
     next(mode) {
       const how: string[] = [];
       let bad = false;
-      const route = mode === 'refusal' && r.chance(0.08) ? null : r.pick(routes);
+      const route = mode === 'refusal' && r.chance(0.08) ? null : deal();
       let method = route ? route.method.toUpperCase() : r.pick(ALL_METHODS);
       if (method === 'GET' && r.chance(0.3)) method = 'HEAD';
       const hasParams = route !== null && /[*:]/.test(route.path);
