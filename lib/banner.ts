@@ -4,6 +4,7 @@
  */
 import { authOn, v2Enabled } from './config/features.js';
 import type { Config } from './config/load.js';
+import { hideUrlPasswords } from './config/url-passwords.js';
 import { connectionCaps } from './http/connection-limits.js';
 import { glanceAlternate, storageRoot } from './storage/validate.js';
 
@@ -17,8 +18,8 @@ export function bannerFields(config: Readonly<Config>, url: string) {
     storage: { driver: config.storage, path: storageRoot(config), alternate: config.storage === 'glance' ? glanceAlternate(config) : null },
     standalone: config.standalone,
     v2: v2Enabled(config),
-    mirror: config.mirroring.source,
-    auth: authSummary(config),
+    mirror: config.mirroring.source === null ? null : hideUrlPasswords(config.mirroring.source),
+    auth: hideUrlPasswords(authSummary(config)),
     email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',
     metrics: config.metrics ? '/metrics' : 'off',
     connections: connectionsSummary(config),

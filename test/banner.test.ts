@@ -24,4 +24,13 @@ describe('startup banner', () => {
     assert.deepEqual(banner('dev:\n  storage: glance\n  glance_url: http://g\n').storage, { driver: 'glance', path: '/tmp/registry', alternate: 'file' });
     assert.deepEqual(banner('dev:\n  storage_path: /srv/r\n').storage, { driver: 'local', path: '/srv/r', alternate: null });
   });
+
+  it('a URL with a password in it (a mirror source, an index endpoint) is shown without the password', () => {
+    const b = banner(
+      'dev:\n  standalone: false\n  index_endpoint: https://idx:hunter2@index.example\n  mirroring:\n    source: https://mirror:s3cr3t@upstream.example:5000\n',
+    );
+    assert.equal(b.mirror, 'https://mirror:[redacted]@upstream.example:5000');
+    assert.equal(b.auth, 'V1: index tokens, checked with https://idx:[redacted]@index.example; V2: off');
+    assert.doesNotMatch(JSON.stringify(b), /hunter2|s3cr3t/);
+  });
 });

@@ -17,7 +17,8 @@
  *
  * The signature covers everything after `signature=…,` byte for byte, so no field can be
  * changed, dropped or added. The user name is percent-encoded so that a `"`, `,` or space in it
- * cannot end a field. The key is derived from `secret_key`, so a token is good on every worker
+ * cannot end a field; in the repository, `%` and what is not ASCII are (a header holds bytes,
+ * and `library/．．` is a V1 name), so the names real clients use read as they are. The key is derived from `secret_key`, so a token is good on every worker
  * and after a restart, and is worthless elsewhere.
  *
  * Docker 1.x reuses the write token of a push for the GET json lookups it makes on the way
@@ -57,7 +58,8 @@ export class V1SignedTokens {
   mint(grant: V1Grant): string {
     if (UNQUOTABLE.test(grant.repository)) throw new Error(`repository ${JSON.stringify(grant.repository)} cannot be put in a token`);
     const expires = Math.floor(this.now() / 1000) + this.ttlSeconds;
-    const fields = `repository="${grant.repository}",access=${grant.access},user=${encodeURIComponent(grant.user)},expires=${expires}`;
+    const repository = grant.repository.replace(/[%\u{80}-\u{10ffff}]/gu, (ch) => percentEncoded(ch));
+    const fields = `repository="${repository}",access=${grant.access},user=${encodeURIComponent(grant.user)},expires=${expires}`;
     return `Token signature=${this.sign(fields).toString('hex')},${fields}`;
   }
 
@@ -72,7 +74,7 @@ export class V1SignedTokens {
     const [, repository = '', access, user = '', expires] = parsed;
     if (Math.floor(this.now() / 1000) >= Number(expires)) return null;
     try {
-      return { user: decodeURIComponent(user), repository, access: access as V1Access };
+      return { user: decodeURIComponent(user), repository: decodeURIComponent(repository), access: access as V1Access };
     } catch {
       return null;
     }
@@ -81,4 +83,9 @@ export class V1SignedTokens {
   private sign(fields: string): Buffer {
     return createHmac('sha256', this.key).update(fields, 'utf8').digest();
   }
+}
+
+/** `%XX` for each UTF-8 byte (a lone surrogate, which no URL decodes to, becomes U+FFFD's). */
+function percentEncoded(ch: string): string {
+  return [...Buffer.from(ch, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 }

@@ -5,6 +5,7 @@
  * defaults worth knowing) are shown with the errors, so a typo behind an error is seen at once.
  */
 import type { Config } from './load.js';
+import { hideUrlPasswords } from './url-passwords.js';
 
 export interface ConfigIssue {
   /** Dotted key inside the flavor, e.g. `email_exceptions.smtp_port` or `auth.access[1].actions`; empty for the file itself. */
@@ -55,7 +56,8 @@ export function withEnv(issue: ConfigIssue, envVars: Readonly<Record<string, str
 export function formatIssue(issue: ConfigIssue, flavor: string): string {
   const where = issue.key ? `${flavor}.${issue.key}` : flavor;
   const env = issue.envVar ? ` (set by env ${issue.envVar})` : '';
-  return `${where}: ${issue.message}${env}`;
+  // A message may quote the value it is about: a URL's password stays out of it.
+  return `${where}: ${hideUrlPasswords(issue.message)}${env}`;
 }
 
 function formatIssues(issues: readonly ConfigIssue[], flavor: string, file: string, warnings: readonly string[]): string {

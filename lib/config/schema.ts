@@ -82,7 +82,8 @@ export const configSchema = z.looseObject({
     // Berth: verify the SMTP server's certificate against the system CAs. Python's smtplib did not.
     smtp_tls_verify: bool(false),
   }),
-  bugsnag: str(),
+  /** docker-registry's Bugsnag API key */
+  bugsnag: secret(),
   cors: section({
     origins: z.unknown().optional(),
     methods: z.unknown().optional(),

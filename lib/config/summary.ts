@@ -2,7 +2,8 @@
  * What `--check-config` shows: the effective settings with secrets replaced, so the output
  * can be pasted into a ticket. The schema says which fields are secrets; a key
  * it does not know (a typo, a newer release's option) is redacted when it looks like one: by
- * its words, or by being a near miss of a secret field (`smtp_pasword`).
+ * its words, or by being a near miss of a secret field (`smtp_pasword`). A password in a URL's
+ * userinfo is redacted wherever the URL is.
  */
 import { z } from 'zod';
 import { isPlainObject } from './env.js';
@@ -10,6 +11,7 @@ import type { Config } from './load.js';
 import { configSchema } from './schema.js';
 import { isOpaque, isSecret, type Shape, shapeOf } from './schema-tree.js';
 import { closestKey } from './unknown-keys.js';
+import { hideUrlPasswords } from './url-passwords.js';
 
 const REDACTED = '[redacted]';
 const SECRET_WORDS = /pass|pwd|secret|token|key|credential/i;
@@ -30,9 +32,15 @@ function redactMapping(tree: Readonly<Record<string, unknown>>, shape: Shape): R
       if (schema ? isSecret(schema) : looksSecret(key, shape)) return [key, REDACTED];
       // Below an unknown key, or inside a value the schema does not read, only the words tell.
       const children = schema ? (isOpaque(schema) ? {} : shapeOf(schema)) : {};
-      return [key, children && isPlainObject(value) ? redactMapping(value, children) : value];
+      return [key, redactValue(value, children ?? {})];
     }),
   );
+}
+
+function redactValue(value: unknown, shape: Shape): unknown {
+  if (typeof value === 'string') return hideUrlPasswords(value);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, {}));
+  return isPlainObject(value) ? redactMapping(value, shape) : value;
 }
 
 function looksSecret(key: string, shape: Shape): boolean {

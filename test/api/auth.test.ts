@@ -135,6 +135,20 @@ describe('auth: htpasswd basic auth', function () {
     assert.equal((await v1('GET', '/v1/repositories/alice/v1app/tags', ALICE)).status, 200);
   });
 
+  it('a V1 repository name outside ASCII gets a token too (it cannot break the X-Docker-Token header), and the token opens it', async () => {
+    const repo = '/v1/repositories/alice/%EF%BC%8E%EF%BC%8E';
+    const index = await fetch(`${srv.url}${repo}/`, {
+      method: 'PUT',
+      headers: { 'User-Agent': DOCKER_15, 'X-Docker-Token': 'true', 'Content-Type': 'application/json', ...ALICE },
+      body: '[]',
+    });
+    assert.equal(index.status, 200, await index.text());
+    const token = index.headers.get('x-docker-token') ?? '';
+    assert.match(token, /^Token [\x20-\x7e]+$/);
+    const images = await fetch(`${srv.url}${repo}/images`, { headers: { 'User-Agent': DOCKER_15, Authorization: `Token ${token}` } });
+    assert.equal(images.status, 200);
+  });
+
   it('every route of the route table: 401 without credentials, 403 for a user without the right', async () => {
     const table = routeTableOf(srv.app);
     const values: Record<string, string> = {

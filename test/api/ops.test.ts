@@ -84,6 +84,31 @@ describe('ops routes and V1 conventions over HTTP', () => {
     assert.deepEqual(await res.json(), { error: 'Method not allowed' });
   });
 
+  it('a method no route knows (PROPFIND, TRACE) is a 405 with Allow where the path exists and a 404 elsewhere, in the family’s envelope, not a 501', async () => {
+    const call = (method: string, p: string) =>
+      new Promise<{ status: number; allow: string | undefined; body: string }>((resolve, reject) => {
+        const req = http.request(srv.url + p, { method, headers: { 'User-Agent': 'containerd/v2.1.1' } }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, allow: res.headers.allow, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const method of ['PROPFIND', 'TRACE', 'COPY']) {
+      const v1 = await call(method, '/v1/_ping');
+      assert.equal(v1.status, 405, `${method} /v1/_ping`);
+      assert.match(v1.allow ?? '', /GET/);
+      assert.deepEqual(JSON.parse(v1.body), { error: 'Method not allowed' });
+      const v2 = await call(method, '/v2/_catalog');
+      assert.equal(v2.status, 405, `${method} /v2/_catalog`);
+      assert.equal((JSON.parse(v2.body) as { errors: Array<{ code: string }> }).errors[0]?.code, 'UNSUPPORTED');
+      const nowhere = await call(method, '/v1/nothing/here');
+      assert.equal(nowhere.status, 404, `${method} /v1/nothing/here`);
+      assert.deepEqual(JSON.parse(nowhere.body), { error: 'Not found' });
+    }
+  });
+
   it('a 204 never carries a body, even on a keep-alive connection', async () => {
     const agent = new http.Agent({ keepAlive: true });
     const get = (p: string) =>

@@ -41,6 +41,21 @@ describe('V1 tags and repositories: bad input leaves stored data as it was', () 
     assert.equal(bad.status, 400);
   });
 
+  it('setting the private flag while the repository is deleted is never a 500 (it waits for the delete, as tag writes do)', async () => {
+    const statuses = new Set<number>();
+    for (let round = 0; round < 15; round++) {
+      const repo = `/v1/repositories/race/r${round}`;
+      assert.equal((await suite.call('PUT', `${repo}/tags/latest`, { body: `"${E}"` })).status, 200);
+      const answers = await Promise.all([
+        ...Array.from({ length: 4 }, () => suite.call('PUT', `${repo}/properties`, { body: '{"access": "private"}' })),
+        suite.call('DELETE', `${repo}/`),
+      ]);
+      for (const a of answers) statuses.add(a.status);
+      for (const a of answers) assert.ok(a.status < 500, `${a.status}: ${a.body.toString()}`);
+    }
+    assert.ok(statuses.has(200));
+  });
+
   it('a one-part name lives in the library namespace', async () => {
     assert.equal((await suite.call('PUT', '/v1/repositories/ubuntu/tags/14.04', { body: `"${E}"` })).status, 200);
     assert.deepEqual(JSON.parse((await suite.call('GET', '/v1/repositories/library/ubuntu/tags')).body.toString()), { '14.04': E });

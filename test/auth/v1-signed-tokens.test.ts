@@ -86,6 +86,15 @@ describe('auth: V1 signed tokens', () => {
     assert.ok(tokens.verify(tokens.mint({ user: 'a', repository: 'ns/a,b+c', access: 'read' })), 'commas and + are fine inside the quotes');
   });
 
+  it('a repository with non-ASCII characters (．．, ü) or a % is written in printable ASCII, and verifies to itself', () => {
+    const { tokens } = clocked();
+    for (const repository of ['library/．．', 'ns/abü', 'ns/a%41b', 'a/b/c+d', 'ns/💩']) {
+      const token = tokens.mint({ user: 'alice', repository, access: 'write' });
+      assert.match(token, /^[\x20-\x7e]+$/, `${repository}: printable ASCII only`);
+      assert.equal(tokens.verify(token)?.repository, repository);
+    }
+  });
+
   it('a token signed with another secret_key is refused', () => {
     const token = new V1SignedTokens('another secret').mint({ user: 'alice', repository: 'alice/app', access: 'write' });
     assert.equal(clocked().tokens.verify(token), null);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { ConfigError } from '../../lib/config/errors.js';
 import { redactedConfig } from '../../lib/config/summary.js';
-import { loadYaml } from '../support/config.js';
+import { preflight } from '../../lib/preflight.js';
+import { INSTALL_DIR } from '../../lib/version.js';
+import { loadYaml, tempDir, writeConfig } from '../support/config.js';
 
 const shown = (yaml: string) => redactedConfig(loadYaml(yaml, 'dev').config);
 const section = (out: Record<string, unknown>, key: string) => out[key] as Record<string, unknown>;
@@ -32,6 +34,33 @@ describe('config: redaction in --check-config output', () => {
     assert.equal(out.my_api_token, '[redacted]');
     assert.equal(out.new_option, 'plain');
     assert.doesNotMatch(JSON.stringify(out), /hunter2/);
+  });
+
+  it('redacts the Bugsnag API key, which its key name does not give away', () => {
+    assert.equal(shown('dev:\n  bugsnag: 0123abcd\n').bugsnag, '[redacted]');
+  });
+
+  it('redacts a password in a URL, whatever key (known, unknown, in a list) holds the URL', () => {
+    const out = shown(
+      'dev:\n  mirroring: {source: "https://mirror:hunter2@upstream.example:5000/v1"}\n  glance_url: http://u:pw2@glance:9292\n  my_backend: postgresql://reg:pw3@db/registry\n  cors: {origins: ["https://o:pw4@x.example"]}\n',
+    );
+    assert.equal(section(out, 'mirroring').source, 'https://mirror:[redacted]@upstream.example:5000/v1');
+    assert.equal(out.glance_url, 'http://u:[redacted]@glance:9292');
+    assert.equal(out.my_backend, 'postgresql://reg:[redacted]@db/registry');
+    assert.deepEqual(section(out, 'cors').origins, ['https://o:[redacted]@x.example']);
+    assert.doesNotMatch(JSON.stringify(out), /hunter2|pw2|pw3|pw4/);
+    assert.equal(shown('dev:\n  glance_url: http://user@glance:9292\n').glance_url, 'http://user@glance:9292', 'a user name alone is no secret');
+  });
+
+  it('a config error that quotes a URL leaves its password out', () => {
+    const yaml = 'dev:\n  storage_path: /srv/r\n  search_backend: sqlalchemy\n  sqlalchemy_index_database: postgresql://reg:hunter2@db/registry\n';
+    assert.throws(
+      () => preflight({ env: { DOCKER_REGISTRY_CONFIG: writeConfig(yaml) }, cwd: tempDir(), installDir: INSTALL_DIR }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        /dev\.sqlalchemy_index_database: only sqlite URLs are supported .*, got "postgresql:\/\/reg:\[redacted\]@db\/registry"/.test(err.message) &&
+        !/hunter2/.test(err.message),
+    );
   });
 
   it('looks into values the schema does not read (extensions)', () => {

@@ -10,7 +10,8 @@ import type { RequestState } from '../state.js';
 export function accessLog(metrics: Metrics): Middleware<RequestState> {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
-    // Read now: once the socket is gone (a connection cut mid-upload) ctx.ip throws.
+    // Read now: by the close event a failed stream pipeline may have taken the request's socket
+    // (Koa's ctx.ip would throw there, and a throw in an event listener ends the process).
     const remote = ctx.ip;
     ctx.res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -13,6 +13,7 @@
  * that hung up is not an error at all (499, info). An unknown route is a JSON 404 in the
  * family's envelope.
  */
+import type { Socket } from 'node:net';
 import type { Context, Middleware } from 'koa';
 import { GENERIC } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
@@ -26,22 +27,28 @@ import { V1_NO_CACHE_HEADERS } from '../v1-response.js';
 /** How long a client is asked to wait when storage cannot be reached (the S3 client already retried). */
 const STORAGE_RETRY_AFTER_SECONDS = 10;
 
-const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
-
 export function errorHandler(metrics: Metrics, mailer: ExceptionMailer | null): Middleware<RequestState> {
   return async (ctx, next) => {
+    // Taken now: a stream pipeline that fails destroys the request it reads and takes its socket.
+    const socket = ctx.req.socket;
     try {
       await next();
       // Nothing answered: an unknown route, or a known one with the wrong method (the router set Allow).
       if (ctx.body == null && ctx.status === 404) {
         throw new RegistryError(GENERIC.NOT_FOUND, { detail: { method: ctx.method, path: ctx.path } });
       }
-      if (ctx.body == null && ctx.status === 405) {
+      // A method the router does not know at all (PROPFIND, TRACE) is its 501: that is no
+      // failure of the server, so it is answered as any other wrong method on the path (405, as
+      // docker-registry's Flask and registry:2 answer it), or 404 where no route has that path.
+      if (ctx.body == null && ctx.status === 501 && !ctx.response.get('Allow')) {
+        throw new RegistryError(GENERIC.NOT_FOUND, { detail: { method: ctx.method, path: ctx.path } });
+      }
+      if (ctx.body == null && (ctx.status === 405 || ctx.status === 501)) {
         throw new RegistryError(GENERIC.METHOD_NOT_ALLOWED, { detail: { method: ctx.method, allow: ctx.response.get('Allow') } });
       }
     } catch (thrown) {
       const err = thrown instanceof Error ? thrown : new Error(String(thrown));
-      if (isClientGone(ctx, err)) {
+      if (isClientGone(socket)) {
         ctx.state.log?.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client went away');
         ctx.status = 499;
         return;
@@ -120,10 +127,12 @@ function outOfDescriptors(err: unknown): boolean {
   return false;
 }
 
-function isClientGone(ctx: Context, err: Error): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  // A request whose body was read in full is destroyed too (autoDestroy): only an incomplete
-  // body or a dead socket means the client went away.
-  const aborted = (ctx.req.destroyed && !ctx.req.complete) || ctx.req.socket?.destroyed === true;
-  return (code !== undefined && CLIENT_GONE.has(code)) || err.message === 'aborted' || aborted;
+/**
+ * The client went away when its connection did: closed, reset, or cut by the upload idle
+ * timeout. Not when the request stream was destroyed, nor because the error says ECONNRESET or
+ * 'aborted': a storage pipeline that fails destroys the request it reads (and an S3 or Glance
+ * connection can be reset too), and that is the server's failure, with a client still there.
+ */
+function isClientGone(socket: Socket | null): boolean {
+  return socket === null || socket.destroyed || !socket.writable;
 }

@@ -13,6 +13,7 @@ import { imageManifestRefs, type Platform, pickPlatform } from '../../bridge/v2-
 import { ancestryOf, type V1View as V1Image, v1ImagesFromImage } from '../../bridge/v2-to-v1.js';
 import { type Digest, parseDigest } from '../../checksums/digest.js';
 import { payloadChecksum } from '../../checksums/payload.js';
+import { RegistryError } from '../../errors/registry-error.js';
 import type { RepositoryName } from '../../names/v1.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
@@ -62,7 +63,13 @@ export class V1View {
         const entry = pickPlatform(manifest.bytes, this.platform);
         const child = parseDigest(entry?.digest);
         if (!child) return { ok: false, reason: `the index has no ${platformText(this.platform)} image` };
-        manifest = await this.manifests.load(v2name, child);
+        // A sparse index (the OCI conformance suite pushes them) names images the repository need not hold.
+        const loaded = await this.manifests.load(v2name, child).catch((err: unknown) => {
+          if (err instanceof RegistryError && err.status === 404) return null;
+          throw err;
+        });
+        if (!loaded) return { ok: false, reason: `the index's ${platformText(this.platform)} image ${child.value} is not in the repository` };
+        manifest = loaded;
       }
       let views: V1Image[];
       if (manifest.info.kind === 'schema1') {

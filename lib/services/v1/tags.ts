@@ -137,8 +137,12 @@ export class TagService {
     const access = (parsed as { access?: unknown } | null)?.access;
     if (!parsed || typeof parsed !== 'object' || (access !== 'private' && access !== 'public')) throw new RegistryError(V1.INVALID_DATA);
     const flag = v1.privateFlag(name.namespace, name.repository);
-    if (access === 'private') await this.storage.putContent(flag, '');
-    else await ignoreMissing(this.storage.delete(flag));
+    // Under the repository's lock: a delete of the directory must not land between the flag's
+    // temp file and its rename.
+    await this.locks.run(`repo:${name.namespace}/${name.repository}`, async () => {
+      if (access === 'private') await this.storage.putContent(flag, '');
+      else await ignoreMissing(this.storage.delete(flag));
+    });
   }
 
   /** Every tag, then the whole repository directory (index images, flags). Images stay. */
