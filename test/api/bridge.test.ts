@@ -218,27 +218,34 @@ for (const [label, makeConfig] of API_STORES.slice(0, 2)) {
       assert.equal(top, (a.manifest.config as { digest: string }).digest.slice('sha256:'.length));
     });
 
-    it('a sparse index (its linux/amd64 entry not in the repository) is pushed as ever, not shown over V1, and leaves the V1 repository readable', async () => {
-      const { layers, config } = await v2Image({ 'ok.txt': 'ok\n' });
-      await suite.api.pushImage(
-        'sparse/app',
-        'ok',
-        layers.map((l) => l.bytes),
-        { mediaType: DOCKER_MANIFEST, config },
-      );
-      const index = {
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.index.v1+json',
-        manifests: [{ mediaType: OCI_MANIFEST, size: 10, digest: sha256of('never pushed'), platform: { os: 'linux', architecture: 'amd64' } }],
-      };
-      assert.equal((await suite.api.putManifest('sparse/app', 'latest', index, 'application/vnd.oci.image.index.v1+json')).status, 201);
-      await suite.srv.services.bridge?.idle();
-      const record = await suite.srv.services.bridge?.records.get('sparse/app', 'latest');
-      assert.equal(record?.state, 'not-bridgeable');
-      assert.match(record?.reason ?? '', /linux\/amd64/);
-      const tags = await v1().call('GET', '/v1/repositories/sparse/app/tags');
-      assert.equal(tags.status, 200, tags.body.toString());
-      assert.deepEqual(Object.keys(JSON.parse(tags.body.toString())), ['ok']);
+    it('a sparse index (v2_sparse_indexes; its linux/amd64 entry not in the repository) is pushed, not shown over V1, and leaves the V1 repository readable', async () => {
+      // Sparse indexes are refused unless the operator allows them: a server of the suite's store that does.
+      const srv = await startTestServer({ ...suite.srv.deps.config, v2_sparse_indexes: true });
+      try {
+        const api = v2Client(srv.url);
+        const { layers, config } = await v2Image({ 'ok.txt': 'ok\n' });
+        await api.pushImage(
+          'sparse/app',
+          'ok',
+          layers.map((l) => l.bytes),
+          { mediaType: DOCKER_MANIFEST, config },
+        );
+        const index = {
+          schemaVersion: 2,
+          mediaType: 'application/vnd.oci.image.index.v1+json',
+          manifests: [{ mediaType: OCI_MANIFEST, size: 10, digest: sha256of('never pushed'), platform: { os: 'linux', architecture: 'amd64' } }],
+        };
+        assert.equal((await api.putManifest('sparse/app', 'latest', index, 'application/vnd.oci.image.index.v1+json')).status, 201);
+        await srv.services.bridge?.idle();
+        const record = await srv.services.bridge?.records.get('sparse/app', 'latest');
+        assert.equal(record?.state, 'not-bridgeable');
+        assert.match(record?.reason ?? '', /linux\/amd64/);
+        const tags = await v1Engine(srv.url).call('GET', '/v1/repositories/sparse/app/tags');
+        assert.equal(tags.status, 200, tags.body.toString());
+        assert.deepEqual(Object.keys(JSON.parse(tags.body.toString())), ['ok']);
+      } finally {
+        await srv.stop();
+      }
     });
 
     it('deletes and re-tags cross over both ways', async () => {
