@@ -244,10 +244,14 @@ ${auth}`;
       bodies.manifests.push(...manifests);
     }
 
-    /** Wait until no request is in Berth's middleware and the bridge has no work queued. */
+    /**
+     * Wait until no request is in Berth's middleware and the bridge has no work queued. Bounded
+     * by 45 s: a V1 `PUT json` racing another push of its image waits up to 30 s for that push's
+     * lease, and a body that stops coming is cut after body_min_rate_interval (30 s); longer is a hang.
+     */
     async function quiet() {
       for (let i = 0; inflight > 0; i++) {
-        if (i > 2000) throw new Error(`${inflight} request(s) still in flight after 10 s`);
+        if (i > 9000) throw new Error(`${inflight} request(s) still in flight after 45 s`);
         await new Promise((r) => setTimeout(r, 5));
       }
       await srv.services.bridge?.idle();
