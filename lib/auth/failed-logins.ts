@@ -13,7 +13,7 @@
  * Once an address is being slowed down its checks also run one at a time: parallel guesses
  * would otherwise all compute the same wait and then all be checked together.
  */
-import { isIPv6 } from 'node:net';
+import { addressKey } from '../names/client-address.js';
 
 export interface FailedLoginsOptions {
   /** addresses remembered at most (default 10,000) */
@@ -115,19 +115,4 @@ export class FailedLogins {
     }
     return failures;
   }
-}
-
-/** The unit counted: an IPv4 address (also written IPv4-mapped), or an IPv6 address's /64. */
-export function addressKey(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1] as string;
-  if (!isIPv6(address)) return address;
-  const [head = '', tail = ''] = address.toLowerCase().split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
-  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.padStart(4, '0'))
-    .join(':')}::/64`;
 }

@@ -20,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import { addressKey } from '../auth/failed-logins.js';
+import { addressKey } from '../names/client-address.js';
 
 export type OverLimit = 'server' | 'client';
 

@@ -10,9 +10,10 @@
  * the cap is reached, by looking for the counted sessions in storage (those purged or
  * finished elsewhere are gone), at most every VERIFY_EVERY_MS per address.
  */
-import { addressKey } from '../auth/failed-logins.js';
+
 import { V2 } from '../errors/catalog.js';
 import { RegistryError } from '../errors/registry-error.js';
+import { addressKey } from '../names/client-address.js';
 
 /** Seconds a refused client is asked to wait. */
 export const SESSIONS_RETRY_AFTER = '30';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { addressKey, FailedLogins } from '../../lib/auth/failed-logins.js';
+import { FailedLogins } from '../../lib/auth/failed-logins.js';
+import { addressKey } from '../../lib/names/client-address.js';
 
 function clocked(options: ConstructorParameters<typeof FailedLogins>[0] = {}) {
   const clock = { now: 1_000_000 };
