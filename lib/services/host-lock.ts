@@ -15,6 +15,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { KeyedMutex } from './keyed-mutex.js';
+import { makeDirWhole, reclaimMaking, removeDirWhole } from './lock-files.js';
 import { currentHolder, holderGone, parseHolder } from './lock-holder.js';
 
 export interface Locks {
@@ -59,6 +60,8 @@ export class HostLocks implements Locks {
   private readonly local = new KeyedMutex();
   private readonly staleMs: number;
   private readonly heartbeatMs: number;
+  /** the sweep of what killed processes left half-made, once per instance before its first lock */
+  private reclaimed: Promise<unknown> | undefined;
   /** takeovers so far, by reason */
   readonly takeovers: Record<TakeoverReason, number> = { 'holder-gone': 0, stale: 0 };
 
@@ -78,8 +81,10 @@ export class HostLocks implements Locks {
     const lock = path.join(this.dir, lockName(key));
     const record = JSON.stringify({ ...currentHolder(), key, nonce: randomUUID() });
     await fs.mkdir(this.dir, { recursive: true });
+    this.reclaimed ??= reclaimMaking(this.dir).catch(() => 0);
+    await this.reclaimed;
     for (let wait = 10; ; wait = Math.min(wait * 2, 250)) {
-      if (await makeLock(lock, record)) break;
+      if (await makeDirWhole(this.dir, lock, HOLDER, record)) break;
       const judged = await this.judge(lock);
       if (judged && (await this.takeOver(lock, judged))) {
         this.takeovers[judged.reason]++;
@@ -134,48 +139,17 @@ export class HostLocks implements Locks {
       await fs.rmdir(mark).catch(() => {});
       return false;
     }
-    await fs.rm(path.join(lock, HOLDER), { force: true });
-    await fs.rmdir(mark);
-    await fs.rmdir(lock);
-    return true;
+    return removeDirWhole(this.dir, lock);
   }
 
-  /** Remove the lock if it is still ours; a waiter checking it may briefly hold a mark inside, so retry a little. */
+  /** Remove the lock if it is still ours. */
   private async release(lock: string, record: string): Promise<void> {
     if ((await readHolder(lock)) !== record) return; // taken over after all (this process stalled past staleMs)
-    await fs.rm(path.join(lock, HOLDER), { force: true });
-    for (let i = 0; i < 50; i++) {
-      try {
-        await fs.rmdir(lock);
-        return;
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOENT') return;
-        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') return;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    }
+    await removeDirWhole(this.dir, lock);
   }
 }
 
-/** Make the lock with this process as its holder; false when it exists. */
-async function makeLock(lock: string, record: string): Promise<boolean> {
-  try {
-    await fs.mkdir(lock);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    await fs.writeFile(path.join(lock, HOLDER), record);
-    return true;
-  } catch (err) {
-    await fs.rm(lock, { recursive: true, force: true });
-    throw err;
-  }
-}
-
-/** The holder file's text; null when there is none (an old-style lock, or one still being made); undefined when the lock is gone. */
+/** The holder file's text; null when there is none (an empty lock directory left by an older Berth); undefined when the lock is gone. */
 async function readHolder(lock: string): Promise<string | null | undefined> {
   try {
     return await fs.readFile(path.join(lock, HOLDER), 'utf8');

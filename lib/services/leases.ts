@@ -8,6 +8,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { lockName, type Takeover, type TakeoverReason } from './host-lock.js';
+import { writeWhole } from './lock-files.js';
 import { currentHolder, holderGone, parseHolder } from './lock-holder.js';
 
 export interface PushLeases {
@@ -32,7 +33,7 @@ export class Leases implements PushLeases {
   private readonly idleMs: number;
 
   constructor(
-    lockDir: string,
+    private readonly lockDir: string,
     private readonly options: LeaseOptions = {},
   ) {
     this.dir = path.join(lockDir, 'leases');
@@ -87,7 +88,8 @@ export class Leases implements PushLeases {
   /** Live for `forMs` from now, unless renewed or released; held by this process. */
   private async renew(key: string, forMs = this.idleMs): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
-    await fs.writeFile(this.file(key), JSON.stringify({ ...currentHolder(), key, forMs }));
+    // Whole or not at all (lock-files.ts): a kill mid-write must not leave a lease naming no one.
+    await writeWhole(this.lockDir, this.file(key), JSON.stringify({ ...currentHolder(), key, forMs }));
   }
 
   private async read(key: string): Promise<{ state: 'none' | 'live' | TakeoverReason; text: string | null }> {

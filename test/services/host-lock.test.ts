@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HostLocks, lockName, type Takeover } from '../../lib/services/host-lock.js';
+import { Leases } from '../../lib/services/leases.js';
 import { currentHolder } from '../../lib/services/lock-holder.js';
 import { INSTALL_DIR } from '../../lib/version.js';
+import { startChurning } from '../support/churning-locker.js';
 import { tempDir } from '../support/config.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -143,6 +145,41 @@ describe('host locks (pushes serialised across worker processes)', () => {
       waiters.reduce((n, w) => n + w.takeovers['holder-gone'] + w.takeovers.stale, 0),
       1,
     );
+  });
+
+  it('a holder killed (SIGKILL) at any instant of taking, holding or releasing leaves no lock or lease that holds up the next process', async function () {
+    // Before lock and lease files were written whole and renamed into place, a kill between a
+    // lock's mkdir and its holder file, or while a lease file was being rewritten, left a lock
+    // or lease with no holder to check: the next push waited out the stale limit (30 s, 20 s).
+    this.timeout(90_000);
+    const rounds = 20;
+    const held: string[] = [];
+    const dir = tempDir();
+    for (let round = 0; round < rounds; round++) {
+      const key = 'image-churn';
+      const churning = await startChurning(dir, key);
+      await sleep(Math.random() * 30);
+      await churning.crash();
+      // Stale limits of ten minutes: only seeing the holder gone can explain getting them now.
+      const locks = new HostLocks(dir, { staleMs: 600_000 });
+      const leases = new Leases(dir, { idleMs: 600_000 });
+      const taken = locks.run(key, async () => {
+        const claimed = await leases.claim(key);
+        if (claimed) await leases.release(key);
+        return claimed ? 'lock and lease' : 'lock, but the lease is held';
+      });
+      const outcome = await Promise.race([taken, sleep(3_000).then(() => 'the lock is still held 3 s after its holder was killed')]);
+      if (outcome !== 'lock and lease') {
+        // Left waiting for the stale limit: nothing more can be tried on this key.
+        held.push(`round ${round}: ${outcome}`);
+        break;
+      }
+    }
+    assert.deepEqual(held, [], 'a kill left a lock or lease behind');
+    // Nothing half-made is left in lock_dir either, once the next process has taken a lock.
+    assert.deepEqual(readdirSync(dir).sort(), ['.making', 'leases']);
+    assert.deepEqual(readdirSync(path.join(dir, '.making')), []);
+    assert.deepEqual(readdirSync(path.join(dir, 'leases')), []);
   });
 
   it('waits for a lock held by another process', async function () {
