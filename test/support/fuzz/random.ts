@@ -22,13 +22,12 @@ export interface Random {
   chars(n: number, alphabet: string): string;
 }
 
-/** The seed to use: BERTH_FUZZ_SEED when set (decimal or 0x hex), else one from the clock. */
-export function seedFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const given = env.BERTH_FUZZ_SEED;
+/** The seed to use: `variable` (BERTH_FUZZ_SEED unless told) when set (decimal or 0x hex), else one from the clock. */
+export function seedFromEnv(env: NodeJS.ProcessEnv = process.env, variable = 'BERTH_FUZZ_SEED'): number {
+  const given = env[variable];
   if (given !== undefined && given.trim() !== '') {
     const n = Number(given.trim());
-    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff)
-      throw new Error(`BERTH_FUZZ_SEED must be an integer from 0 to 4294967295, got ${JSON.stringify(given)}`);
+    if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`${variable} must be an integer from 0 to 4294967295, got ${JSON.stringify(given)}`);
     return n;
   }
   return (Date.now() ^ (process.pid << 16)) >>> 0;

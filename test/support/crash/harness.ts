@@ -1,0 +1,189 @@
+/**
+ * The crash harness: a real `node dist` on a given store, pushed to over V1 and V2 (monolithic
+ * and chunked) and pulled through the bridge, killed with SIGKILL at a random point of a push
+ * (PHASES in killer.ts), and started again on the same store and lock directory. After every
+ * restart:
+ *
+ *   - every push that got its success answer (the ledger) pulls back byte-identical, as pushed;
+ *     those of the round before also through the bridge (a kill may have cut its derivation);
+ *   - of the interrupted push, what a pull can see is whole (the rest is absent);
+ *   - the interrupted push (or bridged pull) is redone at once: it succeeds within REDO_LIMIT_MS,
+ *     well below the 20 s / 30 s a lease or lock of the dead process would hold it up;
+ *   - `scripts/verify` finds nothing it cannot repair, and after `--repair` exits 0.
+ *
+ * Every choice (images, kinds, kill points) comes from one seeded PRNG, so a seed replays the
+ * same plan; the moment a kill lands still depends on timing.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import type { VerifyReport } from '../../../lib/maintenance/verify.js';
+import { INSTALL_DIR } from '../../../lib/version.js';
+import { writeConfig } from '../config.js';
+import { type Random, seededRandom } from '../fuzz/random.js';
+import { spawnBerth } from '../process.js';
+import { type Push, pullAsPushed, pullBridged, push, randomV1Push, randomV2Push, visibleWhole } from './images.js';
+import { Killer, type KillPlan, PHASES, type Phase } from './killer.js';
+
+/** A redo slower than this waited for something of the dead process. */
+export const REDO_LIMIT_MS = 10_000;
+
+export interface CrashRun {
+  /** the flavor's YAML lines (storage, lock_dir…), indented for a flavor named `crash` */
+  flavorLines: string;
+  kills: number;
+  seed: number;
+}
+
+export interface CrashFigures {
+  kills: number;
+  byPhase: Partial<Record<Phase, number>>;
+  acknowledged: number;
+  interrupted: number;
+  redone: number;
+  slowestRedoMs: number;
+  pulledBack: number;
+  verifyRepaired: number;
+  repairedKinds: string[];
+}
+
+type Victim = { kind: 'push'; push: Push } | { kind: 'pull'; push: Push };
+
+export async function crashRun(run: CrashRun): Promise<CrashFigures> {
+  const rnd = seededRandom(run.seed);
+  const env = { DOCKER_REGISTRY_CONFIG: writeConfig(`crash:\n  standalone: true\n  loglevel: error\n${run.flavorLines}`), SETTINGS_FLAVOR: 'crash' };
+  const figures: CrashFigures = {
+    kills: 0,
+    byPhase: {},
+    acknowledged: 0,
+    interrupted: 0,
+    redone: 0,
+    slowestRedoMs: 0,
+    pulledBack: 0,
+    verifyRepaired: 0,
+    repairedKinds: [],
+  };
+  const ledger: Push[] = [];
+  const fresh: Push[] = [];
+  let victim: Victim | null = null;
+  let n = 0;
+  const order = shuffled(rnd, PHASES);
+  const acknowledged = (p: Push) => {
+    ledger.push(p);
+    fresh.push(p);
+    figures.acknowledged++;
+  };
+
+  for (let round = 0; ; round++) {
+    const server = spawnBerth(env);
+    const base = await server.ready(30_000);
+    const context = `round ${round} (BERTH_CRASH_SEED=${run.seed} replays the plan)`;
+    try {
+      for (const p of ledger) await pullAsPushed(base, p);
+      figures.pulledBack += ledger.length;
+      for (const p of fresh.splice(0)) await pullBridged(base, p);
+      if (victim) {
+        const started = Date.now();
+        if (victim.kind === 'push') {
+          await visibleWhole(base, victim.push);
+          assert.ok(await push(base, victim.push), 'the redo of the interrupted push succeeds');
+          acknowledged(victim.push);
+        } else await pullBridged(base, victim.push);
+        figures.slowestRedoMs = Math.max(figures.slowestRedoMs, Date.now() - started);
+        assert.ok(Date.now() - started < REDO_LIMIT_MS, `the redo took ${Date.now() - started} ms: it waited for the dead process`);
+        figures.redone++;
+        victim = null;
+      }
+      verifyClean(env, figures);
+    } catch (err) {
+      server.kill('SIGKILL');
+      (err as Error).message = `${context}: ${(err as Error).message}\nserver stderr:\n${server.stderr().slice(-2000)}`;
+      throw err;
+    }
+    if (round === run.kills) {
+      server.kill('SIGTERM');
+      await server.exited;
+      return figures;
+    }
+
+    // A push that gets its answers, then one the kill cuts (or a bridged pull it cuts).
+    const filler = await randomPush(rnd, n++);
+    assert.ok(await push(base, filler), `${context}: a push without a kill succeeds`);
+    acknowledged(filler);
+    const plan = killPlan(rnd, order, round);
+    const killer = new Killer(plan, () => server.kill('SIGKILL'));
+    if (plan.phase === 'bridge-pull') {
+      const target = rnd.pick(ledger);
+      await pullBridged(base, target, killer).catch((err) => (killer.killed ? undefined : Promise.reject(err)));
+      victim = { kind: 'pull', push: target };
+    } else {
+      const p = await pushFor(plan.phase, rnd, n++);
+      if (await push(base, p, killer)) acknowledged(p);
+      else {
+        victim = { kind: 'push', push: p };
+        figures.interrupted++;
+      }
+    }
+    await killer.finish();
+    await server.exited;
+    figures.kills++;
+    figures.byPhase[plan.phase] = (figures.byPhase[plan.phase] ?? 0) + 1;
+  }
+}
+
+/** The phases in a seeded order, cycled: every phase gets its kills, whatever the count. */
+function killPlan(rnd: Random, order: readonly Phase[], kill: number): KillPlan {
+  const phase = order[kill % order.length] as Phase;
+  const delayMs = phase === 'bridge-derive' ? rnd.between(0, 400) : phase === 'bridge-pull' ? rnd.between(0, 150) : rnd.between(0, 25);
+  return { phase, share: rnd.next(), delayMs };
+}
+
+function shuffled<T>(rnd: Random, items: readonly T[]): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = rnd.int(i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+function randomPush(rnd: Random, n: number): Promise<Push> {
+  const kind = rnd.int(3);
+  return kind === 0 ? randomV1Push(rnd, n) : randomV2Push(rnd, n, kind === 2);
+}
+
+/** A push that goes through `phase`. */
+function pushFor(phase: Phase, rnd: Random, n: number): Promise<Push> {
+  if (phase.startsWith('v1-')) return randomV1Push(rnd, n);
+  if (phase === 'v2-blob-body' || phase === 'v2-blob-commit') return randomV2Push(rnd, n, false);
+  if (phase === 'v2-patch-body' || phase === 'v2-chunk-commit') return randomV2Push(rnd, n, true);
+  if (phase === 'v2-manifest') return randomV2Push(rnd, n, rnd.chance(0.5));
+  return randomPush(rnd, n);
+}
+
+/** `scripts/verify`: nothing it cannot repair; after `--repair`, exit 0. */
+function verifyClean(env: Record<string, string>, figures: CrashFigures): void {
+  const verify = (args: string[]) => {
+    const run = spawnSync(process.execPath, [path.join(INSTALL_DIR, 'scripts/verify'), ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    return { status: run.status, out: run.stdout, err: run.stderr };
+  };
+  const first = verify(['--json']);
+  if (first.status === 0) return;
+  assert.equal(first.status, 1, `scripts/verify: ${first.out}${first.err}`);
+  const findings = (JSON.parse(first.out) as VerifyReport).findings;
+  assert.deepEqual(
+    findings.filter((f) => f.repair !== 'repairable').map((f) => `${f.kind} ${f.path}: ${f.message}`),
+    [],
+    'findings no repair can fix (a corrupt or half-written object)',
+  );
+  const repair = verify(['--repair', '--json']);
+  const repaired = (JSON.parse(repair.out) as VerifyReport).findings.filter((f) => f.repair === 'repaired');
+  figures.verifyRepaired += repaired.length;
+  for (const f of repaired) if (!figures.repairedKinds.includes(f.kind)) figures.repairedKinds.push(f.kind);
+  const after = verify([]);
+  assert.equal(after.status, 0, `scripts/verify after --repair: ${after.out}${after.err}`);
+}
