@@ -42,7 +42,8 @@ describe('crash safety: kill -9 at random points of pushes, restart, nothing los
         .join(', ');
       console.log(
         `      crash safety on ${label} (BERTH_CRASH_SEED=${SEED}): ${figures.kills} kills (${phases}); ` +
-          `${figures.acknowledged} pushes acknowledged, ${figures.interrupted} interrupted, ${figures.redone} redone (slowest ${figures.slowestRedoMs} ms), ` +
+          `${figures.acknowledged} pushes acknowledged, ${figures.interrupted} interrupted, ${figures.redone} redone (slowest ${figures.slowestRedoMs} ms, ` +
+          `${figures.takenOverAtOnce} lock(s) of the dead process taken over at once, none waited out), ` +
           `${figures.pulledBack} pull-backs byte-identical; verify repaired ${figures.verifyRepaired} finding(s)` +
           `${figures.repairedKinds.length ? ` (${figures.repairedKinds.join(', ')})` : ''}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
       );

@@ -23,7 +23,7 @@ import { writeConfig } from '../config.js';
 import { type Random, seededRandom } from '../fuzz/random.js';
 import { spawnBerth } from '../process.js';
 import { type Push, pullAsPushed, pullBridged, push, randomV1Push, randomV2Push, visibleWhole } from './images.js';
-import { Killer, type KillPlan, PHASES, type Phase } from './killer.js';
+import { Killer, type KillPlan, PHASES, type Phase, send } from './killer.js';
 
 /** A redo slower than this waited for something of the dead process. */
 export const REDO_LIMIT_MS = 10_000;
@@ -42,6 +42,8 @@ export interface CrashFigures {
   interrupted: number;
   redone: number;
   slowestRedoMs: number;
+  /** locks and push leases of a killed process that a redo took over at once (its holder gone) */
+  takenOverAtOnce: number;
   pulledBack: number;
   verifyRepaired: number;
   repairedKinds: string[];
@@ -59,6 +61,7 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
     interrupted: 0,
     redone: 0,
     slowestRedoMs: 0,
+    takenOverAtOnce: 0,
     pulledBack: 0,
     verifyRepaired: 0,
     repairedKinds: [],
@@ -93,6 +96,9 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
         assert.ok(Date.now() - started < REDO_LIMIT_MS, `the redo took ${Date.now() - started} ms: it waited for the dead process`);
         figures.redone++;
         victim = null;
+        const takeovers = await lockTakeovers(base);
+        assert.equal(takeovers.stale, 0, 'no lock or push of the dead process was waited out (taken over as stale)');
+        figures.takenOverAtOnce += takeovers.holderGone;
       }
       verifyClean(env, figures);
     } catch (err) {
@@ -159,6 +165,19 @@ function pushFor(phase: Phase, rnd: Random, n: number): Promise<Push> {
   if (phase === 'v2-patch-body' || phase === 'v2-chunk-commit') return randomV2Push(rnd, n, true);
   if (phase === 'v2-manifest') return randomV2Push(rnd, n, rnd.chance(0.5));
   return randomPush(rnd, n);
+}
+
+/** berth_lock_takeovers_total of this server process, by reason. */
+async function lockTakeovers(base: string): Promise<{ holderGone: number; stale: number }> {
+  const metrics = await send(base, 'GET', '/metrics');
+  assert.equal(metrics.status, 200);
+  const sum = (reason: string) =>
+    metrics.body
+      .toString()
+      .split('\n')
+      .filter((line) => line.startsWith('berth_lock_takeovers_total{') && line.includes(`reason="${reason}"`))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+  return { holderGone: sum('holder-gone'), stale: sum('stale') };
 }
 
 /** `scripts/verify`: nothing it cannot repair; after `--repair`, exit 0. */
