@@ -7,9 +7,12 @@
  *   - every push that got its success answer (the ledger) pulls back byte-identical, as pushed;
  *     those of the round before also through the bridge (a kill may have cut its derivation);
  *   - of the interrupted push, what a pull can see is whole (the rest is absent);
+ *   - `scripts/verify` finds nothing it cannot repair, and after `--repair` exits 0 (run before
+ *     the redo, which would overwrite what the kill left; the redo's own writes are verified
+ *     after the next restart);
  *   - the interrupted push (or bridged pull) is redone at once: it succeeds within REDO_LIMIT_MS,
- *     well below the 20 s / 30 s a lease or lock of the dead process would hold it up;
- *   - `scripts/verify` finds nothing it cannot repair, and after `--repair` exits 0.
+ *     well below the 20 s / 30 s a lease or lock of the dead process would hold it up, and no
+ *     lock or lease of the dead process is waited out (taken over as stale).
  *
  * Every choice (images, kinds, kill points) comes from one seeded PRNG, so a seed replays the
  * same plan; the moment a kill lands still depends on timing.
@@ -33,6 +36,8 @@ export interface CrashRun {
   flavorLines: string;
   kills: number;
   seed: number;
+  /** where in the seeded order of phases the kills start (another store can take the phases this one does not reach) */
+  phaseOffset?: number;
 }
 
 export interface CrashFigures {
@@ -53,7 +58,13 @@ type Victim = { kind: 'push'; push: Push } | { kind: 'pull'; push: Push };
 
 export async function crashRun(run: CrashRun): Promise<CrashFigures> {
   const rnd = seededRandom(run.seed);
-  const env = { DOCKER_REGISTRY_CONFIG: writeConfig(`crash:\n  standalone: true\n  loglevel: error\n${run.flavorLines}`), SETTINGS_FLAVOR: 'crash' };
+  const config = (extra: string) => ({
+    DOCKER_REGISTRY_CONFIG: writeConfig(`crash:\n  standalone: true\n  loglevel: error\n${run.flavorLines}${extra}`),
+    SETTINGS_FLAVOR: 'crash',
+  });
+  // Half the restarts without the leftover sweep at start (and so without the periodic one), so
+  // that scripts/verify --repair meets what the kill left rather than finding it swept.
+  const configs = [config(''), config('  upload_purge_interval: 0\n')];
   const figures: CrashFigures = {
     kills: 0,
     byPhase: {},
@@ -78,6 +89,7 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
   };
 
   for (let round = 0; ; round++) {
+    const env = rnd.pick(configs);
     const server = spawnBerth(env);
     const base = await server.ready(30_000);
     const context = `round ${round} (BERTH_CRASH_SEED=${run.seed} replays the plan)`;
@@ -85,10 +97,12 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
       for (const p of ledger) await pullAsPushed(base, p);
       figures.pulledBack += ledger.length;
       for (const p of fresh.splice(0)) await pullBridged(base, p);
+      if (victim?.kind === 'push') await visibleWhole(base, victim.push);
+      // Before the redo, which would overwrite what the kill left.
+      verifyClean(env, figures);
       if (victim) {
         const started = Date.now();
         if (victim.kind === 'push') {
-          await visibleWhole(base, victim.push);
           assert.ok(await push(base, victim.push), 'the redo of the interrupted push succeeds');
           acknowledged(victim.push);
         } else await pullBridged(base, victim.push);
@@ -100,10 +114,9 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
         assert.equal(takeovers.stale, 0, 'no lock or push of the dead process was waited out (taken over as stale)');
         figures.takenOverAtOnce += takeovers.holderGone;
       }
-      verifyClean(env, figures);
     } catch (err) {
       server.kill('SIGKILL');
-      (err as Error).message = `${context}: ${(err as Error).message}\nserver stderr:\n${server.stderr().slice(-2000)}`;
+      console.error(`      crash safety failed in ${context}; the server's stderr ends:\n${server.stderr().slice(-2000)}`);
       throw err;
     }
     if (round === run.kills) {
@@ -116,7 +129,7 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
     const filler = await randomPush(rnd, n++);
     assert.ok(await push(base, filler), `${context}: a push without a kill succeeds`);
     acknowledged(filler);
-    const plan = killPlan(rnd, order, round);
+    const plan = killPlan(rnd, order, round + (run.phaseOffset ?? 0));
     const killer = new Killer(plan, () => server.kill('SIGKILL'));
     if (plan.phase === 'bridge-pull') {
       const target = rnd.pick(ledger);

@@ -22,6 +22,9 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
+/** Phases whose kill lands inside a body, after a share of it (the others: a delay after the request went out). */
+const BODY_PHASES: ReadonlySet<Phase> = new Set(['v1-layer-body', 'v2-blob-body', 'v2-patch-body']);
+
 export interface KillPlan {
   phase: Phase;
   /** for a body phase: the share of the body sent before the kill */
@@ -49,7 +52,7 @@ export class Killer {
 
   /** A request of `phase` is going out: the kill follows after the plan's delay. */
   at(phase: Phase): void {
-    if (phase !== this.plan.phase || this.armed) return;
+    if (phase !== this.plan.phase || this.armed || BODY_PHASES.has(phase)) return;
     this.armed = true;
     setTimeout(() => this.fire(), this.plan.delayMs);
   }
@@ -120,7 +123,10 @@ export function send(base: string, method: string, path: string, options: SendOp
       for (let off = 0; body && off < body.length; off += PIECE) {
         if (phase && killer?.body(phase, before + off, total)) return; // the server is gone: its reset ends the request
         const piece = body.subarray(off, off + PIECE);
-        await new Promise<void>((r) => (req.write(piece) ? r() : req.once('drain', r)));
+        // A body the kill aims at goes out paced, so that what the server has read is about
+        // what was sent, not a socket buffer behind (on loopback it holds hundreds of KB).
+        if (phase && killer?.plan.phase === phase) await new Promise<void>((r) => req.write(piece, () => setTimeout(r, 1)));
+        else await new Promise<void>((r) => (req.write(piece) ? r() : req.once('drain', r)));
       }
       req.end();
       if (options.endPhase) killer?.at(options.endPhase);
