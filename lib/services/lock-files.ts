@@ -47,13 +47,7 @@ export async function writeWhole(lockDir: string, file: string, text: string): P
  * by an older Berth is seen before and left to the stale rule).
  */
 export async function makeDirWhole(lockDir: string, target: string, name: string, text: string): Promise<boolean> {
-  if (
-    await fs.stat(target).then(
-      () => true,
-      () => false,
-    )
-  )
-    return false;
+  if (await exists(target)) return false;
   const made = await makingPath(lockDir, NEW);
   await fs.mkdir(made);
   try {
@@ -67,6 +61,12 @@ export async function makeDirWhole(lockDir: string, target: string, name: string
     throw err;
   }
 }
+
+const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /** Remove the directory `target` at once (one rename), then its content; false when it was not there. */
 export async function removeDirWhole(lockDir: string, target: string): Promise<boolean> {
