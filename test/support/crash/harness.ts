@@ -1,10 +1,12 @@
 /**
  * The crash harness: a real `node dist` on a given store, pushed to over V1 and V2 (monolithic
  * and chunked) and pulled through the bridge, killed with SIGKILL at a random point of a push
- * (PHASES in killer.ts), and started again on the same store and lock directory. After every
- * restart:
+ * (PHASES in killer.ts; half the time with a second push under way beside it), and started
+ * again on the same store and lock directory. After every restart:
  *
- *   - every push that got its success answer (the ledger) pulls back byte-identical, as pushed;
+ *   - every push that got its success answer (the ledger) pulls back byte-identical, as pushed
+ *     (at every FULL_CHECK_EVERY-th restart and the last; at the others, those of the round
+ *     before and a sample of the older ones, which keeps 50 kills from costing 50² pulls);
  *     those of the round before also through the bridge (a kill may have cut its derivation);
  *   - of the interrupted push, what a pull can see is whole (the rest is absent);
  *   - `scripts/verify` finds nothing it cannot repair, and after `--repair` exits 0 (run before
@@ -54,7 +56,8 @@ export interface CrashFigures {
   repairedKinds: string[];
 }
 
-type Victim = { kind: 'push'; push: Push } | { kind: 'pull'; push: Push };
+/** Work the kill cut: a push to redo, or a bridged pull to make again. */
+type Victim = { kind: 'push' | 'pull'; push: Push };
 
 export async function crashRun(run: CrashRun): Promise<CrashFigures> {
   const rnd = seededRandom(run.seed);
@@ -79,7 +82,7 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
   };
   const ledger: Push[] = [];
   const fresh: Push[] = [];
-  let victim: Victim | null = null;
+  const victims: Victim[] = [];
   let n = 0;
   const order = shuffled(rnd, PHASES);
   const acknowledged = (p: Push) => {
@@ -94,26 +97,28 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
     const base = await server.ready(30_000);
     const context = `round ${round} (BERTH_CRASH_SEED=${run.seed} replays the plan)`;
     try {
-      for (const p of ledger) await pullAsPushed(base, p);
-      figures.pulledBack += ledger.length;
+      for (const p of pullBackNow(rnd, ledger, fresh, round, run.kills)) {
+        await pullAsPushed(base, p);
+        figures.pulledBack++;
+      }
       for (const p of fresh.splice(0)) await pullBridged(base, p);
-      if (victim?.kind === 'push') await visibleWhole(base, victim.push);
+      for (const v of victims) if (v.kind === 'push') await visibleWhole(base, v.push);
       // Before the redo, which would overwrite what the kill left.
       verifyClean(env, figures);
-      if (victim) {
+      for (const v of victims.splice(0)) {
         const started = Date.now();
-        if (victim.kind === 'push') {
-          assert.ok(await push(base, victim.push), 'the redo of the interrupted push succeeds');
-          acknowledged(victim.push);
-        } else await pullBridged(base, victim.push);
-        figures.slowestRedoMs = Math.max(figures.slowestRedoMs, Date.now() - started);
-        assert.ok(Date.now() - started < REDO_LIMIT_MS, `the redo took ${Date.now() - started} ms: it waited for the dead process`);
+        if (v.kind === 'push') {
+          assert.ok(await push(base, v.push), 'the redo of the interrupted push succeeds');
+          acknowledged(v.push);
+        } else await pullBridged(base, v.push);
+        const took = Date.now() - started;
+        figures.slowestRedoMs = Math.max(figures.slowestRedoMs, took);
+        assert.ok(took < REDO_LIMIT_MS, `the redo took ${took} ms: it waited for the dead process`);
         figures.redone++;
-        victim = null;
-        const takeovers = await lockTakeovers(base);
-        assert.equal(takeovers.stale, 0, 'no lock or push of the dead process was waited out (taken over as stale)');
-        figures.takenOverAtOnce += takeovers.holderGone;
       }
+      const takeovers = await lockTakeovers(base);
+      assert.equal(takeovers.stale, 0, 'no lock or push of the dead process was waited out (taken over as stale)');
+      figures.takenOverAtOnce += takeovers.holderGone;
     } catch (err) {
       server.kill('SIGKILL');
       console.error(`      crash safety failed in ${context}; the server's stderr ends:\n${server.stderr().slice(-2000)}`);
@@ -125,24 +130,31 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
       return figures;
     }
 
-    // A push that gets its answers, then one the kill cuts (or a bridged pull it cuts).
+    // A push that gets its answers, then one the kill cuts (or a bridged pull it cuts), now and
+    // then with another push under way beside it, which the kill may cut too.
     const filler = await randomPush(rnd, n++);
     assert.ok(await push(base, filler), `${context}: a push without a kill succeeds`);
     acknowledged(filler);
     const plan = killPlan(rnd, order, round + (run.phaseOffset ?? 0));
     const killer = new Killer(plan, () => server.kill('SIGKILL'));
-    if (plan.phase === 'bridge-pull') {
-      const target = rnd.pick(ledger);
-      await pullBridged(base, target, killer).catch((err) => (killer.killed ? undefined : Promise.reject(err)));
-      victim = { kind: 'pull', push: target };
-    } else {
-      const p = await pushFor(plan.phase, rnd, n++);
+    const cut = async (p: Push) => {
       if (await push(base, p, killer)) acknowledged(p);
       else {
-        victim = { kind: 'push', push: p };
+        victims.push({ kind: 'push', push: p });
         figures.interrupted++;
       }
-    }
+    };
+    const beside = rnd.chance(0.5) ? await randomPush(rnd, n++) : null;
+    const target = plan.phase === 'bridge-pull' ? rnd.pick(ledger) : await pushFor(plan.phase, rnd, n++);
+    await Promise.all([
+      plan.phase === 'bridge-pull'
+        ? pullBridged(base, target, killer).then(
+            () => victims.push({ kind: 'pull', push: target }),
+            (err) => (killer.killed ? victims.push({ kind: 'pull', push: target }) : Promise.reject(err)),
+          )
+        : cut(target),
+      beside && cut(beside),
+    ]);
     await killer.finish();
     await server.exited;
     figures.kills++;
@@ -150,10 +162,26 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
   }
 }
 
+/** How often the whole ledger is pulled back, and how many older pushes are sampled in between. */
+const FULL_CHECK_EVERY = 5;
+const SAMPLED = 6;
+
+/** The acknowledged pushes to pull back at this restart (see the header). */
+function pullBackNow(rnd: Random, ledger: readonly Push[], fresh: readonly Push[], round: number, kills: number): Push[] {
+  if (round % FULL_CHECK_EVERY === 0 || round === kills) return [...ledger];
+  const older = shuffled(
+    rnd,
+    ledger.filter((p) => !fresh.includes(p)),
+  ).slice(0, SAMPLED);
+  return [...older, ...fresh];
+}
+
 /** The phases in a seeded order, cycled: every phase gets its kills, whatever the count. */
 function killPlan(rnd: Random, order: readonly Phase[], kill: number): KillPlan {
   const phase = order[kill % order.length] as Phase;
-  const delayMs = phase === 'bridge-derive' ? rnd.between(0, 400) : phase === 'bridge-pull' ? rnd.between(0, 150) : rnd.between(0, 25);
+  // Between a V1 image's layer and its checksum, at once: before the checksum goes out.
+  const delayMs =
+    phase === 'v1-before-checksum' ? 0 : phase === 'bridge-derive' ? rnd.between(0, 400) : phase === 'bridge-pull' ? rnd.between(0, 150) : rnd.between(0, 25);
   return { phase, share: rnd.next(), delayMs };
 }
 

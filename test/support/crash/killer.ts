@@ -54,7 +54,8 @@ export class Killer {
   at(phase: Phase): void {
     if (phase !== this.plan.phase || this.armed || BODY_PHASES.has(phase)) return;
     this.armed = true;
-    setTimeout(() => this.fire(), this.plan.delayMs);
+    if (this.plan.delayMs === 0) this.fire();
+    else setTimeout(() => this.fire(), this.plan.delayMs);
   }
 
   /** `sent` of `total` bytes of a body of `phase` are out; true once the server is killed (stop sending). */
