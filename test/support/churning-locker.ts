@@ -4,39 +4,17 @@
  * <lock_dir> <key>` says `churning` after its first round and goes on until killed. Whatever
  * instant the kill lands on, the next process must get the lock and the lease at once.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostLocks } from '../../lib/services/host-lock.js';
 import { Leases } from '../../lib/services/leases.js';
+import { type ScriptProcess, startScript } from './process.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-export interface ChurningProcess {
-  pid: number;
-  /** SIGKILL it and wait until it is gone */
-  crash(): Promise<void>;
-}
-
 /** Start a churning process and wait until it has been round once. */
-export async function startChurning(lockDir: string, key: string): Promise<ChurningProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, lockDir, key], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c) => {
-      out += c;
-      if (out.includes('churning')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the churning process exited (${code}) before its first round`)));
-  });
-  return {
-    pid: child.pid as number,
-    async crash() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+export function startChurning(lockDir: string, key: string): Promise<ScriptProcess> {
+  return startScript(THIS_FILE, [lockDir, key], 'churning');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === THIS_FILE) {

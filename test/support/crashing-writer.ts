@@ -3,38 +3,18 @@
  * (a live writer in another worker): `node --import tsx test/support/crashing-writer.ts <root> <key>`
  * opens a local-storage writer for <key>, writes 1 MiB, says `writing` and waits to be killed.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalDriver } from '../../lib/storage/drivers/local.js';
+import { type ScriptProcess, startScript } from './process.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 
-export interface WriterProcess {
-  pid: number;
-  /** SIGKILL it and wait until it is gone */
-  crash(): Promise<void>;
-}
+export type WriterProcess = ScriptProcess;
 
 /** Start a writer process and wait until its temp file holds data. */
-export async function startWriterProcess(root: string, key: string): Promise<WriterProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', THIS_FILE, root, key], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c) => {
-      out += c;
-      if (out.includes('writing')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`the writer process exited (${code}) before writing`)));
-  });
-  return {
-    pid: child.pid as number,
-    async crash() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
+export function startWriterProcess(root: string, key: string): Promise<WriterProcess> {
+  return startScript(THIS_FILE, [root, key], 'writing');
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === THIS_FILE) {

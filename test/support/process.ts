@@ -92,3 +92,31 @@ export function halfRequest(url: string): Promise<net.Socket> {
     s.on('error', reject);
   });
 }
+
+/** A test script run as its own process (`node --import tsx <file> <args>`), for a test to kill -9. */
+export interface ScriptProcess {
+  pid: number;
+  /** SIGKILL it and wait until it is gone */
+  crash(): Promise<void>;
+}
+
+/** Start `file` with `args` and wait until it prints `says` (it must not exit before). */
+export async function startScript(file: string, args: string[], says: string): Promise<ScriptProcess> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', file, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (c) => {
+      out += c;
+      if (out.includes(says)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${path.basename(file)} exited (${code}) before saying ${says}`)));
+  });
+  return {
+    pid: child.pid as number,
+    async crash() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
