@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { type Digest, parseDigest } from '../../lib/checksums/digest.js';
 import type { Config } from '../../lib/config/load.js';
 import { pyJson } from '../../lib/formats/py-json.js';
@@ -142,6 +144,9 @@ for (const [label, makeConfig] of STORES) {
       await storage.putContent(v1.tag('library', 'ghost', 'latest'), GHOST);
       const nowhere = sha256of(randomBytes(16));
       await storage.putContent(v2.tagCurrent('v2push/app', 'ghost'), nowhere);
+      // A tag with an index entry and no current link (cut off while deleted, say): listed, not pullable.
+      const manifestOf = parseDigest((await storage.getContent(v2.tagCurrent('v2push/app', 'latest'))).toString().trim()) as Digest;
+      await storage.putContent(v2.tagIndexLink('v2push/app', 'cut', manifestOf), manifestOf.value);
       // An image whose parent is gone, and a layer link to a blob that is.
       const orphanJson = v1Json(E, GHOST);
       await storage.putContent(v1.imageAncestry(E), pyJson([E, GHOST]));
@@ -161,6 +166,7 @@ for (const [label, makeConfig] of STORES) {
         `checksum-mismatch ${v2Layer}`, // the V1 image the bridge made from it
         `tag-dangling ${v1.tag('library', 'ghost', 'latest')}`,
         `tag-dangling ${v2.tagCurrent('v2push/app', 'ghost')}`,
+        `tag-dangling ${v2.tag('v2push/app', 'cut')}`,
         `parent-missing ${v1.imageJson(E)}`,
         `link-dangling ${v2.layerLink('v2push/app', gone)}`,
       ];
@@ -201,3 +207,24 @@ for (const [label, makeConfig] of STORES) {
     });
   });
 }
+
+describe('verify: a tag directory a crash left without any link', () => {
+  it('is not a dangling tag (nothing points anywhere; the leftover sweep prunes it)', async () => {
+    const root = tempDir();
+    const config = loadYaml(`t:\n  storage: local\n  storage_path: ${root}\n`, 't').config;
+    const storage = createStorage(config);
+    try {
+      const digest = parseDigest(sha256of('manifest')) as Digest;
+      await storage.putContent(v2.revisionLink('crashed/app', digest), digest.value);
+      // A kill between making current/ and renaming its link into it.
+      mkdirSync(path.join(root, v2.tagCurrent('crashed/app', 'halfway').replace(/\/link$/, '')), { recursive: true });
+      const report = await verifyStore(storage, { uploadAgeMs: 86_400_000, leftoverAgeMs: 86_400_000, sample: 0 });
+      assert.deepEqual(
+        report.findings.filter((f) => f.kind === 'tag-dangling'),
+        [],
+      );
+    } finally {
+      await storage.close();
+    }
+  });
+});

@@ -91,8 +91,11 @@ export class ManifestService {
     const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extraTags])];
     for (const tag of tags) {
       const write = async () => {
-        await this.storage.putContent(v2.tagIndexLink(name, tag, digest), digest.value, signal);
+        // The current link first: a tag is listed once anything is under its directory, and a
+        // process cut off between the two writes must leave a tag that pulls, not one that is
+        // listed but unknown. The index (registry:2's record of a tag's past revisions) follows.
         await this.storage.putContent(v2.tagCurrent(name, tag), digest.value, signal);
+        await this.storage.putContent(v2.tagIndexLink(name, tag, digest), digest.value, signal);
       };
       await (this.hooks.tagWrite && !options.quiet ? this.hooks.tagWrite(name, tag, digest, write) : write());
     }
