@@ -91,13 +91,12 @@ export function parseGunicornArgs(argv: readonly string[], options: ParseOptions
   };
   let app: string | null = null;
   const file = configFileArgs(argv, options, plan.notes);
-  /** how many of the leading arguments came from the -c file */
-  let fromFile = file.length;
   let bindsFromFile = false;
   let accessLogFile: string | null = null;
   const args = [...file, ...argv];
   while (args.length > 0) {
-    const inFile = fromFile-- > 0;
+    // The -c file's flags come first: while more than the command line is left, this is one of them.
+    const inFile = args.length > argv.length;
     let arg = args.shift() as string;
     let value: string | undefined;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
