@@ -9,12 +9,15 @@
  * One server per listen address (gunicorn's repeated `-b`, unix sockets), one handler for all.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import type { Bind } from './config/process-settings.js';
 import { closeDeps, type Deps } from './deps.js';
 import { connectionCaps, limitConnections, overLimit } from './http/connection-limits.js';
 import type { Job } from './jobs/index.js';
+
+/** How long a retiring worker leaves its idle keep-alive connections open for a request already on its way. */
+const RETIRE_GRACE_MS = 2_000;
 
 export interface RunningServer {
   /** the first address's server */
@@ -64,6 +67,7 @@ export async function startServer(
   const hostJobs = jobs.filter((job) => job.perHost);
   for (const job of jobs) if (!job.perHost || !options.deferHostJobs) job.start();
   let stopping: Promise<void> | null = null;
+  let hostJobsStarted = false;
   const shutdown = (mode: 'stop' | 'retire' = 'stop') => {
     stopping ??= drain(servers, deps, jobs, mode);
     return stopping;
@@ -74,7 +78,10 @@ export async function startServer(
     url: urls[0] as string,
     urls,
     startHostJobs: () => {
-      if (options.deferHostJobs && !stopping) for (const job of hostJobs) job.start();
+      if (!options.deferHostJobs || stopping || hostJobsStarted || hostJobs.length === 0) return;
+      hostJobsStarted = true;
+      deps.log.info({ jobs: hostJobs.map((job) => job.name) }, 'elected to run the once-per-host jobs');
+      for (const job of hostJobs) job.start();
     },
     shutdown,
   };
@@ -135,20 +142,31 @@ async function listenOn(server: http.Server, bind: Bind, deps: Deps): Promise<st
 async function drain(servers: readonly http.Server[], deps: Deps, jobs: readonly Job[], mode: 'stop' | 'retire'): Promise<void> {
   if (mode === 'retire') deps.lifecycle.retiring = true;
   else deps.lifecycle.draining = true;
-  const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  // A retiring worker stops accepting without http's close(), which would also cut the
+  // keep-alive connections idle at that instant, each maybe with a client's next request
+  // already on its way. Their next request is served (with Connection: close) instead; the
+  // connections still idle after RETIRE_GRACE_MS have no client at work and are closed.
+  const stopListening = (server: http.Server, done: () => void) =>
+    mode === 'retire' ? net.Server.prototype.close.call(server, () => done()) : server.close(() => done());
+  const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => stopListening(server, resolve))));
   // close() only closes the connections idle at that moment; a keep-alive connection whose
   // response ends later (a layer download) would otherwise hold the drain until it times out.
   const closeIdle = () => {
     for (const server of servers) server.closeIdleConnections();
   };
-  closeIdle();
-  const sweeper = setInterval(closeIdle, 250);
+  let sweeper: NodeJS.Timeout | undefined;
+  const sweep = () => {
+    closeIdle();
+    sweeper = setInterval(closeIdle, 250);
+  };
+  const grace = mode === 'retire' ? setTimeout(sweep, RETIRE_GRACE_MS) : (sweep(), undefined);
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), deps.config.drain_timeout * 1000);
   });
   const outcome = await Promise.race([closed.then(() => 'drained' as const), deadline]);
   clearTimeout(timer);
+  clearTimeout(grace);
   clearInterval(sweeper);
   if (outcome === 'timeout') {
     deps.log.warn({ drain_timeout: deps.config.drain_timeout }, 'drain timeout reached; closing remaining connections');
