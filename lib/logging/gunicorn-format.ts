@@ -1,12 +1,15 @@
 /**
  * gunicorn's access log format (gunicorn `glogging.py`, `Logger.atoms` and `access()`), so that
- * the log parsers of old deployments keep working: docker-registry's
+ * the log parsers of old deployments keep working, in the form of the gunicorn 18/19 that
+ * docker-registry ran (19.1): the time has no zone (`[07/Dec/2026:13:08:00]`, local time: what
+ * docker-registry's `scripts/bandwidth_parser.py` matches), `b` is the Content-Length or `-`,
+ * and a `"` inside a value is written `\"`. docker-registry's
  * `contrib/gunicorn_config.py` used
  *
  *   %(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(D)s %({X-Docker-Size}o)s
  *
  * and its `scripts/bandwidth_parser.py` read the last field. Atoms: h remote address, l `-`,
- * u user, t `[07/Dec/2026:13:08:00 +0000]`, r request line, m method, U path, q query, H
+ * u user, t `[07/Dec/2026:13:08:00]`, r request line, m method, U path, q query, H
  * protocol, s status, b bytes or `-`, B bytes, f referer, a user agent, T seconds, M
  * milliseconds, D microseconds, L seconds with decimals, p `<pid>`, {name}i a request header,
  * {name}o a response header, {name}e an environment value (never given: `-`). What has no
@@ -23,7 +26,7 @@ export interface AccessFields {
   url: string;
   httpVersion: string;
   status: number;
-  /** body bytes sent; null when unknown */
+  /** the response's Content-Length; null when it has none */
   bytes: number | null;
   durationMicros: number;
   pid: number;
@@ -43,7 +46,11 @@ export function compileAccessFormat(format: string): AccessFormatter {
   for (const m of format.matchAll(token)) {
     parts.push(format.slice(last, m.index));
     const name = m[1];
-    parts.push(name === undefined ? '%' : atom(name));
+    if (name === undefined) parts.push('%');
+    else {
+      const render = atom(name);
+      parts.push((f) => render(f).replaceAll('"', '\\"'));
+    }
     last = m.index + m[0].length;
   }
   parts.push(format.slice(last));
@@ -80,9 +87,9 @@ function atom(name: string): (f: AccessFields) => string {
     case 's':
       return (f) => String(f.status);
     case 'b':
-      return (f) => (f.bytes === null ? '-' : String(f.bytes));
+      return (f) => (f.bytes ? String(f.bytes) : '-');
     case 'B':
-      return (f) => (f.bytes === null ? '-' : String(f.bytes));
+      return (f) => String(f.bytes ?? 0);
     case 'f':
       return (f) => dash(f.requestHeader('referer'));
     case 'a':
@@ -106,11 +113,8 @@ function dash(value: string | null | undefined): string {
   return value === undefined || value === null || value === '' ? '-' : value;
 }
 
-/** `[07/Dec/2026:13:08:00 +0000]`: strftime's `[%d/%b/%Y:%H:%M:%S %z]` in local time, as gunicorn writes it. */
+/** `[07/Dec/2026:13:08:00]`: gunicorn 19's `now()`, local time without a zone. */
 export function gunicornTime(d: Date): string {
   const two = (n: number) => String(n).padStart(2, '0');
-  const offset = -d.getTimezoneOffset();
-  const sign = offset >= 0 ? '+' : '-';
-  const zone = `${sign}${two(Math.floor(Math.abs(offset) / 60))}${two(Math.abs(offset) % 60)}`;
-  return `[${two(d.getDate())}/${MONTHS[d.getMonth()]}/${d.getFullYear()}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone}]`;
+  return `[${two(d.getDate())}/${MONTHS[d.getMonth()]}/${String(d.getFullYear()).padStart(4, '0')}:${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}]`;
 }

@@ -24,7 +24,6 @@ export function accessLog(metrics: Metrics, gunicornLine: AccessLine | null = nu
       metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
       if (gunicornLine) {
         const length = ctx.res.getHeader('content-length');
-        const bodiless = ctx.method === 'HEAD' || status === 204 || status === 304;
         gunicornLine({
           remote,
           user: ctx.state.identity?.user ?? basicUser(ctx.get('Authorization')),
@@ -33,7 +32,7 @@ export function accessLog(metrics: Metrics, gunicornLine: AccessLine | null = nu
           url: ctx.originalUrl,
           httpVersion: ctx.req.httpVersion,
           status,
-          bytes: bodiless ? 0 : length === undefined || status === 499 ? null : Number(length),
+          bytes: length === undefined ? null : Number(length),
           durationMicros: seconds * 1e6,
           pid: process.pid,
           requestHeader: (name) => ctx.get(name) || undefined,
