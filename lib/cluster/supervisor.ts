@@ -182,7 +182,8 @@ export function runSupervisor(options: SupervisorOptions): void {
     const delay = slot.ready ? 0 : Math.min(5_000, 100 * 2 ** failures);
     log.error({ worker: worker.process.pid, how }, `worker died (${how}); starting another`);
     elect();
-    setTimeout(scale, delay).unref();
+    // Not unref'd: with every worker gone, this timer is what keeps the primary alive.
+    setTimeout(scale, delay);
   });
 
   const stop = (code: number) => {
