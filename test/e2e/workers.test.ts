@@ -70,7 +70,7 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     running = null;
   });
 
-  it("§8.9: run.sh's and the 0.6 README's gunicorn lines start a working registry", async () => {
+  it("docker-registry's run.sh and 0.6 README production gunicorn lines start a working registry", async () => {
     for (const line of [
       '--access-logfile - --debug --max-requests 100 --graceful-timeout 3600 -t 3600 -k gevent -b 127.0.0.1:PORT -w 2 wsgi:application',
       '-k gevent --max-requests 100 --graceful-timeout 3600 -t 3600 -b 127.0.0.1:PORT -w 2 docker_registry.wsgi:application',
