@@ -135,9 +135,9 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-/** Workers under a supervisor: more than one, or recycled after max_requests (a lone process cannot replace itself). */
+/** Workers under a supervisor when `workers` or max_requests is set (a lone process cannot replace itself); else one process, as before. */
 function supervised(config: LoadedConfig['config']): boolean {
-  return cluster.isPrimary && (config.workers > 1 || config.max_requests > 0);
+  return cluster.isPrimary && config.supervised;
 }
 
 function exitLogged(log: Logger, lifecycleLog: Logger, code: number): never {

@@ -21,6 +21,8 @@ export interface Config extends FileConfig {
   readonly listen: { readonly host: string; readonly port: number };
   /** every address to listen on: BERTH_BIND (the launcher's `-b`s), else `listen` */
   readonly binds: readonly Bind[];
+  /** run as a supervisor of workers (cluster/): `workers` was set (even to 1: SIGHUP then reloads), or max_requests */
+  readonly supervised: boolean;
   /** dotted key → the environment variable that supplied its value (`_env:`, OS_*, GUNICORN_GRACEFUL_TIMEOUT), for error messages */
   readonly envVars: Readonly<Record<string, string>>;
 }
@@ -75,7 +77,8 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
   const warnings = unknownKeyWarnings(raw, configSchema.shape, LEGACY_DRIVER_KEYS).map((w) => `${flavor || '(whole file)'}.${w}`);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path, warnings);
 
-  const config: Config = { ...parsed.data, flavor, source, listen, binds, envVars };
+  const supervised = raw.workers != null || parsed.data.max_requests > 0;
+  const config: Config = { ...parsed.data, flavor, source, listen, binds, supervised, envVars };
   return { config: deepFreeze(config), warnings };
 }
 

@@ -23,6 +23,13 @@ describe('config: workers, recycling, the gunicorn access log, listen addresses'
       [config.workers, config.max_requests, config.max_requests_jitter, config.access_log_format, config.binds],
       [1, 0, 0, null, [{ host: '127.0.0.1', port: 5050 }]],
     );
+    assert.equal(config.supervised, false, 'one process, no supervisor, as before');
+  });
+
+  it('any workers value (1 included) or max_requests runs the supervisor', () => {
+    assert.equal(loadYaml(yaml('  workers: 1\n'), 't').config.supervised, true);
+    assert.equal(loadYaml(yaml(''), 't', { BERTH_WORKERS: '1' }).config.supervised, true);
+    assert.equal(loadYaml(yaml('  max_requests: 1000\n'), 't').config.supervised, true);
   });
 
   it('workers: N or auto (one per core); BERTH_WORKERS wins over the file', () => {
