@@ -239,6 +239,49 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     assert.equal(await stopped(g), 0);
   });
 
+  it('--reload: a change to the config file replaces the workers', async () => {
+    const port = await freePort();
+    const env = registryEnv();
+    const g = launchGunicorn(['-b', `127.0.0.1:${port}`, '-w', '1', '--reload'], env, tempDir());
+    running = g;
+    await waitFor(() => banners(g) === 1, 'the worker');
+    const first = g.workerPids()[0] as number;
+    fs.appendFileSync(env.DOCKER_REGISTRY_CONFIG as string, '# edited\n');
+    await waitFor(() => logged(g, 'reload done').length > 0, 'the reload');
+    assert.equal(banners(g), 2);
+    await waitFor(() => !g.children().includes(first), 'the old worker to exit');
+    assert.equal((await request(`http://127.0.0.1:${port}`, 'GET', '/v1/_ping')).status, 200);
+    assert.equal(await stopped(g), 0);
+  });
+
+  it('-u/-g started as root: the workers run as that user and group, the launcher stays root', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const port = await freePort();
+    // Everything the workers touch must be theirs to use.
+    const dir = fs.mkdtempSync('/tmp/berth-workers-uid-');
+    fs.chmodSync(dir, 0o777);
+    fs.writeFileSync(path.join(dir, 'config.yml'), `t:\n  storage_path: ${dir}/store\n  standalone: true\n  loglevel: info\n  lock_dir: ${dir}/locks\n`);
+    const log = path.join(dir, 'access.log');
+    try {
+      const g = launchGunicorn(
+        ['-b', `127.0.0.1:${port}`, '-w', '1', '-u', 'nobody', '-g', 'nogroup', '--access-logfile', log],
+        { DOCKER_REGISTRY_CONFIG: path.join(dir, 'config.yml'), SETTINGS_FLAVOR: 't' },
+        dir,
+      );
+      running = g;
+      await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('listening on'), 'the worker');
+      const worker = g.children()[0] as number;
+      const ids = (pid: number) => /Uid:\s+(\d+)[\s\S]*Gid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.slice(1, 3);
+      assert.deepEqual(ids(worker), ['65534', '65534']);
+      assert.deepEqual(ids(g.proc.pid as number), ['0', '0']);
+      assert.equal(fs.statSync(log).uid, 65534, 'the log file was given to the user');
+      await pushAndPull(`http://127.0.0.1:${port}`);
+      assert.equal(await stopped(g), 0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('workers that die before they listen (a crash loop) stop the launcher with exit 1 and say why', async () => {
     const taken = net.createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
