@@ -183,21 +183,13 @@ function evaluate(text: string, vars: ReadonlyMap<string, Value>, env: Env): Val
     if (t === undefined || (expected !== undefined && t !== expected)) throw new Error(`expected ${expected ?? 'more'} in ${JSON.stringify(text)}`);
     return t;
   };
-  const or = (): Value => {
-    let v = and();
-    while (peek() === 'or') {
+  // Precedence, loosest first: or, and, == / !=, % and +, then a primary.
+  const logical = (op: 'or' | 'and', next: () => Value) => (): Value => {
+    let v = next();
+    while (peek() === op) {
       take();
-      const r = and();
-      v = truthy(v) ? v : r;
-    }
-    return v;
-  };
-  const and = (): Value => {
-    let v = compare();
-    while (peek() === 'and') {
-      take();
-      const r = compare();
-      v = truthy(v) ? r : v;
+      const r = next();
+      v = (op === 'or') === truthy(v) ? v : r;
     }
     return v;
   };
@@ -210,7 +202,8 @@ function evaluate(text: string, vars: ReadonlyMap<string, Value>, env: Env): Val
     }
     return v;
   };
-  const arith = (): Value => {
+  const or = logical('or', logical('and', compare));
+  function arith(): Value {
     let v = primary();
     while (peek() === '%' || peek() === '+') {
       const op = take();
@@ -219,42 +212,24 @@ function evaluate(text: string, vars: ReadonlyMap<string, Value>, env: Env): Val
       else v = percent(String(v), Array.isArray(r) ? r : [r]);
     }
     return v;
-  };
-  const args = (): Value[] => {
-    take('(');
+  }
+  /** Comma-separated values up to `close` (taken). */
+  function items(close: string): Value[] {
     const list: Value[] = [];
-    while (peek() !== ')') {
+    while (peek() !== close) {
       list.push(or());
       if (peek() === ',') take();
     }
-    take(')');
+    take(close);
     return list;
-  };
-  const primary = (): Value => {
+  }
+  function primary(): Value {
     const t = take();
     if (t === '(') {
-      const first = or();
-      if (peek() === ')') {
-        take();
-        return first;
-      }
-      const tuple = [first];
-      while (peek() === ',') {
-        take();
-        if (peek() !== ')') tuple.push(or());
-      }
-      take(')');
-      return tuple;
+      const tuple = items(')');
+      return tuple.length === 1 ? (tuple[0] as Value) : tuple;
     }
-    if (t === '[') {
-      const list: Value[] = [];
-      while (peek() !== ']') {
-        list.push(or());
-        if (peek() === ',') take();
-      }
-      take(']');
-      return list;
-    }
+    if (t === '[') return items(']');
     if (/^['"]/.test(t)) {
       let s = unquote(t);
       while (peek() !== undefined && /^['"]/.test(peek() as string)) s += unquote(take()); // 'a' 'b'
@@ -265,11 +240,13 @@ function evaluate(text: string, vars: ReadonlyMap<string, Value>, env: Env): Val
     if (t === 'None') return null;
     if (t === 'not') return !truthy(primary());
     if (t === 'os.environ.get' || t === 'os.getenv') {
-      const [name, fallback = null] = args();
+      take('(');
+      const [name, fallback = null] = items(')');
       return env[String(name)] ?? fallback;
     }
     if (t === 'int' || t === 'str' || t === 'bool') {
-      const [v, fallback] = args();
+      take('(');
+      const [v, fallback] = items(')');
       const value = v === null || v === undefined ? (fallback ?? null) : v;
       if (t === 'str') return String(value);
       if (t === 'bool') return truthy(value);
@@ -279,7 +256,7 @@ function evaluate(text: string, vars: ReadonlyMap<string, Value>, env: Env): Val
     }
     if (vars.has(t)) return vars.get(t) as Value;
     throw new Error(`${t} is not something this reader evaluates`);
-  };
+  }
   const value = or();
   if (i < tokens.length) throw new Error(`cannot read ${JSON.stringify(text)}`);
   return value;
