@@ -121,6 +121,7 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     const first = g.workerPids()[0] as number;
     const body = pacedBody(UPLOAD, 64 * MiB);
     const upload = uploadBlob(base, body);
+    upload.catch(() => {}); // awaited below; a test failing before must not leave it unhandled
     await body.atPause;
     // Enough small requests to pass max_requests while the upload is in flight; each on a new connection.
     for (let i = 0; i < 40; i++) {
@@ -186,6 +187,7 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     const base = `http://127.0.0.1:${port}`;
     const body = pacedBody(UPLOAD, 32 * MiB);
     const upload = uploadBlob(base, body);
+    upload.catch(() => {}); // awaited below; a test failing before must not leave it unhandled
     await body.atPause;
     g.kill('SIGTERM');
     await waitFor(() => logged(g, 'draining in-flight requests').length === 2, 'both workers draining');
