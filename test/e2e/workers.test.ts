@@ -255,9 +255,9 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     assert.equal((await request(`http://127.0.0.1:${port}`, 'GET', '/v1/_ping')).status, 200);
     // A config with an error is refused: logged, and the running worker stays.
     const serving = g.children();
-    fs.appendFileSync(env.DOCKER_REGISTRY_CONFIG as string, '  workers: many\n');
+    fs.appendFileSync(env.DOCKER_REGISTRY_CONFIG as string, '  drain_timeout: soon\n');
     await waitFor(() => logged(g, 'config not reloaded').length > 0, 'the refusal');
-    assert.match(String(logged(g, 'config not reloaded')[0]?.msg), /t\.workers: expected a number of worker processes/);
+    assert.match(String(logged(g, 'config not reloaded')[0]?.msg), /t\.drain_timeout: expected a number of seconds/);
     assert.deepEqual(g.children(), serving);
     assert.equal((await request(`http://127.0.0.1:${port}`, 'GET', '/v1/_ping')).status, 200);
     assert.equal(await stopped(g), 0);
