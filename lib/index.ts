@@ -89,7 +89,7 @@ async function main(argv: string[]): Promise<void> {
   const where = config.source.embedded ? `${config.source.path} (embedded default: no config.yml found)` : config.source.path;
   lifecycleLog.info(
     { version: VERSION, node: process.version, ...bannerFields(config, running.url) },
-    `Berth ${VERSION} listening on ${running.url}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
+    `Berth ${VERSION} listening on ${running.urls.join(', ')}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
   );
 
   if (worker) {
