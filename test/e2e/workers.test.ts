@@ -218,11 +218,14 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
       },
     });
     assert.equal(json.status, 200);
-    await waitFor(() => fs.readFileSync(file, 'utf8').includes(`/v1/images/${ID}/json`), 'the line');
-    const line = fs
-      .readFileSync(file, 'utf8')
-      .split('\n')
-      .findLast((l) => l.includes(`GET /v1/images/${ID}/json`)) as string;
+    // The line is written when the server sees the response end, which may be just after the client does.
+    const ours = () =>
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .find((l) => l.includes(`GET /v1/images/${ID}/json`) && l.includes(' alice '));
+    await waitFor(() => ours() !== undefined, 'the line');
+    const line = ours() as string;
     // Sample (gunicorn 19.1, the same format): 127.0.0.1 - alice [07/Dec/2026:13:08:00] "GET /v1/images/<id>/json HTTP/1.1" 200 57 "http://example.com/\"x\"" "docker/1.5.0 go/go1.4.1" 1234 24
     const m = /^(\S+) (\S+) (\S+) \[([^\]]+)\] "([^"]*)" (\d{3}) (\S+) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" (\d+) (\S+)$/.exec(line);
     assert.ok(m, `a gunicorn line: ${line}`);
