@@ -26,6 +26,7 @@ import { RouteTable } from './http/routes/route-table.js';
 import { v1Router } from './http/routes/v1/index.js';
 import { v2Router } from './http/routes/v2/index.js';
 import type { RequestState } from './http/state.js';
+import { gunicornAccessLog } from './logging/access-file.js';
 import type { Services } from './services/index.js';
 
 /** The routes of each app, with the access each needs (for tests that walk them). */
@@ -48,7 +49,7 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
 
   app.use(requestId(deps.log));
   app.use(watchBodies(bodyWatch(deps), deps.metrics));
-  app.use(accessLog(deps.metrics));
+  app.use(accessLog(deps.metrics, gunicornAccessLog(deps.config)));
   app.use(familyHeaders(deps.config.flavor));
   const corsHeaders = cors(deps.config.cors);
   if (corsHeaders) app.use(corsHeaders);

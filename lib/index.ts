@@ -6,11 +6,17 @@
  *   node dist --check-config [--connect]   run the startup checks, print the effective
  *                                          settings (secrets redacted) and exit
  */
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
 import { bannerFields } from './banner.js';
 import { checkConfig } from './cli/check-config.js';
+import { runSupervisor } from './cluster/supervisor.js';
+import { clearStaleSockets } from './cluster/unix-sockets.js';
+import { clusterWorker } from './cluster/worker.js';
 import { ConfigError } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
+import { bindLabel } from './config/process-settings.js';
 import { buildDeps, type Deps } from './deps.js';
 import { serverJobs } from './jobs/index.js';
 import { createLogger, type Logger } from './logging/logger.js';
@@ -51,6 +57,12 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { config, warnings } = loaded;
+  if (supervised(config)) {
+    const log = createLogger(config.loglevel);
+    for (const warning of warnings) log.warn({ config: config.source.path }, warning);
+    // The workers run this same file (cluster.isWorker below): `node dist` is the entry of both.
+    return runSupervisor({ env: process.env, load: preflightOrExit, exec: fileURLToPath(import.meta.url), log });
+  }
 
   const log = createLogger(config.loglevel);
   // The banner and the shutdown lines are shown whatever loglevel says: an operator always
@@ -68,17 +80,40 @@ async function main(argv: string[]): Promise<void> {
 
   const services = buildServices(deps);
   const app = createApp(deps, services);
-  const running = await startServer(app as never, deps, config.listen.host, config.listen.port, serverJobs(deps, services)).catch(
-    (err: NodeJS.ErrnoException) => {
-      log.fatal({ err }, `cannot listen on ${config.listen.host}:${config.listen.port}: ${err.code ?? err.message}`);
-      process.exit(1);
-    },
-  );
+  const worker = clusterWorker(config);
+  if (!worker) await clearStaleSockets(config.binds, log);
+  const running = await startServer(app as never, deps, config.binds, serverJobs(deps, services), worker?.options).catch((err: NodeJS.ErrnoException) => {
+    log.fatal({ err }, `cannot listen on ${config.binds.map(bindLabel).join(', ')}: ${err.code ?? err.message}`);
+    process.exit(1);
+  });
   const where = config.source.embedded ? `${config.source.path} (embedded default: no config.yml found)` : config.source.path;
   lifecycleLog.info(
     { version: VERSION, node: process.version, ...bannerFields(config, running.url) },
-    `Berth ${VERSION} listening on ${running.url}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
+    `Berth ${VERSION} listening on ${running.urls.join(', ')}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
   );
+
+  if (worker) {
+    // A worker stops when its supervisor says (and on SIGTERM/SIGINT, which reach the whole
+    // process group from a terminal or systemd): once, whatever arrives more; the supervisor
+    // is the one that kills on a second signal.
+    const stop = (mode: 'stop' | 'retire', why: string) => {
+      lifecycleLog.info(
+        { reason: why, drain_timeout: config.drain_timeout },
+        mode === 'retire' ? 'retiring: a successor listens; finishing in-flight requests' : 'shutting down: draining in-flight requests',
+      );
+      running.shutdown(mode).then(
+        () => exitLogged(log, lifecycleLog, 0),
+        (err) => {
+          log.error({ err }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
+    };
+    worker.attach(running, (mode) => stop(mode, mode === 'retire' ? 'replaced' : 'supervisor'));
+    process.on('SIGTERM', () => stop('stop', 'SIGTERM'));
+    process.on('SIGINT', () => stop('stop', 'SIGINT'));
+    return;
+  }
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -89,11 +124,7 @@ async function main(argv: string[]): Promise<void> {
     }
     lifecycleLog.info({ signal, drain_timeout: config.drain_timeout }, 'shutting down: draining in-flight requests');
     running.shutdown().then(
-      () => {
-        lifecycleLog.info('stopped');
-        log.flush();
-        process.exit(0);
-      },
+      () => exitLogged(log, lifecycleLog, 0),
       (err) => {
         log.error({ err }, 'error while shutting down');
         process.exit(1);
@@ -102,6 +133,17 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Workers under a supervisor when `workers` or max_requests is set (a lone process cannot replace itself); else one process, as before. */
+function supervised(config: LoadedConfig['config']): boolean {
+  return cluster.isPrimary && config.supervised;
+}
+
+function exitLogged(log: Logger, lifecycleLog: Logger, code: number): never {
+  lifecycleLog.info('stopped');
+  log.flush();
+  process.exit(code);
 }
 
 function preflightOrExit(): LoadedConfig {

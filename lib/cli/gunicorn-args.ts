@@ -3,17 +3,37 @@
  * `ADVANCED.md`, `docker_registry/run.py`, `contrib/gunicorn_config.py`), mapped onto Berth. Every
  * flag is accepted or explained: what has a Berth equivalent is translated, what Node makes
  * unnecessary is ignored with a note, and what cannot work is refused with the alternative.
+ * `-c FILE` reads a gunicorn config file (cli/gunicorn-config-file.ts); the command line wins over it.
  */
+import { readFileSync } from 'node:fs';
+import type { Env } from '../config/env.js';
+import { parseBind } from '../config/process-settings.js';
+import { readGunicornConfig } from './gunicorn-config-file.js';
+
 export interface GunicornPlan {
+  /** the first address (what the launcher's first line shows) */
   host: string;
   port: number;
+  /** every `-b`, as given (`HOST:PORT`, `unix:PATH`) */
+  binds: string[];
   workers: number;
   /** environment for the workers: what the flags mean in Berth's terms */
   env: Record<string, string>;
+  /** where the workers' stdout goes: the JSON log (its access lines), or with --access-logformat the JSON log only */
   accessLog: string | null;
   errorLog: string | null;
+  pidFile: string | null;
+  user: string | null;
+  group: string | null;
+  reload: boolean;
   /** one line per flag that was ignored, and why */
   notes: string[];
+}
+
+export interface ParseOptions {
+  /** the environment a `-c` file reads (os.environ) */
+  env?: Env;
+  readFile?: (path: string) => string;
 }
 
 export class UsageError extends Error {}
@@ -54,12 +74,29 @@ const WITH_VALUE = new Set([
   '-n',
 ]);
 
-export function parseGunicornArgs(argv: readonly string[]): GunicornPlan {
-  const plan: GunicornPlan = { host: '0.0.0.0', port: 8000, workers: 1, env: {}, accessLog: null, errorLog: null, notes: [] };
+export function parseGunicornArgs(argv: readonly string[], options: ParseOptions = {}): GunicornPlan {
+  const plan: GunicornPlan = {
+    host: '0.0.0.0',
+    port: 8000,
+    binds: [],
+    workers: 1,
+    env: {},
+    accessLog: null,
+    errorLog: null,
+    pidFile: null,
+    user: null,
+    group: null,
+    reload: false,
+    notes: [],
+  };
   let app: string | null = null;
-  let bound = false;
-  const args = [...argv];
+  const file = configFileArgs(argv, options, plan.notes);
+  let bindsFromFile = false;
+  let accessLogFile: string | null = null;
+  const args = [...file, ...argv];
   while (args.length > 0) {
+    // The -c file's flags come first: while more than the command line is left, this is one of them.
+    const inFile = args.length > argv.length;
     let arg = args.shift() as string;
     let value: string | undefined;
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
@@ -77,13 +114,12 @@ export function parseGunicornArgs(argv: readonly string[]): GunicornPlan {
     switch (arg) {
       case '-b':
       case '--bind': {
-        const address = parseBind(value as string);
-        if (bound) {
-          plan.notes.push(`${arg} ${value}: ignored; Berth listens on one address, the first given`);
-          break;
-        }
-        Object.assign(plan, address);
-        bound = true;
+        const bind = parseBind(value as string);
+        if (typeof bind === 'string') throw new UsageError(`--bind ${bind}`);
+        // The command line's -b replace the file's (gunicorn: the command line wins).
+        if (bindsFromFile && !inFile) plan.binds = [];
+        bindsFromFile = inFile;
+        plan.binds.push(value as string);
         break;
       }
       case '-w':
@@ -96,18 +132,44 @@ export function parseGunicornArgs(argv: readonly string[]): GunicornPlan {
         break;
       case '-t':
       case '--timeout':
-        plan.notes.push(`${arg} ${value}: ignored; Berth never cuts a request that is still moving, so long layer uploads survive`);
+        // gunicorn's silent-worker timeout becomes the idle timeout of an upload that makes no
+        // progress (upload_idle_timeout): a long upload that keeps moving is never cut.
+        nonNegativeInt(arg, value as string);
+        plan.env.GUNICORN_SILENT_TIMEOUT = value as string;
         break;
       case '--graceful-timeout':
         positiveInt(arg, value as string);
         plan.env.GUNICORN_GRACEFUL_TIMEOUT = value as string;
         break;
       case '--max-requests':
+        plan.env.BERTH_MAX_REQUESTS = String(nonNegativeInt(arg, value as string));
+        break;
       case '--max-requests-jitter':
-        plan.notes.push(`${arg} ${value}: ignored; workers are not recycled (recycling cut uploads, docker-registry#900)`);
+        plan.env.BERTH_MAX_REQUESTS_JITTER = String(nonNegativeInt(arg, value as string));
         break;
       case '--access-logfile':
-        plan.accessLog = value === '-' ? null : (value as string);
+        accessLogFile = value as string;
+        break;
+      case '--access-logformat':
+        plan.env.BERTH_ACCESS_LOG_FORMAT = value as string;
+        break;
+      case '-p':
+      case '--pid':
+        plan.pidFile = value as string;
+        break;
+      case '-u':
+      case '--user':
+        plan.user = value as string;
+        break;
+      case '-g':
+      case '--group':
+        plan.group = value as string;
+        break;
+      case '-c':
+      case '--config':
+        break; // read before the rest (configFileArgs)
+      case '--reload':
+        plan.reload = true;
         break;
       case '--error-logfile':
       case '--log-file':
@@ -122,7 +184,6 @@ export function parseGunicornArgs(argv: readonly string[]): GunicornPlan {
       case '-D':
       case '--daemon':
         throw new UsageError('--daemon is not supported: run Berth in the foreground under systemd (see contrib/docker-registry.service) or your supervisor');
-      case '--reload':
       case '--debug':
       case '--preload':
         plan.notes.push(`${arg}: ignored`);
@@ -141,17 +202,44 @@ export function parseGunicornArgs(argv: readonly string[]): GunicornPlan {
     }
   }
   if (app === null) plan.notes.push('no application named; serving the registry (docker_registry.wsgi:application)');
+  if (plan.binds.length === 0) plan.binds.push('127.0.0.1:8000'); // gunicorn's default
+  const first = parseBind(plan.binds[0] as string);
+  if (typeof first !== 'string' && 'host' in first) Object.assign(plan, { host: first.host, port: first.port });
+  plan.env.BERTH_BIND = plan.binds.join(' ');
+  plan.env.BERTH_WORKERS = String(plan.workers);
+  // With a gunicorn format, the access file gets those lines (written by the workers) and the
+  // JSON log goes with the error log; without, the JSON log (access lines included) goes there as before.
+  if (plan.env.BERTH_ACCESS_LOG_FORMAT) {
+    plan.env.BERTH_ACCESS_LOG_FILE = accessLogFile ?? '-';
+    plan.accessLog = plan.errorLog;
+  } else plan.accessLog = accessLogFile === null || accessLogFile === '-' ? null : accessLogFile;
   return plan;
 }
 
-function parseBind(value: string): { host: string; port: number } {
-  if (value.startsWith('unix:')) throw new UsageError(`--bind ${value}: unix sockets are not supported; bind to 127.0.0.1:PORT behind your proxy`);
-  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(value);
-  if (!m) throw new UsageError(`--bind ${value}: expected HOST:PORT`);
-  const host = m[1] ?? (m[2] || '0.0.0.0');
-  const port = m[3] === undefined ? 8000 : Number(m[3]);
-  if (port > 65535) throw new UsageError(`--bind ${value}: port out of range`);
-  return { host, port };
+/** The flags a `-c FILE` stands for (its notes added to `notes`); none without -c. */
+function configFileArgs(argv: readonly string[], options: ParseOptions, notes: string[]): string[] {
+  let path: string | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === '-c' || arg === '--config') path = argv[i + 1];
+    else if (arg.startsWith('--config=')) path = arg.slice('--config='.length);
+    else if (/^-c./.test(arg)) path = arg.slice(2);
+  });
+  if (path === undefined) return [];
+  let text: string;
+  try {
+    text = (options.readFile ?? ((p) => readFileSync(p, 'utf8')))(path);
+  } catch (err) {
+    throw new UsageError(`-c ${path}: cannot read it: ${(err as Error).message}`);
+  }
+  const read = readGunicornConfig(text, path, options.env ?? {});
+  notes.push(...read.notes);
+  return read.args;
+}
+
+function nonNegativeInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} ${value}: expected a whole number of 0 or more`);
+  return n;
 }
 
 function positiveInt(flag: string, value: string): number {

@@ -1,25 +1,28 @@
 /**
  * The wsgi-compat launcher: takes a gunicorn command line (or, as `docker-registry`, the
- * GUNICORN_* environment), prints one line per flag it ignores, and runs that many Berth
- * workers on one listening socket with node:cluster. SIGTERM/SIGINT drain every worker (the
- * graceful timeout applies to each); a second signal stops them at once. A worker that dies
- * is replaced, unless workers keep dying.
+ * GUNICORN_* environment), prints one line per flag it ignores, and becomes the supervisor of
+ * that many Berth workers (cluster/supervisor.ts: the same as `node dist` with `workers: N`).
+ * What it adds to `node dist`: the log files, the pid file, dropping privileges (-u/-g) and --reload.
  */
-import cluster, { type Worker } from 'node:cluster';
-import { createWriteStream } from 'node:fs';
+import fs, { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
+import { runSupervisor } from '../cluster/supervisor.js';
+import type { Env } from '../config/env.js';
+import { ConfigError } from '../config/errors.js';
+import type { LoadedConfig } from '../config/load.js';
+import { createLogger } from '../logging/logger.js';
+import { preflight } from '../preflight.js';
 import { INSTALL_DIR } from '../version.js';
 import { type GunicornPlan, parseGunicornArgs, UsageError } from './gunicorn-args.js';
+import { type Ids, resolveIds } from './user-ids.js';
 
 const EX_CONFIG = 78;
-const CRASH_WINDOW_MS = 60_000;
-const MAX_CRASHES = 5;
 
-export function runLauncher(argv: string[], env: Readonly<Record<string, string | undefined>>): void {
+export function runLauncher(argv: string[], env: Env): void {
   let plan: GunicornPlan;
   try {
-    plan = parseGunicornArgs(argv);
+    plan = parseGunicornArgs(argv, { env });
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`wsgi-compat: ${err.message}`);
@@ -27,56 +30,58 @@ export function runLauncher(argv: string[], env: Readonly<Record<string, string 
   }
   for (const note of plan.notes) console.error(`wsgi-compat: ${note}`);
 
-  const out: Writable = plan.accessLog ? createWriteStream(plan.accessLog, { flags: 'a' }) : process.stdout;
-  const err: Writable = plan.errorLog ? createWriteStream(plan.errorLog, { flags: 'a' }) : process.stderr;
-  // BERTH_WORKERS: each worker knows it is one of several (what they must share is checked at start).
-  const workerEnv = { ...env, ...plan.env, REGISTRY_HOST: plan.host, REGISTRY_PORT: String(plan.port), BERTH_WORKERS: String(plan.workers) };
-  cluster.setupPrimary({ exec: path.join(INSTALL_DIR, 'dist', 'index.js'), args: [], silent: true });
+  const workerEnv: Env = { ...env, ...plan.env };
+  const load = (): LoadedConfig => preflight({ env: workerEnv, cwd: process.cwd(), installDir: INSTALL_DIR });
+  let first: LoadedConfig;
+  try {
+    first = load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`wsgi-compat: ${err.message}`);
+    process.exit(EX_CONFIG);
+  }
 
-  let stopping = false;
-  let signals = 0;
-  const crashes: number[] = [];
-  const fork = (): Worker => {
-    const worker = cluster.fork(workerEnv);
-    worker.process.stdout?.pipe(out, { end: false });
-    worker.process.stderr?.pipe(err, { end: false });
-    return worker;
-  };
+  let pending: LoadedConfig | null = first;
+  let ids: Ids;
+  try {
+    ids = resolveIds(plan.user, plan.group);
+  } catch (e) {
+    console.error(`wsgi-compat: ${(e as Error).message}`);
+    process.exit(2);
+  }
+  if (ids.warning) console.error(`wsgi-compat: ${ids.warning}`);
+  // Workers that run as another user must be able to append to the files the launcher names.
+  const logFiles = [plan.accessLog, plan.errorLog, first.config.access_log_format ? first.config.access_log_file : null];
+  for (const file of logFiles) if (file && file !== '-') prepareLogFile(file, ids.uid, ids.gid);
+  const out: Writable = plan.accessLog ? appendStream(plan.accessLog) : process.stdout;
+  const err: Writable = plan.errorLog ? appendStream(plan.errorLog) : process.stderr;
 
-  cluster.on('exit', (worker, code, signal) => {
-    if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(Number(process.exitCode ?? 0));
-      return;
-    }
-    if (code === EX_CONFIG) {
-      console.error('wsgi-compat: a worker refused the configuration; stopping');
-      stopping = true;
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-      process.exitCode = EX_CONFIG;
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(EX_CONFIG);
-      return;
-    }
-    const now = Date.now();
-    crashes.push(now);
-    while ((crashes[0] as number) < now - CRASH_WINDOW_MS) crashes.shift();
-    if (crashes.length > MAX_CRASHES) {
-      console.error(`wsgi-compat: workers died ${crashes.length} times within a minute; giving up`);
-      process.exit(1);
-    }
-    console.error(`wsgi-compat: worker ${worker.process.pid} died (${signal ?? `exit ${code}`}); starting another`);
-    setTimeout(fork, 1000).unref();
+  console.error(`wsgi-compat: starting ${plan.workers} worker(s) on ${plan.binds.join(', ')}`);
+  const log = createLogger(first.config.loglevel, err as never);
+  const watch = plan.reload ? [path.join(INSTALL_DIR, 'dist'), first.config.source.path] : [];
+  runSupervisor({
+    env: workerEnv,
+    load: () => {
+      // The first read was done above (its errors exit 78); later ones (SIGHUP) read again.
+      const loaded = pending ?? load();
+      pending = null;
+      return loaded;
+    },
+    exec: path.join(INSTALL_DIR, 'dist', 'index.js'),
+    log,
+    output: { stdout: out, stderr: err },
+    ...(ids.uid === undefined ? {} : { uid: ids.uid }),
+    ...(ids.gid === undefined ? {} : { gid: ids.gid }),
+    ...(plan.pidFile ? { pidFile: plan.pidFile } : {}),
+    watch,
   });
+}
 
-  const onSignal = (sig: NodeJS.Signals) => {
-    signals++;
-    stopping = true;
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(signals > 1 ? 'SIGKILL' : 'SIGTERM');
-    if (signals > 1) process.exit(1);
-    console.error(`wsgi-compat: ${sig}: draining ${Object.keys(cluster.workers ?? {}).length} worker(s)`);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+function appendStream(file: string): WriteStream {
+  return createWriteStream(file, { flags: 'a' });
+}
 
-  console.error(`wsgi-compat: starting ${plan.workers} worker(s) on ${plan.host}:${plan.port}`);
-  for (let i = 0; i < plan.workers; i++) fork();
+function prepareLogFile(file: string, uid: number | undefined, gid: number | undefined): void {
+  fs.closeSync(fs.openSync(file, 'a'));
+  if (uid !== undefined || gid !== undefined) fs.chownSync(file, uid ?? -1, gid ?? -1);
 }

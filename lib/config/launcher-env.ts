@@ -27,6 +27,8 @@ export function dockerRegistryArgv(env: Readonly<Record<string, string | undefin
     get('GUNICORN_WORKERS', '4'),
     '-b',
     `${get('REGISTRY_HOST', '0.0.0.0')}:${get('REGISTRY_PORT', '5000')}`,
+    ...(env.GUNICORN_USER ? ['-u', env.GUNICORN_USER] : []),
+    ...(env.GUNICORN_GROUP ? ['-g', env.GUNICORN_GROUP] : []),
     ...extra.map(String),
     'docker_registry.wsgi:application',
   ];

@@ -8,6 +8,7 @@ import { type Env, interpolate, isPlainObject } from './env.js';
 import { ConfigError, type ConfigIssue, keyOf, withEnv } from './errors.js';
 import { selectFlavor } from './flavor.js';
 import { type ConfigSource, locateConfig } from './locate.js';
+import { applyProcessEnv, type Bind, readBinds } from './process-settings.js';
 import { configSchema, type FileConfig, LEGACY_DRIVER_KEYS } from './schema.js';
 import { isSecret, schemaAt } from './schema-tree.js';
 import { unknownKeyWarnings } from './unknown-keys.js';
@@ -18,8 +19,10 @@ export interface Config extends FileConfig {
   readonly source: ConfigSource;
   /** REGISTRY_HOST / REGISTRY_PORT, as the old `docker-registry` launcher read them */
   readonly listen: { readonly host: string; readonly port: number };
-  /** how many worker processes serve this config (BERTH_WORKERS, set by the launcher); 1 when alone */
-  readonly workers: number;
+  /** every address to listen on: BERTH_BIND (the launcher's `-b`s), else `listen` */
+  readonly binds: readonly Bind[];
+  /** run as a supervisor of workers (cluster/): `workers` was set (even to 1: SIGHUP then reloads), or max_requests */
+  readonly supervised: boolean;
   /** dotted key → the environment variable that supplied its value (`_env:`, OS_*, GUNICORN_GRACEFUL_TIMEOUT), for error messages */
   readonly envVars: Readonly<Record<string, string>>;
 }
@@ -59,6 +62,7 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     }
   }
 
+  applyProcessEnv(raw, env, envSources);
   const envVars = Object.fromEntries(envSources);
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -68,12 +72,13 @@ export function loadConfig({ env, cwd, installDir }: LoadOptions): LoadedConfig 
     }
   }
   const listen = readListen(env, issues);
-  const workers = readWorkers(env, issues);
+  const binds = readBinds(env, listen, issues);
   // Found before the errors are raised: a misspelt key is often the cause of an error.
   const warnings = unknownKeyWarnings(raw, configSchema.shape, LEGACY_DRIVER_KEYS).map((w) => `${flavor || '(whole file)'}.${w}`);
   if (issues.length > 0 || !parsed.success) throw new ConfigError(issues, flavor, source.path, warnings);
 
-  const config: Config = { ...parsed.data, flavor, source, listen, workers, envVars };
+  const supervised = raw.workers != null || parsed.data.max_requests > 0;
+  const config: Config = { ...parsed.data, flavor, source, listen, binds, supervised, envVars };
   return { config: deepFreeze(config), warnings };
 }
 
@@ -100,18 +105,6 @@ function parseFile(path: string, flavor: string): unknown {
   } catch (err) {
     throw new ConfigError([{ key: '', message: `not valid YAML: ${(err as Error).message}` }], flavor, path);
   }
-}
-
-function readWorkers(env: Env, issues: ConfigIssue[]): number {
-  if (!env.BERTH_WORKERS) return 1;
-  const n = Number(env.BERTH_WORKERS);
-  if (Number.isInteger(n) && n >= 1) return n;
-  issues.push({
-    key: 'workers',
-    envVar: 'BERTH_WORKERS',
-    message: `expected a number of worker processes (1 or more), got ${JSON.stringify(env.BERTH_WORKERS)}`,
-  });
-  return 1;
 }
 
 function readListen(env: Env, issues: ConfigIssue[]): Config['listen'] {

@@ -13,6 +13,7 @@ export function bridgeResumeJob(bridge: BridgeService, log: Logger): Job {
   let running: Promise<void> | null = null;
   return {
     name: 'bridge-resume',
+    perHost: true,
     start() {
       running ??= bridge.resume(controller.signal).then(
         (outcomes) => void (outcomes.length > 0 && log.info({ tags: outcomes.length }, 'bridge: finished tag writes left pending')),

@@ -5,6 +5,8 @@
  */
 export interface Job {
   readonly name: string;
+  /** runs once per host, not once per worker (storage sweeps, index upkeep): a supervisor elects one worker for it */
+  readonly perHost?: boolean;
   start(): void;
   /** Stop taking new work; resolves once work in hand is done. Safe to call twice, or before start. */
   stop(): Promise<void>;

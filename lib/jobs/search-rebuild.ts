@@ -10,6 +10,7 @@ export function searchRebuildJob(search: SearchService, log: Logger): Job {
   let running: Promise<void> | null = null;
   return {
     name: 'search-rebuild',
+    perHost: true,
     start() {
       running ??= search.rebuildIfEmpty().then(
         (n) => void (n > 0 && log.info({ repositories: n }, 'search index rebuilt from storage')),

@@ -56,6 +56,7 @@ export function uploadPurgeJob(storage: StorageDriver, settings: UploadPurgeSett
   let first: Promise<void> | null = null;
   return {
     name: periodic.name,
+    perHost: true,
     start() {
       periodic.start();
       first ??= reclaim(atStart.signal);

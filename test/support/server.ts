@@ -33,6 +33,6 @@ export async function startTestServer(
   const services = buildServices(deps);
   const app = createApp(deps, services);
   options.extend?.(app);
-  const running = await startServer(app as never, deps, '127.0.0.1', 0, serverJobs(deps, services));
+  const running = await startServer(app as never, deps, { host: '127.0.0.1', port: 0 }, serverJobs(deps, services));
   return { url: running.url, deps, services, app, running, stop: () => running.shutdown() };
 }

@@ -1,6 +1,8 @@
 /**
  * While the server drains after SIGTERM, requests already running finish; new ones get 503
- * with `Connection: close` so that clients and proxies go elsewhere.
+ * with `Connection: close` so that clients and proxies go elsewhere. A retiring worker (recycled
+ * after max_requests, or replaced on SIGHUP) has a successor on the same socket: a request that
+ * still reaches it on an open connection is served, and the connection closed after it.
  */
 import type { Middleware } from 'koa';
 import { GENERIC } from '../../errors/catalog.js';
@@ -13,8 +15,9 @@ export function draining(lifecycle: Lifecycle): Middleware {
       ctx.set('Connection', 'close');
       throw new RegistryError(GENERIC.UNAVAILABLE, { message: 'Server is shutting down', headers: { 'Retry-After': '5', Connection: 'close' } });
     }
+    if (lifecycle.retiring) ctx.set('Connection', 'close');
     await next();
     // Drain began while this request ran: its connection should not be kept for another.
-    if (lifecycle.draining && !ctx.headerSent) ctx.set('Connection', 'close');
+    if ((lifecycle.draining || lifecycle.retiring) && !ctx.headerSent) ctx.set('Connection', 'close');
   };
 }
