@@ -169,6 +169,14 @@ export class RedisCache {
     return this.blockingClient;
   }
 
+  /**
+   * The connection itself, for the shared locks and leases (services/redis-locks.ts), which
+   * must see a failure as one rather than as a miss.
+   */
+  connection(): Redis {
+    return this.client;
+  }
+
   /** For /_status: true when Redis answers. */
   async ping(): Promise<boolean> {
     try {

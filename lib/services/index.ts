@@ -6,8 +6,9 @@
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
 import type { Deps } from '../deps.js';
 import { BridgeService } from './bridge/index.js';
-import { HostLocks, type Takeover } from './host-lock.js';
-import { Leases } from './leases.js';
+import type { Takeover } from './host-lock.js';
+import type { Locks } from './locks.js';
+import { sharedLocking } from './shared-locking.js';
 import type { V1Hooks } from './v1/hooks.js';
 import { ImageService } from './v1/images.js';
 import { IndexImagesService } from './v1/index-images.js';
@@ -54,8 +55,8 @@ export interface V2Services {
 }
 
 export interface Services {
-  /** per-image and per-upload locks shared by the worker processes of this host */
-  locks: HostLocks;
+  /** per-image and per-upload locks: in lock_dir for the processes of one host, in the `cache` Redis for several instances */
+  locks: Locks;
   v1: V1Services;
   v2: V2Services;
   /** V1 ⇄ V2, unless `bridge: false` */
@@ -72,8 +73,10 @@ export function buildServices(deps: Deps): Services {
       deps.metrics.lockTakeovers.inc({ kind, reason });
       deps.log.warn({ lock: key, reason, holder }, what);
     };
-  const locks = new HostLocks(config.lock_dir, { onTakeover: tookOver('lock', 'took over a lock its holder left') });
-  const leases = new Leases(config.lock_dir, { onTakeover: tookOver('push', 'took over the push of a V1 image that its client or process left unfinished') });
+  const { locks, leases } = sharedLocking(deps, {
+    lock: tookOver('lock', 'took over a lock its holder left'),
+    push: tookOver('push', 'took over the push of a V1 image that its client or process left unfinished'),
+  });
   const auth = buildAuth(config, deps.log);
 
   // The bridge follows both protocols through their hooks; they are filled in once it exists.
