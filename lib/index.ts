@@ -7,7 +7,7 @@
  *                                          settings (secrets redacted) and exit
  */
 import { createApp } from './app.js';
-import { bannerFields } from './banner.js';
+import { bannerFields, sharedLockWarning } from './banner.js';
 import { checkConfig } from './cli/check-config.js';
 import { ConfigError } from './config/errors.js';
 import type { LoadedConfig } from './config/load.js';
@@ -79,6 +79,8 @@ async function main(argv: string[]): Promise<void> {
     { version: VERSION, node: process.version, ...bannerFields(config, running.url) },
     `Berth ${VERSION} listening on ${running.url}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
   );
+  const lockWarning = sharedLockWarning(config);
+  if (lockWarning) lifecycleLog.warn({ storage: config.storage, lock_dir: config.lock_dir }, lockWarning);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -19,7 +19,7 @@ export interface RedisSettings {
 const WARN_EVERY_MS = 60_000;
 
 /** Whether `client` is connected, waiting up to `ms` for it. */
-function readyWithin(client: Redis, ms: number): Promise<boolean> {
+export function readyWithin(client: Redis, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);

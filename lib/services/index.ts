@@ -73,7 +73,7 @@ export function buildServices(deps: Deps): Services {
       deps.metrics.lockTakeovers.inc({ kind, reason });
       deps.log.warn({ lock: key, reason, holder }, what);
     };
-  const { locks, leases } = sharedLocking(deps, {
+  const { locks, leases } = sharedLocking(config, deps.cache, deps.log, {
     lock: tookOver('lock', 'took over a lock its holder left'),
     push: tookOver('push', 'took over the push of a V1 image that its client or process left unfinished'),
   });

@@ -15,15 +15,15 @@ export class RedisLeaseRecords implements LeaseRecords {
   constructor(private readonly redis: Redis) {}
 
   async read(key: string): Promise<{ state: LeaseState; text: string | null }> {
-    const text = await lockService(() => this.redis.get(LEASE_PREFIX + key));
+    const text = await lockService(this.redis, () => this.redis.get(LEASE_PREFIX + key));
     return { state: text === null ? 'none' : 'live', text };
   }
 
   async write(key: string, forMs: number): Promise<void> {
-    await lockService(() => this.redis.set(LEASE_PREFIX + key, JSON.stringify({ ...currentHolder(), key, forMs }), 'PX', forMs));
+    await lockService(this.redis, () => this.redis.set(LEASE_PREFIX + key, JSON.stringify({ ...currentHolder(), key, forMs }), 'PX', forMs));
   }
 
   async remove(key: string): Promise<void> {
-    await lockService(() => this.redis.del(LEASE_PREFIX + key));
+    await lockService(this.redis, () => this.redis.del(LEASE_PREFIX + key));
   }
 }

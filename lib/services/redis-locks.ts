@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { readyWithin } from '../cache/redis-cache.js';
 import { GENERIC } from '../errors/catalog.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -50,7 +51,7 @@ export class RedisLocks implements Locks {
     const name = LOCK_PREFIX + key;
     const token = randomUUID();
     const { ttlMs } = this.options;
-    for (let wait = 10; !(await lockService(() => this.redis.set(name, token, 'PX', ttlMs, 'NX'))); wait = Math.min(wait * 2, 250)) {
+    for (let wait = 10; !(await lockService(this.redis, () => this.redis.set(name, token, 'PX', ttlMs, 'NX'))); wait = Math.min(wait * 2, 250)) {
       await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     }
     let lost = false;
@@ -72,7 +73,7 @@ export class RedisLocks implements Locks {
     timer.unref();
     const held: HeldLock = {
       check: async () => {
-        if (!lost && (await lockService(() => this.redis.get(name))) !== token) lose();
+        if (!lost && (await lockService(this.redis, () => this.redis.get(name))) !== token) lose();
         if (lost) throw lockLost(key);
       },
     };
@@ -87,8 +88,13 @@ export class RedisLocks implements Locks {
   }
 }
 
+/** How long a lock or lease command waits for Redis to be connected (at start, after a restart) before it fails. */
+const CONNECT_WAIT_MS = 2000;
+
 /** A Redis command of the shared locks or leases; its failure is a 503 (work never runs unlocked). */
-export async function lockService<T>(command: () => Promise<T>): Promise<T> {
+export async function lockService<T>(redis: Redis, command: () => Promise<T>): Promise<T> {
+  // The connection queues nothing while it is away (redis-cache.ts): wait a little for it instead.
+  if (redis.status !== 'ready') await readyWithin(redis, CONNECT_WAIT_MS);
   try {
     return await command();
   } catch (err) {
