@@ -143,16 +143,16 @@ describe('shared locks in Redis (several instances on one store)', function () {
   it('V1 push leases in Redis: claimed once, live across instances, ended by release or by their lifetime', async () => {
     const cacheA = caches[0] as RedisCache;
     for (let i = 0; i < 100 && !(await cacheA.ping()); i++) await sleep(100); // reconnected after the restart
-    const [a, b] = [new Leases(new RedisLeaseRecords(cacheA.connection()), { idleMs: 400 }), new Leases(new RedisLeaseRecords(raw), { idleMs: 400 })];
+    const [a, b] = [new Leases(new RedisLeaseRecords(cacheA.connection()), { idleMs: 1500 }), new Leases(new RedisLeaseRecords(raw), { idleMs: 1500 })];
     assert.equal(await a.claim('img'), true);
     assert.equal(await b.live('img'), true, 'the other instance sees it');
     assert.equal(await b.claim('img'), false);
     await b.release('img'); // the checksum PUT may land on the other instance
     assert.equal(await a.live('img'), false);
     assert.equal(await a.claim('img'), true);
-    await sleep(600);
+    await sleep(1800);
     assert.equal(await b.live('img'), false, 'not renewed: over after its idle time');
-    await a.during('img', () => sleep(200), 1000);
+    await a.during('img', () => sleep(200), 5000);
     assert.equal(await b.live('img'), true, 'renewed for the pause after the work');
   });
 });
