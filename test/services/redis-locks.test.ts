@@ -68,11 +68,11 @@ describe('shared locks in Redis (several instances on one store)', function () {
   });
 
   it('a holder renews its lock: work longer than the lifetime keeps it', async () => {
-    const [a, b] = [await instance(300), await instance(300)];
+    const [a, b] = [await instance(1000), await instance(1000)];
     let aOut = 0;
     let bIn = 0;
     const holding = a.run('long', async (held) => {
-      await sleep(1000); // more than three lifetimes
+      await sleep(2500); // two and a half lifetimes
       await held.check();
       aOut = Date.now();
     });
