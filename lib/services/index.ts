@@ -17,6 +17,7 @@ import { DiffService } from './v1/layer-diff.js';
 import { Mirror } from './v1/mirror.js';
 import { RepositoryImages } from './v1/repository-images.js';
 import { SearchService } from './v1/search.js';
+import { SharedSearchEvents } from './v1/search-events.js';
 import { TagService } from './v1/tags.js';
 import { TokenService } from './v1/tokens.js';
 import { BlobStore } from './v2/blobs.js';
@@ -40,6 +41,8 @@ export interface V1Services {
   tokens: TokenService;
   /** `/v1/search`, when search_backend is set */
   search: SearchService | null;
+  /** the other instances' repository changes for the search index, when search_backend and the `cache` Redis are set */
+  searchEvents: SharedSearchEvents | null;
   /** `/diff` and its queue, when the `cache` Redis is set */
   diffs: DiffService | null;
   /** mirror mode, when mirroring.source is set */
@@ -84,17 +87,20 @@ export function buildServices(deps: Deps): Services {
   const v2Hooks: V2Hooks = {};
 
   const search = deps.search ? new SearchService(deps.search, storage) : null;
+  const searchEvents = search && deps.cache ? new SharedSearchEvents(deps.cache, search.onRepository, deps.log) : null;
+  const onRepository = searchEvents?.onRepository ?? search?.onRepository;
   const images = new ImageService(storage, locks, leases, v1Hooks);
-  const tags = new TagService(storage, locks, search?.onRepository, v1Hooks);
+  const tags = new TagService(storage, locks, onRepository, v1Hooks);
   const tagCache = deps.cache ? { cache: deps.cache, storagePath: config.storage_path } : null;
   const v1 = {
     images,
     tags,
     repositoryImages: new RepositoryImages(storage, tags),
-    index: new IndexImagesService(storage, locks, search?.onRepository, v1Hooks),
+    index: new IndexImagesService(storage, locks, onRepository, v1Hooks),
     indexTokens: new IndexTokens(auth?.v1Tokens ?? null),
     tokens: new TokenService(config.index_endpoint, storage),
     search,
+    searchEvents,
     diffs: deps.cache ? new DiffService(storage, images, deps.cache) : null,
     mirror: config.mirroring.source ? new Mirror(config.mirroring, storage, deps.log, tagCache) : null,
   };

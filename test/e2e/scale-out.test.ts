@@ -138,7 +138,9 @@ describe('several instances on one store: two `node dist` on one RGW bucket and 
       // What separate hosts have of their own: the lock directory and the temp directory.
       const config = writeConfig(
         `t:\n  standalone: true\n  loglevel: warn\n${store}  lock_dir: ${tempDir('berth-scale-locks-')}\n  secret_key: ${secret}\n` +
-          `  shared_lock_ttl: ${LOCK_TTL_S}\n  cache:\n    host: 127.0.0.1\n    port: ${redis.port}\n`,
+          `  shared_lock_ttl: ${LOCK_TTL_S}\n  cache:\n    host: 127.0.0.1\n    port: ${redis.port}\n` +
+          // Each host its own search index (SQLite), as the old registry had.
+          `  search_backend: sqlalchemy\n  sqlalchemy_index_database: sqlite:///${tempDir('berth-scale-search-')}/index.db\n`,
       );
       const proc = spawnBerth({ DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 't', TMPDIR: tempDir('berth-scale-tmp-') });
       instances.push({ proc, url: await proc.ready() });
@@ -264,6 +266,27 @@ describe('several instances on one store: two `node dist` on one RGW bucket and 
       const got = expectStatus(await a('GET', '/v1/repositories/scale/v1app/tags/moving'), 200, 'tag on A');
       assert.equal(JSON.parse(got.body.toString()), target);
     }
+  });
+
+  it('a repository pushed or deleted on one instance is found, or no longer found, by a search on the other', async () => {
+    const found = async (call: Call) => {
+      const res = expectStatus(await call('GET', '/v1/search?q=searched'), 200, 'search');
+      return (JSON.parse(res.body.toString()) as { results: Array<{ name: string }> }).results.map((r) => r.name);
+    };
+    const until = async (call: Call, want: string[]) => {
+      for (let i = 0; i < 60 && JSON.stringify(await found(call)) !== JSON.stringify(want); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await found(call), want);
+    };
+    const id = `${'5e'.repeat(31)}04`;
+    await pushV1Image(a, id, v1Json(id, null), randomBytes(1000));
+    expectStatus(
+      await a('PUT', '/v1/repositories/scale/searched/tags/latest', { body: `"${id}"`, headers: { 'Content-Type': 'application/json' } }),
+      200,
+      'tag on A',
+    );
+    await until(b, ['scale/searched']);
+    expectStatus(await a('DELETE', '/v1/repositories/scale/searched/'), 200, 'delete on A');
+    await until(b, []);
   });
 
   it('an instance SIGKILLed in the middle of a chunk: the other takes the upload over once its lock expires, and serves everything else meanwhile', async () => {
