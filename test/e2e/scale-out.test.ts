@@ -20,6 +20,8 @@ import { payload } from '../support/v1-client.js';
 import { v1Json } from '../support/v1-engine.js';
 import { OCI_MANIFEST, sha256 } from '../support/v2-client.js';
 
+/** BERTH_LONG_TESTS=1 also kills an instance in the middle of a V1 push (its lease ends 20 s later). */
+const LONG = process.env.BERTH_LONG_TESTS === '1';
 /** Short, so the takeover after a SIGKILL is seen in seconds; renewed every second. */
 const LOCK_TTL_S = 3;
 const MiB = 1024 * 1024;
@@ -123,6 +125,7 @@ describe('several instances on one store: two `node dist` on one RGW bucket and 
   let raw: Redis | undefined;
   let nginx: NginxService | null = null;
   const instances: Array<{ proc: BerthProcess; url: string }> = [];
+  const configs: string[] = [];
   let front: Call;
   let a: Call;
   let b: Call;
@@ -142,8 +145,8 @@ describe('several instances on one store: two `node dist` on one RGW bucket and 
           // Each host its own search index (SQLite), as the old registry had.
           `  search_backend: sqlalchemy\n  sqlalchemy_index_database: sqlite:///${tempDir('berth-scale-search-')}/index.db\n`,
       );
-      const proc = spawnBerth({ DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 't', TMPDIR: tempDir('berth-scale-tmp-') });
-      instances.push({ proc, url: await proc.ready() });
+      configs.push(config);
+      instances.push(await startInstance(config));
     }
     const [first, second] = instances.map((i) => i.url) as [string, string];
     nginx = await startInstancesNginx([first, second]);
@@ -336,7 +339,36 @@ describe('several instances on one store: two `node dist` on one RGW bucket and 
       assert.equal(blob.upstream.split(', ').at(-1), new URL(survivor.url).host);
     }
   });
+
+  (LONG ? it : it.skip)(
+    '[long] an instance SIGKILLed in the middle of a V1 layer: the image is pushed through the other once the push lease expires',
+    async () => {
+      const victim = await startInstance(configs[0] as string);
+      instances.push(victim);
+      const c = client(victim.url);
+      const id = `${'9a'.repeat(31)}05`;
+      const json = v1Json(id, null);
+      const layer = randomBytes(MiB);
+      expectStatus(await c('PUT', `/v1/images/${id}/json`, { body: json, headers: { 'Content-Type': 'application/json' } }), 200, 'json on the victim');
+      const hanging = http.request(new URL(`/v1/images/${id}/layer`, victim.url), { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' } });
+      hanging.on('error', () => {});
+      hanging.write(layer.subarray(0, MiB / 4));
+      for (let i = 0; i < 100 && !(await raw?.exists(`${LOCK_PREFIX}${id}`)); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await raw?.exists(`${LOCK_PREFIX}${id}`), 1, 'the victim holds the image lock');
+      victim.proc.kill('SIGKILL');
+      await victim.proc.exited;
+      const killedAt = Date.now();
+      assert.equal(await pushV1Image(b, id, json, layer), true, 'the survivor pushes the image once the dead push is over');
+      assert.ok(Date.now() - killedAt >= 5000, 'the dead push held the image until its lease expired');
+      assert.equal((await pullV1Image(b, id)).checksum, payload(json, layer));
+    },
+  );
 });
+
+async function startInstance(config: string): Promise<{ proc: BerthProcess; url: string }> {
+  const proc = spawnBerth({ DOCKER_REGISTRY_CONFIG: config, SETTINGS_FLAVOR: 't', TMPDIR: tempDir('berth-scale-tmp-') });
+  return { proc, url: await proc.ready() };
+}
 
 /** A blob pushed monolithically; its digest. */
 async function blobOf(call: Call, name: string, data: Buffer): Promise<string> {

@@ -143,6 +143,7 @@ describe('shared locks in Redis (several instances on one store)', function () {
   it('V1 push leases in Redis: claimed once, live across instances, ended by release or by their lifetime', async () => {
     const cacheA = caches[0] as RedisCache;
     for (let i = 0; i < 100 && !(await cacheA.ping()); i++) await sleep(100); // reconnected after the restart
+    await raw.ping(); // this one queues until it has reconnected too
     const [a, b] = [new Leases(new RedisLeaseRecords(cacheA.connection()), { idleMs: 1500 }), new Leases(new RedisLeaseRecords(raw), { idleMs: 1500 })];
     assert.equal(await a.claim('img'), true);
     assert.equal(await b.live('img'), true, 'the other instance sees it');
