@@ -23,8 +23,28 @@ export function bannerFields(config: Readonly<Config>, url: string) {
     email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',
     metrics: config.metrics ? '/metrics' : 'off',
     connections: connectionsSummary(config),
+    locks: locksSummary(config),
     loglevel: config.loglevel,
   };
+}
+
+/** Where the per-image and per-upload locks are (services/shared-locking.ts): who they serialise. */
+function locksSummary(config: Readonly<Config>): string {
+  const { host, port } = config.cache;
+  return host ? `redis ${host}:${port} (every instance using it; lifetime ${config.shared_lock_ttl} s)` : `lock_dir ${config.lock_dir} (this host only)`;
+}
+
+/**
+ * The warning logged beside the banner when S3 storage is used without a shared lock service:
+ * a second instance on the bucket would not see this one's locks (README "Several instances
+ * on one store"). Null when there is nothing to warn about.
+ */
+export function sharedLockWarning(config: Readonly<Config>): string | null {
+  if (config.storage !== 's3' || config.cache.host) return null;
+  return (
+    'S3 storage without a shared lock service: pushes are serialised through lock_dir, on this host only. ' +
+    'Run Berth on one host for this bucket, or set `cache` (a Redis) on every instance (README "Several instances on one store")'
+  );
 }
 
 /** Who may use each API: Berth's own auth (lib/http/auth/registry-authorizer.ts), else V1 asks the index in token mode (lib/http/auth/v1-index-tokens.ts). */

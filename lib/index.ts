@@ -9,7 +9,7 @@
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { createApp } from './app.js';
-import { bannerFields } from './banner.js';
+import { bannerFields, sharedLockWarning } from './banner.js';
 import { checkConfig } from './cli/check-config.js';
 import { runSupervisor } from './cluster/supervisor.js';
 import { clearStaleSockets } from './cluster/unix-sockets.js';
@@ -91,6 +91,8 @@ async function main(argv: string[]): Promise<void> {
     { version: VERSION, node: process.version, ...bannerFields(config, running.url) },
     `Berth ${VERSION} listening on ${running.urls.join(', ')}; flavor ${config.flavor}, config ${where}, storage ${config.storage}`,
   );
+  const lockWarning = sharedLockWarning(config);
+  if (lockWarning) lifecycleLog.warn({ storage: config.storage, lock_dir: config.lock_dir }, lockWarning);
 
   if (worker) {
     // A worker stops when its supervisor says (and on SIGTERM/SIGINT, which reach the whole

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { bannerFields } from '../lib/banner.js';
+import { bannerFields, sharedLockWarning } from '../lib/banner.js';
 import { loadYaml } from './support/config.js';
 
 const banner = (yaml: string, env: Record<string, string> = {}) => bannerFields(loadYaml(yaml, 'dev', env).config, 'http://127.0.0.1:5000');
@@ -32,5 +32,15 @@ describe('startup banner', () => {
     assert.equal(b.mirror, 'https://mirror:[redacted]@upstream.example:5000');
     assert.equal(b.auth, 'V1: index tokens, checked with https://idx:[redacted]@index.example; V2: off');
     assert.doesNotMatch(JSON.stringify(b), /hunter2|s3cr3t/);
+  });
+
+  it('names where the locks are, and warns when S3 is used without a shared lock service', () => {
+    const s3 = 'dev:\n  storage: s3\n  boto_bucket: b\n  lock_dir: /run/berth-locks\n';
+    assert.equal(banner(s3).locks, 'lock_dir /run/berth-locks (this host only)');
+    assert.match(sharedLockWarning(loadYaml(s3, 'dev').config) ?? '', /S3 storage without a shared lock service.*on this host only.*set `cache`/);
+    const shared = `${s3}  shared_lock_ttl: 12\n  cache:\n    host: redis.internal\n`;
+    assert.equal(banner(shared).locks, 'redis redis.internal:6379 (every instance using it; lifetime 12 s)');
+    assert.equal(sharedLockWarning(loadYaml(shared, 'dev').config), null);
+    assert.equal(sharedLockWarning(loadYaml('dev:\n  storage: local\n', 'dev').config), null, 'local storage is one host anyway');
   });
 });

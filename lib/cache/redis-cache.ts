@@ -19,7 +19,7 @@ export interface RedisSettings {
 const WARN_EVERY_MS = 60_000;
 
 /** Whether `client` is connected, waiting up to `ms` for it. */
-function readyWithin(client: Redis, ms: number): Promise<boolean> {
+export function readyWithin(client: Redis, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => {
       clearTimeout(timer);
@@ -167,6 +167,14 @@ export class RedisCache {
       this.blockingClient.on('error', (err) => this.warn(err, 'connection'));
     }
     return this.blockingClient;
+  }
+
+  /**
+   * The connection itself, for the shared locks and leases (services/redis-locks.ts), which
+   * must see a failure as one rather than as a miss.
+   */
+  connection(): Redis {
+    return this.client;
   }
 
   /** For /_status: true when Redis answers. */

@@ -4,9 +4,11 @@
  * make the safe fixes. Reads the server's config (DOCKER_REGISTRY_CONFIG, SETTINGS_FLAVOR, or
  * --config/--flavor); safe while the server runs.
  */
+
+import { RedisCache } from '../cache/redis-cache.js';
 import { createLogger } from '../logging/logger.js';
 import { type Finding, type VerifyReport, verifyStore } from '../maintenance/verify.js';
-import { HostLocks } from '../services/host-lock.js';
+import { sharedLocking } from '../services/shared-locking.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { createStorage } from '../storage/factory.js';
 import { CONFIG_OPTIONS, cliArgs, withConfig } from './cli-args.js';
@@ -65,6 +67,10 @@ export async function main(argv: string[]): Promise<number> {
   }, choice);
   if (typeof opened === 'number') return opened;
   const { config, value: stores } = opened;
+  // The locks the servers take (lock_dir on this host, or the `cache` Redis of several instances), so a repair never races a push.
+  const log = createLogger('warn').child({ name: 'verify' });
+  const cache = config.cache.host ? new RedisCache(config.cache, log, 'cache') : null;
+  const { locks } = sharedLocking(config, cache, log);
   const bar = progress('verify');
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -77,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       uploadAgeMs: (age ?? config.upload_purge_age) * 1000,
       leftoverAgeMs: (leftoverAge ?? config.leftover_age) * 1000,
       mirror: Boolean(config.mirroring.source),
-      locks: new HostLocks(config.lock_dir),
+      locks,
       writer: stores.writer,
       signal: controller.signal,
       onTotal: (n) => bar.total(n),
@@ -96,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`${NAME}: could not finish: ${(err as Error).message}`);
     return 1;
   } finally {
+    await cache?.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await Promise.allSettled([stores.storage.close(), stores.writer === stores.storage ? null : stores.writer.close()]);

@@ -139,6 +139,12 @@ export const configSchema = z.looseObject({
   keepalive_timeout: seconds(75),
   /** trust X-Forwarded-* from a reverse proxy */
   trust_proxy: bool(false),
+  /**
+   * With `cache` set, the per-image and per-upload locks and V1 push leases live in that Redis
+   * (README "Several instances on one store"); a lock not renewed for this many seconds (its
+   * instance died or stalled) is free again.
+   */
+  shared_lock_ttl: int(30, 1),
   /** where the per-image push locks shared by the worker processes of this host live */
   lock_dir: strOr(path.join(os.tmpdir(), 'berth-locks')),
   /** serve Prometheus metrics at /metrics */

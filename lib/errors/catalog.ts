@@ -62,6 +62,14 @@ export const GENERIC = {
   CLIENT_CONNECTIONS_EXCEEDED: { status: 429, code: 'TOOMANYREQUESTS', message: 'Too many connections from this address, retry later' },
   /** the process ran out of file descriptors (EMFILE, ENFILE): passing, so 503 rather than 500 */
   OUT_OF_DESCRIPTORS: { status: 503, code: 'UNAVAILABLE', message: 'Server is busy (out of file descriptors), retry later' },
+  /** Berth, several instances (README "Several instances on one store"): the `cache` Redis that holds the shared locks does not answer */
+  LOCK_SERVICE_UNAVAILABLE: {
+    status: 503,
+    code: 'UNAVAILABLE',
+    message: 'Service unavailable: the shared lock service (Redis) cannot be reached, retry later',
+  },
+  /** Berth: this process's lock expired while it worked (it stalled longer than shared_lock_ttl) and may be another's now; nothing was committed */
+  LOCK_LOST: { status: 503, code: 'UNAVAILABLE', message: 'Service unavailable: the lock on %s expired while it was held; nothing was committed, retry' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /**

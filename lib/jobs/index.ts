@@ -16,6 +16,8 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
     jobs.push(uploadPurgeJob(deps.storage, settings, log));
   }
   if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
+  const searchEvents = services.v1.searchEvents;
+  if (searchEvents) jobs.push({ name: 'search-events', start: () => searchEvents.start(), stop: () => searchEvents.stop() });
   if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
   const auth = services.auth;
   // The password files are watched while the server runs; the watch ends with it.

@@ -17,10 +17,9 @@ import path from 'node:path';
 import { KeyedMutex } from './keyed-mutex.js';
 import { makeDirWhole, reclaimMaking, removeDirWhole } from './lock-files.js';
 import { currentHolder, holderGone, parseHolder } from './lock-holder.js';
+import { type HeldLock, type Locks, lockLost } from './locks.js';
 
-export interface Locks {
-  run<T>(key: string, work: () => Promise<T>): Promise<T>;
-}
+export type { HeldLock, Locks };
 
 export type TakeoverReason = 'holder-gone' | 'stale';
 
@@ -73,11 +72,11 @@ export class HostLocks implements Locks {
     this.heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
   }
 
-  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+  run<T>(key: string, work: (held: HeldLock) => Promise<T>): Promise<T> {
     return this.local.run(key, () => this.hold(key, work));
   }
 
-  private async hold<T>(key: string, work: () => Promise<T>): Promise<T> {
+  private async hold<T>(key: string, work: (held: HeldLock) => Promise<T>): Promise<T> {
     const lock = path.join(this.dir, lockName(key));
     const record = JSON.stringify({ ...currentHolder(), key, nonce: randomUUID() });
     await fs.mkdir(this.dir, { recursive: true });
@@ -99,8 +98,13 @@ export class HostLocks implements Locks {
       fs.utimes(path.join(lock, HOLDER), now, now).catch(() => {});
     }, this.heartbeatMs);
     heartbeat.unref();
+    const held: HeldLock = {
+      check: async () => {
+        if ((await readHolder(lock)) !== record) throw lockLost(key);
+      },
+    };
     try {
-      return await work();
+      return await work(held);
     } finally {
       clearInterval(heartbeat);
       await this.release(lock, record);

@@ -6,8 +6,9 @@
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
 import type { Deps } from '../deps.js';
 import { BridgeService } from './bridge/index.js';
-import { HostLocks, type Takeover } from './host-lock.js';
-import { Leases } from './leases.js';
+import type { Takeover } from './host-lock.js';
+import type { Locks } from './locks.js';
+import { sharedLocking } from './shared-locking.js';
 import type { V1Hooks } from './v1/hooks.js';
 import { ImageService } from './v1/images.js';
 import { IndexImagesService } from './v1/index-images.js';
@@ -16,6 +17,7 @@ import { DiffService } from './v1/layer-diff.js';
 import { Mirror } from './v1/mirror.js';
 import { RepositoryImages } from './v1/repository-images.js';
 import { SearchService } from './v1/search.js';
+import { SharedSearchEvents } from './v1/search-events.js';
 import { TagService } from './v1/tags.js';
 import { TokenService } from './v1/tokens.js';
 import { BlobStore } from './v2/blobs.js';
@@ -39,6 +41,8 @@ export interface V1Services {
   tokens: TokenService;
   /** `/v1/search`, when search_backend is set */
   search: SearchService | null;
+  /** the other instances' repository changes for the search index, when search_backend and the `cache` Redis are set */
+  searchEvents: SharedSearchEvents | null;
   /** `/diff` and its queue, when the `cache` Redis is set */
   diffs: DiffService | null;
   /** mirror mode, when mirroring.source is set */
@@ -54,8 +58,8 @@ export interface V2Services {
 }
 
 export interface Services {
-  /** per-image and per-upload locks shared by the worker processes of this host */
-  locks: HostLocks;
+  /** per-image and per-upload locks: in lock_dir for the processes of one host, in the `cache` Redis for several instances */
+  locks: Locks;
   v1: V1Services;
   v2: V2Services;
   /** V1 ⇄ V2, unless `bridge: false` */
@@ -72,8 +76,10 @@ export function buildServices(deps: Deps): Services {
       deps.metrics.lockTakeovers.inc({ kind, reason });
       deps.log.warn({ lock: key, reason, holder }, what);
     };
-  const locks = new HostLocks(config.lock_dir, { onTakeover: tookOver('lock', 'took over a lock its holder left') });
-  const leases = new Leases(config.lock_dir, { onTakeover: tookOver('push', 'took over the push of a V1 image that its client or process left unfinished') });
+  const { locks, leases } = sharedLocking(config, deps.cache, deps.log, {
+    lock: tookOver('lock', 'took over a lock its holder left'),
+    push: tookOver('push', 'took over the push of a V1 image that its client or process left unfinished'),
+  });
   const auth = buildAuth(config, deps.log);
 
   // The bridge follows both protocols through their hooks; they are filled in once it exists.
@@ -81,23 +87,26 @@ export function buildServices(deps: Deps): Services {
   const v2Hooks: V2Hooks = {};
 
   const search = deps.search ? new SearchService(deps.search, storage) : null;
+  const searchEvents = search && deps.cache ? new SharedSearchEvents(deps.cache, search.onRepository, deps.log) : null;
+  const onRepository = searchEvents?.onRepository ?? search?.onRepository;
   const images = new ImageService(storage, locks, leases, v1Hooks);
-  const tags = new TagService(storage, locks, search?.onRepository, v1Hooks);
+  const tags = new TagService(storage, locks, onRepository, v1Hooks);
   const tagCache = deps.cache ? { cache: deps.cache, storagePath: config.storage_path } : null;
   const v1 = {
     images,
     tags,
     repositoryImages: new RepositoryImages(storage, tags),
-    index: new IndexImagesService(storage, locks, search?.onRepository, v1Hooks),
+    index: new IndexImagesService(storage, locks, onRepository, v1Hooks),
     indexTokens: new IndexTokens(auth?.v1Tokens ?? null),
     tokens: new TokenService(config.index_endpoint, storage),
     search,
+    searchEvents,
     diffs: deps.cache ? new DiffService(storage, images, deps.cache) : null,
     mirror: config.mirroring.source ? new Mirror(config.mirroring, storage, deps.log, tagCache) : null,
   };
 
   const blobs = new BlobStore(storage, v2Hooks);
-  const manifests = new ManifestService(storage, blobs, new SigningKey(storage), v2Hooks, config.v2_sparse_indexes);
+  const manifests = new ManifestService(storage, blobs, new SigningKey(storage, locks), v2Hooks, config.v2_sparse_indexes);
   const v2 = {
     blobs,
     uploads: new UploadService(storage, blobs, locks),

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { HostLocks, lockName, type Takeover } from '../../lib/services/host-lock.js';
-import { Leases } from '../../lib/services/leases.js';
+import { LeaseFiles, Leases } from '../../lib/services/leases.js';
 import { currentHolder } from '../../lib/services/lock-holder.js';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { startChurning } from '../support/churning-locker.js';
@@ -162,7 +162,7 @@ describe('host locks (pushes serialised across worker processes)', () => {
       await churning.crash();
       // Stale limits of ten minutes: only seeing the holder gone can explain getting them now.
       const locks = new HostLocks(dir, { staleMs: 600_000 });
-      const leases = new Leases(dir, { idleMs: 600_000 });
+      const leases = new Leases(new LeaseFiles(dir), { idleMs: 600_000 });
       const taken = locks.run(key, async () => {
         const claimed = await leases.claim(key);
         if (claimed) await leases.release(key);

@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HostLocks } from '../../lib/services/host-lock.js';
-import { Leases } from '../../lib/services/leases.js';
+import { LeaseFiles, Leases } from '../../lib/services/leases.js';
 import { type ScriptProcess, startScript } from './process.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -21,7 +21,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === THIS_FILE) {
   const [lockDir, key] = process.argv.slice(2) as [string, string];
   // A stale limit of ten minutes: a lock left behind can only be taken because its holder is gone.
   const locks = new HostLocks(lockDir, { staleMs: 600_000 });
-  const leases = new Leases(lockDir, { idleMs: 600_000 });
+  const leases = new Leases(new LeaseFiles(lockDir), { idleMs: 600_000 });
   for (let round = 0; ; round++) {
     await locks.run(key, async () => {
       if (!(await leases.claim(key))) throw new Error('the lease is held by someone else');

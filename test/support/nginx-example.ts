@@ -74,3 +74,39 @@ export async function startExampleNginx(
     ]),
   );
 }
+
+const INSTANCES_EXAMPLE = path.join(INSTALL_DIR, 'contrib/nginx/berth-instances.conf');
+
+/**
+ * The shipped example for several instances: berth.conf with its upstream block replaced by
+ * berth-instances.conf's, one `server` line per instance of `upstreams`. Plain HTTP and no
+ * basic auth (TLS and passwords are the single-instance tests' subject), and one header added
+ * for the test: X-Berth-Upstream, the instance nginx passed the request to.
+ */
+export async function startInstancesNginx(upstreams: readonly string[]): Promise<NginxService | null> {
+  const example = readFileSync(EXAMPLE, 'utf8');
+  const instances = readFileSync(INSTANCES_EXAMPLE, 'utf8');
+  const block = (text: string) => {
+    const m = /^upstream berth \{\n[\s\S]*?\n\}\n/m.exec(text);
+    assert.ok(m, 'the example has an `upstream berth { ... }` block');
+    return m[0];
+  };
+  const servers = instances.split('\n').filter((l) => /^ {2}server 127\.0\.0\.1:\d+ /.test(l));
+  assert.ok(servers.length >= 2, 'the instances example lists at least two servers');
+  const perInstance = (servers[0] as string).replace(/127\.0\.0\.1:\d+/, '%s').replace(/\s*#.*$/, '');
+  const upstream = block(instances)
+    .split('\n')
+    .filter((l) => !servers.includes(l))
+    .join('\n')
+    .replace('upstream berth {\n', `upstream berth {\n${upstreams.map((u) => perInstance.replace('%s', new URL(u).host)).join('\n')}\n`);
+  const site = adapt(example, [
+    [block(example), upstream],
+    ...EDITS.berth,
+    ['listen 443 ssl;', 'listen 127.0.0.1:NGINX_PORT;'],
+    ['  ssl_certificate     /etc/berth/tls/registry.crt;', '  #ssl_certificate'],
+    ['  ssl_certificate_key /etc/berth/tls/registry.key;', '  #ssl_certificate_key'],
+    ['  ssl_protocols TLSv1.2 TLSv1.3;', '  #ssl_protocols'],
+    ['proxy_pass http://berth;', 'proxy_pass http://berth; add_header X-Berth-Upstream $upstream_addr always;'],
+  ]);
+  return startNginx((port) => site.replace('NGINX_PORT', String(port)));
+}

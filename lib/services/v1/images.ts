@@ -22,8 +22,8 @@ import { pyJson } from '../../formats/py-json.js';
 import { exists, type StorageDriver, writeFromStream } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v1 } from '../../storage/paths.js';
-import type { Locks } from '../host-lock.js';
 import type { PushLeases } from '../leases.js';
+import type { HeldLock, Locks } from '../locks.js';
 import { type StoredObject, storedObject } from '../stored-object.js';
 import type { V1Hooks } from './hooks.js';
 import { type FileEntry, LayerFormatError, listLayerFiles } from './layer-files.js';
@@ -74,14 +74,14 @@ export class ImageService {
     const giveUpAt = Date.now() + PUSH_WAIT_MS;
     for (let wait = 10; ; wait = Math.min(wait * 2, 100)) {
       // The lease is looked at first without the lock, which a layer upload holds for as long as it runs.
-      if (!(await this.leases.live(id)) && (await this.locks.run(id, () => this.writeJson(id, body, parent, token)))) return;
+      if (!(await this.leases.live(id)) && (await this.locks.run(id, (held) => this.writeJson(id, body, parent, token, held)))) return;
       if (Date.now() >= giveUpAt) throw new RegistryError(V1.IMAGE_IN_PROGRESS);
       await new Promise((r) => setTimeout(r, wait));
     }
   }
 
   /** Under the image's lock: the old checks and writes, and the lease; false while another push holds the image. */
-  private async writeJson(id: string, body: Buffer, parent: string | null, token: TokenChecks): Promise<boolean> {
+  private async writeJson(id: string, body: Buffer, parent: string | null, token: TokenChecks, held: HeldLock): Promise<boolean> {
     let ancestry: string[] = [id];
     if (parent) {
       if (!(await exists(this.storage, v1.imageJson(parent)))) throw new RegistryError(V1.PARENT_MISSING);
@@ -97,6 +97,7 @@ export class ImageService {
     }
     if (!(await this.leases.claim(id))) return false;
     try {
+      await held.check();
       // The mark goes first: from here until PUT checksum, readers get "being uploaded".
       await this.storage.putContent(v1.imageMark(id), 'true');
       await this.storage.delete(v1.imageChecksum(id)).catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
@@ -111,7 +112,7 @@ export class ImageService {
 
   /** Stream a layer in; its payload checksum is computed on the way and stored as `_checksum`. */
   async putLayer(id: string, body: Readable, signal?: AbortSignal): Promise<void> {
-    await this.locks.run(id, async () => {
+    await this.locks.run(id, async (held) => {
       const json = await this.read(v1.imageJson(id));
       if ((await exists(this.storage, v1.imageLayer(id))) && !(await exists(this.storage, v1.imageMark(id)))) {
         throw new RegistryError(V1.IMAGE_EXISTS);
@@ -126,6 +127,7 @@ export class ImageService {
             body.destroy();
             throw err;
           });
+          await held.check();
           await this.storage.putContent(v1.imageChecksum(id), pyJson([fromHash('sha256', hash).value]));
         },
         CHECKSUM_GAP_MS,
@@ -144,7 +146,7 @@ export class ImageService {
       throw new RegistryError(V1.CHECKSUM_PAYLOAD_MISSING);
     }
     if (payloadChecksum === '') throw new RegistryError(V1.CHECKSUM_EMPTY);
-    await this.locks.run(id, async () => {
+    await this.locks.run(id, async (held) => {
       await this.read(v1.imageJson(id));
       if (!(await exists(this.storage, v1.imageMark(id)))) throw new RegistryError(V1.CHECKSUM_CANNOT_SET);
       await this.endingPush(id, async () => {
@@ -154,6 +156,7 @@ export class ImageService {
           throw err;
         });
         if (!parseStoredChecksums(stored).includes(payloadChecksum)) throw new RegistryError(V1.CHECKSUM_MISMATCH);
+        await held.check();
         await this.storage.delete(v1.imageMark(id));
       });
     });
@@ -163,7 +166,7 @@ export class ImageService {
   private async putTarsum(id: string, checksum: string): Promise<void> {
     const version = tarsumVersionOf(checksum);
     if (!version) throw new RegistryError(V1.CHECKSUM_FORMAT);
-    await this.locks.run(id, async () => {
+    await this.locks.run(id, async (held) => {
       const json = await this.read(v1.imageJson(id));
       if (!(await exists(this.storage, v1.imageMark(id)))) throw new RegistryError(V1.CHECKSUM_CANNOT_SET);
       await this.endingPush(id, async () => {
@@ -175,6 +178,7 @@ export class ImageService {
         const computed = await tarsum(layer, json, version).catch(() => null);
         if (computed !== checksum) throw new RegistryError(V1.CHECKSUM_MISMATCH);
         const stored = await this.storage.getContent(v1.imageChecksum(id)).then(parseStoredChecksums, () => [] as string[]);
+        await held.check();
         await this.storage.putContent(v1.imageChecksum(id), pyJson([...stored, computed]));
         await this.storage.delete(v1.imageMark(id));
       });

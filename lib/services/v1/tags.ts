@@ -91,7 +91,8 @@ export class TagService {
 
   private async writeTag(name: RepositoryName, tag: string, id: string, meta: Record<string, unknown>): Promise<void> {
     const { namespace: ns, repository: repo } = name;
-    await this.locks.run(`repo:${ns}/${repo}`, async () => {
+    await this.locks.run(`repo:${ns}/${repo}`, async (held) => {
+      await held.check();
       await this.storage.putContent(v1.tag(ns, repo, tag), id);
       const text = pyJson(meta);
       await this.storage.putContent(v1.tagJson(ns, repo, tag), text);

@@ -33,8 +33,19 @@ export interface ChunkRange {
 export interface UploadData {
   /** bytes received so far */
   offset(name: string, uuid: string, signal?: AbortSignal): Promise<number>;
-  /** Take one chunk at `offset`; returns its length. A chunk that fails leaves nothing. */
-  write(name: string, uuid: string, offset: number, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number>;
+  /**
+   * Take one chunk at `offset`; returns its length. A chunk that fails leaves nothing.
+   * `beforeCommit` runs once the chunk is whole, right before it is kept (the session lock's check).
+   */
+  write(
+    name: string,
+    uuid: string,
+    offset: number,
+    body: Readable,
+    range: ChunkRange | null,
+    signal?: AbortSignal,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<number>;
   /** Verify the whole upload against `expected` and put it at the blob's key. */
   assemble(name: string, uuid: string, expected: Digest, signal?: AbortSignal): Promise<BlobInfo>;
   /** forget any in-process state of a session that ended */
@@ -47,8 +58,15 @@ export function uploadData(storage: StorageDriver, blobs: BlobStore): UploadData
   return storage.appender ? new AppendedData(storage as AppendableDriver, blobs) : new PartsData(storage, blobs);
 }
 
-/** Stream a chunk into `writer`, hashing it with `hash` when given; commit only if it is whole. */
-async function takeChunk(writer: ObjectWriter, body: Readable, range: ChunkRange | null, hash: Hash | null, signal?: AbortSignal): Promise<number> {
+/** Stream a chunk into `writer`, hashing it with `hash` when given; commit only if it is whole (and `beforeCommit` agrees). */
+async function takeChunk(
+  writer: ObjectWriter,
+  body: Readable,
+  range: ChunkRange | null,
+  hash: Hash | null,
+  signal?: AbortSignal,
+  beforeCommit?: () => Promise<void>,
+): Promise<number> {
   let size = 0;
   try {
     await pipeTapped(
@@ -64,7 +82,10 @@ async function takeChunk(writer: ObjectWriter, body: Readable, range: ChunkRange
       throw new RegistryError(V2.SIZE_INVALID, { detail: { range: `${range.start}-${range.end}`, received: size } });
     }
     if (size === 0) await writer.cancel();
-    else await writer.commit();
+    else {
+      await beforeCommit?.();
+      await writer.commit();
+    }
     return size;
   } catch (err) {
     await writer.cancel();
@@ -123,14 +144,22 @@ class AppendedData implements UploadData {
     }
   }
 
-  async write(name: string, uuid: string, offset: number, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number> {
+  async write(
+    name: string,
+    uuid: string,
+    offset: number,
+    body: Readable,
+    range: ChunkRange | null,
+    signal?: AbortSignal,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<number> {
     const key = `${name}/${uuid}`;
     // Record the length before the first chunk of a session, so that the bytes of a chunk still
     // arriving are never counted (a registry:2 session is adopted at its size the same way).
     const committed = v2.uploadCommitted(name, uuid);
     if (!(await exists(this.storage, committed, signal))) await this.storage.putContent(committed, String(offset), signal);
     const hash = this.hashes.at(key, offset);
-    const size = await takeChunk(await this.storage.appender(v2.uploadData(name, uuid), offset, signal), body, range, hash, signal);
+    const size = await takeChunk(await this.storage.appender(v2.uploadData(name, uuid), offset, signal), body, range, hash, signal, beforeCommit);
     if (size > 0) await this.storage.putContent(v2.uploadCommitted(name, uuid), String(offset + size), signal);
     this.hashes.set(key, offset + size, hash);
     return size;
@@ -179,9 +208,17 @@ class PartsData implements UploadData {
     return last ? last.offset + (await this.storage.stat(last.path, signal)).size : 0;
   }
 
-  async write(name: string, uuid: string, offset: number, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number> {
+  async write(
+    name: string,
+    uuid: string,
+    offset: number,
+    body: Readable,
+    range: ChunkRange | null,
+    signal?: AbortSignal,
+    beforeCommit?: () => Promise<void>,
+  ): Promise<number> {
     const hash = createHash('sha256');
-    const size = await takeChunk(await this.storage.writer(v2.uploadPart(name, uuid, offset), signal), body, range, hash, signal);
+    const size = await takeChunk(await this.storage.writer(v2.uploadPart(name, uuid, offset), signal), body, range, hash, signal, beforeCommit);
     if (size > 0) await this.storage.putContent(v2.uploadPartSum(name, uuid, offset), fromHash('sha256', hash).value, signal);
     return size;
   }

@@ -4,7 +4,8 @@
  * its `startedat` does (registry:2's marker); its bytes are kept by an UploadData (one
  * appended file on local disk, one object per chunk elsewhere; see upload-data.ts). A chunk
  * that does not arrive whole leaves the session where it was, ready to resume. Requests of
- * one session are serialised across the worker processes of a host.
+ * one session are serialised by its lock (the host's, or the instances' in Redis; locks.ts),
+ * whose holder is checked again before a chunk or the session's end is committed.
  */
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
@@ -103,16 +104,16 @@ export class UploadService {
 
   /** One PATCH: the bytes go on at the current offset. Returns the new offset. */
   append(name: string, uuid: string, body: Readable, range: ChunkRange | null, signal?: AbortSignal): Promise<number> {
-    return this.locks.run(`v2-upload:${uuid}`, async () => {
+    return this.locks.run(`v2-upload:${uuid}`, async (held) => {
       const offset = await this.offset(name, uuid, signal);
       checkRange(range, offset);
-      return offset + (await this.data.write(name, uuid, offset, body, range, signal));
+      return offset + (await this.data.write(name, uuid, offset, body, range, signal, held.check));
     });
   }
 
   /** The closing PUT, with an optional last chunk. The blob is linked into `name` on success. */
   complete(name: string, uuid: string, expected: Digest, body: Readable | null, range: ChunkRange | null, signal?: AbortSignal): Promise<BlobInfo> {
-    return this.locks.run(`v2-upload:${uuid}`, async () => {
+    return this.locks.run(`v2-upload:${uuid}`, async (held) => {
       const offset = await this.offset(name, uuid, signal);
       let info: BlobInfo;
       if (body && offset === 0 && range === null) {
@@ -121,10 +122,12 @@ export class UploadService {
       } else {
         if (body) {
           checkRange(range, offset);
-          await this.data.write(name, uuid, offset, body, range, signal);
+          await this.data.write(name, uuid, offset, body, range, signal, held.check);
         }
         info = await this.data.assemble(name, uuid, expected, signal);
       }
+      // The blob under its digest is the same whoever wrote it; the session's end is the commit.
+      await held.check();
       await this.blobs.link(name, expected, signal);
       await this.end(name, uuid, signal);
       return info;
