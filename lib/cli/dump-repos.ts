@@ -41,7 +41,11 @@ export async function main(argv: string[]): Promise<number> {
   try {
     let first = true;
     await write('[');
-    for await (const repo of dumpRepos(storage, { onMissingAncestry: (id) => (missing++, console.error(`Ancestry file for ${id} is missing`)) })) {
+    const onMissingAncestry = (id: string) => {
+      missing++;
+      console.error(`Ancestry file for ${id} is missing`);
+    };
+    for await (const repo of dumpRepos(storage, { onMissingAncestry })) {
       await write(`${first ? '' : ','}\n${JSON.stringify(repo, null, 4).replace(/^/gm, '    ')}`);
       first = false;
     }
