@@ -9,7 +9,9 @@
  *     it goes, under the lock an upload or mount holds while it links a blob, and a
  *     repository's links are removed under the lock a manifest PUT holds while it checks its
  *     blobs, after the revisions written since the run began have been marked
- *     (services/store-locks.ts); each V1 image is checked again under its push lock.
+ *     (services/store-locks.ts); each V1 image is checked again under its push lock, its JSON
+ *     set aside, and brought back when a tag written meanwhile reaches it (a tag PUT takes the
+ *     same lock and needs the JSON).
  * Locks are HostLocks in the config's lock_dir: run gc on the host of the server (or every
  * server of a shared store on hosts that share lock_dir); elsewhere the grace period alone
  * protects pushes.
@@ -25,9 +27,12 @@ import { blobLock, repositoryLinksLock } from '../services/store-locks.js';
 import { describeManifest, parseManifestJson } from '../services/v2/manifest-types.js';
 import { deleteIfExists, listOrEmpty, type StorageDriver } from '../storage/driver.js';
 import { isNotFound } from '../storage/errors.js';
-import { bridge, v2 } from '../storage/paths.js';
+import { berth, bridge, v2 } from '../storage/paths.js';
 import { Marks } from './gc-mark.js';
-import { baseName, linkFiles, modifiedAt, readOrNull, v1ImageIds, v2Blobs } from './store-walk.js';
+import { baseName, linkFiles, modifiedAt, readOrNull, v1ImageIds, v1Tags, v2Blobs } from './store-walk.js';
+
+/** V1 candidates whose JSON is set aside before the tags are read again */
+const IMAGE_BATCH = 256;
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -97,6 +102,7 @@ class Collector {
   }
 
   async run(): Promise<GcReport> {
+    if (!this.dry) await this.putBackSetAside();
     await this.marks.run();
     if (this.o.untagged) for (const name of this.marks.repositories) await this.sweepUntagged(name);
     await this.sweepBlobs();
@@ -223,43 +229,72 @@ class Collector {
 
   // --- V1 ---
 
+  /** JSON a run that was killed had set aside goes back to its image (the next steps judge it again). */
+  private async putBackSetAside(): Promise<void> {
+    for (const file of await listOrEmpty(this.storage, SET_ASIDE, this.o.signal)) {
+      const id = baseName(file);
+      if (IMAGE_ID.test(id) && (await listOrEmpty(this.storage, `images/${id}`, this.o.signal)).length > 0) {
+        await this.storage.move(file, `images/${id}/json`, this.o.signal);
+      } else await deleteIfExists(this.storage, file, this.o.signal);
+    }
+  }
+
+  /**
+   * V1 images nothing marked, a batch at a time: each is checked again under its push lock and
+   * its JSON set aside (a tag PUT, which takes the same lock, then finds no image); then the
+   * tags are read again, and what a tag written meanwhile reaches gets its JSON back. The rest
+   * goes.
+   */
   private async sweepImages(): Promise<void> {
+    let batch: Array<{ id: string; json: number | null }> = [];
     for await (const id of v1ImageIds(this.storage, this.o.signal)) {
       this.o.onItem?.(`images/${id}`);
-      if (this.marks.v1.has(id)) continue;
-      // The image's push lock: a push of it (json, layer, checksum) waits, or has finished.
+      if (this.marks.v1.has(id) || !IMAGE_ID.test(id)) continue; // a stray name is not an image: left alone
       await this.locked(id, async () => {
         if (await this.marks.imageIsLive(id)) {
           this.report.spared++;
           return;
         }
-        const files = await listOrEmpty(this.storage, `images/${id}`, this.o.signal);
-        if (files.length === 0) return;
-        const sizes = await Promise.all(
-          files.map((f) =>
-            this.storage.stat(f, this.o.signal).then(
-              (s) => s.size,
-              () => 0,
-            ),
-          ),
+        const json = await this.storage.stat(`images/${id}/json`, this.o.signal).then(
+          (s) => s.size,
+          (err) => (isNotFound(err) ? null : Promise.reject(err)),
         );
-        const facts = await readOrNull(this.storage, `${bridge.root}/layers/${id}`, this.o.signal).catch(() => null);
-        if (!this.dry) {
-          await deleteIfExists(this.storage, `images/${id}`, this.o.signal);
-          await this.dropBridgeRecords(id, facts);
-        }
-        this.swept(
-          'v1-image',
-          id,
-          sizes.reduce((a, b) => a + b, 0),
-        );
+        if (json !== null && !this.dry) await this.storage.move(`images/${id}/json`, setAside(id), this.o.signal);
+        batch.push({ id, json });
       });
+      if (batch.length >= IMAGE_BATCH) {
+        await this.settleImages(batch);
+        batch = [];
+      }
+    }
+    await this.settleImages(batch);
+  }
+
+  private async settleImages(batch: Array<{ id: string; json: number | null }>): Promise<void> {
+    if (batch.length === 0) return;
+    for await (const tag of v1Tags(this.storage, this.o.signal)) if (IMAGE_ID.test(tag.id)) await this.marks.markImage(tag.id);
+    for (const { id, json } of batch) {
+      if (this.marks.v1.has(id)) {
+        if (json !== null && !this.dry) await this.storage.move(setAside(id), `images/${id}/json`, this.o.signal);
+        this.report.spared++;
+        continue;
+      }
+      const files = await listOrEmpty(this.storage, `images/${id}`, this.o.signal);
+      const sizes = await Promise.all(files.map((f) => this.storage.stat(f, this.o.signal).then((s) => s.size, () => 0)));
+      const bytes = sizes.reduce((a, b) => a + b, 0) + (this.dry ? 0 : (json ?? 0));
+      if (!this.dry) {
+        await deleteIfExists(this.storage, setAside(id), this.o.signal);
+        const facts = await readOrNull(this.storage, bridge.layerFacts(id), this.o.signal).catch(() => null);
+        await deleteIfExists(this.storage, `images/${id}`, this.o.signal);
+        await this.dropBridgeRecords(id, facts);
+      }
+      this.swept('v1-image', id, bytes);
     }
   }
 
   /** The bridge's records of a V1 image that is gone: its layer facts, its V2 blob record, the alias naming it. */
   private async dropBridgeRecords(id: string, facts: Buffer | null): Promise<void> {
-    if (!/^[a-f0-9]{64}$/.test(id)) return;
+    if (!IMAGE_ID.test(id)) return;
     await deleteIfExists(this.storage, bridge.layerFacts(id), this.o.signal);
     await deleteIfExists(this.storage, bridge.v1Layer(id), this.o.signal);
     let digest: Digest | null = null;
@@ -274,6 +309,9 @@ class Collector {
   }
 }
 
+const IMAGE_ID = /^[a-f0-9]{64}$/;
+const SET_ASIDE = berth.gcSetAside;
+const setAside = berth.gcSetAsideJson;
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
 
 function subjectOf(bytes: Buffer): Digest | null {

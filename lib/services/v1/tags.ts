@@ -91,12 +91,16 @@ export class TagService {
 
   private async writeTag(name: RepositoryName, tag: string, id: string, meta: Record<string, unknown>): Promise<void> {
     const { namespace: ns, repository: repo } = name;
-    await this.locks.run(`repo:${ns}/${repo}`, async () => {
+    // The image's lock too: `berth gc` takes it to set aside the JSON of an image nothing
+    // tagged, and then looks at the tags again; a tag either lands before that (and gc puts the
+    // image back) or finds the image gone.
+    await this.locks.run(`repo:${ns}/${repo}`, () => this.locks.run(id, async () => {
+      if (!(await exists(this.storage, v1.imageJson(id)))) throw new RegistryError(V1.IMAGE_NOT_FOUND);
       await this.storage.putContent(v1.tag(ns, repo, tag), id);
       const text = pyJson(meta);
       await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
       if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
-    });
+    }));
   }
 
   async delete(name: RepositoryName, tag: string): Promise<void> {
