@@ -6,7 +6,8 @@
  *   - a V1 push in progress (`_inprogress`) and the images it builds on; V2 upload sessions
  *     (`_uploads`, purge-uploads' business) are not touched at all;
  *   - a candidate that something re-linked meanwhile: each V2 blob is checked again just before
- *     it goes, under the lock an upload or mount holds while it links a blob, and a
+ *     it goes, under the lock an upload, a mount or the bridge holds while it links a blob (a
+ *     blob stored before and linked again leaves a stamp, berth/gc/linked/, gc spares), and a
  *     repository's links are removed under the lock a manifest PUT holds while it checks its
  *     blobs, after the revisions written since the run began have been marked
  *     (services/store-locks.ts); each V1 image is checked again under its push lock, its JSON
@@ -171,11 +172,16 @@ class Collector {
       await this.locked(blobLock(digest), async () => {
         const changed = await this.storage.stat(path, this.o.signal).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
         if (!changed) return; // a directory a crash left without its data, or gone meanwhile
-        if (this.young(changed.modTime.getTime()) || !(await this.unlinkEverywhere(digest))) {
+        const stamp = berth.gcLinked(digest);
+        const linked = await modifiedAt(this.storage, stamp, this.o.signal);
+        if (this.young(changed.modTime.getTime()) || this.young(linked) || !(await this.unlinkEverywhere(digest))) {
           this.report.spared++;
           return;
         }
-        if (!this.dry) await deleteIfExists(this.storage, dirOf(path), this.o.signal);
+        if (!this.dry) {
+          await deleteIfExists(this.storage, dirOf(path), this.o.signal);
+          if (linked !== null) await deleteIfExists(this.storage, stamp, this.o.signal);
+        }
         this.swept('v2-blob', digest.value, changed.size);
       });
     }
@@ -233,10 +239,16 @@ class Collector {
   private async putBackSetAside(): Promise<void> {
     for (const file of await listOrEmpty(this.storage, SET_ASIDE, this.o.signal)) {
       const id = baseName(file);
-      if (IMAGE_ID.test(id) && (await listOrEmpty(this.storage, `images/${id}`, this.o.signal)).length > 0) {
-        await this.storage.move(file, `images/${id}/json`, this.o.signal);
-      } else await deleteIfExists(this.storage, file, this.o.signal);
+      if (IMAGE_ID.test(id)) await this.locks.run(id, () => this.putBack(id));
+      else await deleteIfExists(this.storage, file, this.o.signal);
     }
+  }
+
+  /** A set-aside JSON back in its image, unless the image is gone or was pushed again meanwhile (its own JSON wins). */
+  private async putBack(id: string): Promise<void> {
+    const files = (await listOrEmpty(this.storage, `images/${id}`, this.o.signal)).map(baseName);
+    if (files.length > 0 && !files.includes('json')) await this.storage.move(setAside(id), `images/${id}/json`, this.o.signal);
+    else await deleteIfExists(this.storage, setAside(id), this.o.signal);
   }
 
   /**
@@ -275,20 +287,28 @@ class Collector {
     for await (const tag of v1Tags(this.storage, this.o.signal)) if (IMAGE_ID.test(tag.id)) await this.marks.markImage(tag.id);
     for (const { id, json } of batch) {
       if (this.marks.v1.has(id)) {
-        if (json !== null && !this.dry) await this.storage.move(setAside(id), `images/${id}/json`, this.o.signal);
+        if (json !== null && !this.dry) await this.locked(id, () => this.putBack(id));
         this.report.spared++;
         continue;
       }
-      const files = await listOrEmpty(this.storage, `images/${id}`, this.o.signal);
-      const sizes = await Promise.all(files.map((f) => this.storage.stat(f, this.o.signal).then((s) => s.size, () => 0)));
-      const bytes = sizes.reduce((a, b) => a + b, 0) + (this.dry ? 0 : (json ?? 0));
-      if (!this.dry) {
-        await deleteIfExists(this.storage, setAside(id), this.o.signal);
-        const facts = await readOrNull(this.storage, bridge.layerFacts(id), this.o.signal).catch(() => null);
-        await deleteIfExists(this.storage, `images/${id}`, this.o.signal);
-        await this.dropBridgeRecords(id, facts);
-      }
-      this.swept('v1-image', id, bytes);
+      await this.locked(id, async () => {
+        const files = await listOrEmpty(this.storage, `images/${id}`, this.o.signal);
+        if (!this.dry && files.some((f) => baseName(f) === 'json')) {
+          // pushed again meanwhile (its JSON PUT found none): the new push owns it now
+          await deleteIfExists(this.storage, setAside(id), this.o.signal);
+          this.report.spared++;
+          return;
+        }
+        const sizes = await Promise.all(files.map((f) => this.storage.stat(f, this.o.signal).then((s) => s.size, () => 0)));
+        const bytes = sizes.reduce((a, b) => a + b, 0) + (this.dry ? 0 : (json ?? 0));
+        if (!this.dry) {
+          const facts = await readOrNull(this.storage, bridge.layerFacts(id), this.o.signal).catch(() => null);
+          await deleteIfExists(this.storage, `images/${id}`, this.o.signal);
+          await deleteIfExists(this.storage, setAside(id), this.o.signal);
+          await this.dropBridgeRecords(id, facts);
+        }
+        this.swept('v1-image', id, bytes);
+      });
     }
   }
 

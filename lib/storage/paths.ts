@@ -132,6 +132,8 @@ export const berth = {
   /** `berth gc`: the JSON of an unreferenced V1 image, set aside while the tags are read again */
   gcSetAside: 'berth/gc/json',
   gcSetAsideJson: (id: string) => `berth/gc/json/${checkComponent(id)}`,
+  /** rewritten each time a blob already stored is linked into a repository (a mount, the bridge): gc spares it */
+  gcLinked: (d: Digest) => `berth/gc/linked/${digestDir(d)}`,
 } as const;
 
 /**

@@ -7,8 +7,6 @@
  * and V2 with the same bytes.
  */
 import assert from 'node:assert/strict';
-import { readdir, utimes } from 'node:fs/promises';
-import path from 'node:path';
 import type { Config } from '../../lib/config/load.js';
 import { collectGarbage, type GcOptions, type Swept } from '../../lib/maintenance/gc.js';
 import { verifyStore } from '../../lib/maintenance/verify.js';
@@ -18,10 +16,11 @@ import { createStorage } from '../../lib/storage/factory.js';
 import { v1 } from '../../lib/storage/paths.js';
 import { tempDir, testConfig } from '../support/config.js';
 import { gzipLayer } from '../support/layers.js';
+import { age, pullBoth } from '../support/pull-both.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { payload } from '../support/v1-client.js';
 import { v1Engine, v1Json } from '../support/v1-engine.js';
-import { DOCKER_MANIFEST, OCI_MANIFEST, sha256, v2Client } from '../support/v2-client.js';
+import { DOCKER_MANIFEST, v2Client } from '../support/v2-client.js';
 
 const id = (c: string, n: number) => `${c.repeat(63)}${n}`;
 const LIVE_BASE = id('a', 1);
@@ -31,33 +30,6 @@ const ORPHAN_TOP = id('b', 2);
 const KEPT_PARENT = id('c', 1);
 const IN_PROGRESS = id('c', 2);
 const HOUR = 3_600_000;
-
-/** Make every file under `dir` look `ms` older, as a store that has been running a while. */
-export async function age(dir: string, ms: number): Promise<void> {
-  const when = new Date(Date.now() - ms);
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) await utimes(path.join(entry.parentPath, entry.name), when, when);
-  }
-}
-
-/** Everything a client pulls of a tag, over V1 and over V2: bytes to compare before and after. */
-export async function pullBoth(url: string, repo: string, tag: string): Promise<string[]> {
-  const out: string[] = [];
-  const { chain } = await v1Engine(url).pull(repo, tag);
-  for (const c of chain) out.push(`v1 ${c.id} json ${sha256(c.json)} layer ${sha256(c.layer)}`);
-  const api = v2Client(url);
-  const manifest = await api.call('GET', `/v2/${repo}/manifests/${tag}`, { headers: { Accept: `${DOCKER_MANIFEST}, ${OCI_MANIFEST}` } });
-  assert.equal(manifest.status, 200, `V2 manifest of ${repo}:${tag}: ${manifest.body}`);
-  out.push(`v2 manifest ${sha256(manifest.body)}`);
-  const doc = manifest.json<{ config: { digest: string }; layers: Array<{ digest: string }> }>();
-  for (const d of [doc.config.digest, ...doc.layers.map((l) => l.digest)]) {
-    const blob = await api.call('GET', `/v2/${repo}/blobs/${d}`);
-    assert.equal(blob.status, 200, `blob ${d} of ${repo}:${tag}`);
-    assert.equal(sha256(blob.body), d);
-    out.push(`v2 blob ${d}`);
-  }
-  return out;
-}
 
 describe('berth gc on local storage', function () {
   this.timeout(120_000);

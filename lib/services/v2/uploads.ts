@@ -77,7 +77,7 @@ export class UploadService {
 
   private async mount(name: string, mount: MountRequest, signal?: AbortSignal): Promise<boolean> {
     if (!(await this.mountable(mount, signal))) return false;
-    await this.blobs.link(name, mount.digest, signal);
+    await this.blobs.linkStored(name, mount.digest, signal);
     return true;
   }
 
