@@ -299,7 +299,14 @@ class Collector {
           this.report.spared++;
           return;
         }
-        const sizes = await Promise.all(files.map((f) => this.storage.stat(f, this.o.signal).then((s) => s.size, () => 0)));
+        const sizes = await Promise.all(
+          files.map((f) =>
+            this.storage.stat(f, this.o.signal).then(
+              (s) => s.size,
+              () => 0,
+            ),
+          ),
+        );
         const bytes = sizes.reduce((a, b) => a + b, 0) + (this.dry ? 0 : (json ?? 0));
         if (!this.dry) {
           const facts = await readOrNull(this.storage, bridge.layerFacts(id), this.o.signal).catch(() => null);

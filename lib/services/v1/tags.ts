@@ -98,18 +98,20 @@ export class TagService {
     // The image's lock too: `berth gc` takes it to set aside the JSON of an image nothing
     // tagged (and to delete the image once it has read the tags again); a tag written meanwhile
     // puts the JSON back, and gc leaves an image with its JSON alone.
-    await this.locks.run(`repo:${ns}/${repo}`, () => this.locks.run(id, async () => {
-      if (!(await exists(this.storage, v1.imageJson(id)))) {
-        // set aside by a gc that found nothing tagging it: this tag does, so it goes back
-        await this.storage.move(berth.gcSetAsideJson(id), v1.imageJson(id)).catch((err) => {
-          throw isNotFound(err) ? new RegistryError(V1.IMAGE_NOT_FOUND) : err;
-        });
-      }
-      await this.storage.putContent(v1.tag(ns, repo, tag), id);
-      const text = pyJson(meta);
-      await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
-      if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
-    }));
+    await this.locks.run(`repo:${ns}/${repo}`, () =>
+      this.locks.run(id, async () => {
+        if (!(await exists(this.storage, v1.imageJson(id)))) {
+          // set aside by a gc that found nothing tagging it: this tag does, so it goes back
+          await this.storage.move(berth.gcSetAsideJson(id), v1.imageJson(id)).catch((err) => {
+            throw isNotFound(err) ? new RegistryError(V1.IMAGE_NOT_FOUND) : err;
+          });
+        }
+        await this.storage.putContent(v1.tag(ns, repo, tag), id);
+        const text = pyJson(meta);
+        await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
+        if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
+      }),
+    );
   }
 
   async delete(name: RepositoryName, tag: string): Promise<void> {
