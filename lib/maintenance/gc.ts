@@ -41,6 +41,11 @@ export interface GcOptions {
   untagged?: boolean;
   /** what changed less than this long before the run is never swept */
   graceMs: number;
+  /**
+   * added to the grace period: object times come from the storage's clock (a filesystem's
+   * coarse kernel clock, an S3 server's), which may run behind ours; default 2 s
+   */
+  clockSlackMs?: number;
   /** the locks the server takes (HostLocks on its lock_dir); default: this process only */
   locks?: Locks;
   now?: () => number;
@@ -86,7 +91,7 @@ class Collector {
     private readonly o: GcOptions,
   ) {
     this.started = (o.now ?? Date.now)();
-    this.cutoff = this.started - o.graceMs;
+    this.cutoff = this.started - o.graceMs - (o.clockSlackMs ?? CLOCK_SLACK_MS);
     this.dry = o.dryRun ?? false;
     this.locks = o.locks ?? new KeyedMutex();
     this.marks = new Marks(storage, { cutoff: this.cutoff, untagged: o.untagged ?? false, signal: o.signal, onItem: o.onItem });
@@ -337,6 +342,7 @@ class Collector {
 }
 
 const IMAGE_ID = /^[a-f0-9]{64}$/;
+const CLOCK_SLACK_MS = 2000;
 const SET_ASIDE = berth.gcSetAside;
 const setAside = berth.gcSetAsideJson;
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
