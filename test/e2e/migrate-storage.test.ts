@@ -28,7 +28,8 @@ const FILLER = 400;
 describe('berth migrate-storage: local → S3 (Ceph RGW) → local, killed halfway each way', function () {
   this.timeout(300_000);
   let configFile: string;
-  const open = (flavor: string) => createStorage(loadConfig({ env: { DOCKER_REGISTRY_CONFIG: configFile, SETTINGS_FLAVOR: flavor }, cwd: INSTALL_DIR, installDir: INSTALL_DIR }).config);
+  const open = (flavor: string) =>
+    createStorage(loadConfig({ env: { DOCKER_REGISTRY_CONFIG: configFile, SETTINGS_FLAVOR: flavor }, cwd: INSTALL_DIR, installDir: INSTALL_DIR }).config);
 
   before(async function () {
     const rgw = await sharedRgw();
@@ -65,7 +66,12 @@ describe('berth migrate-storage: local → S3 (Ceph RGW) → local, killed halfw
   });
 
   /** Run migrate-storage; with `killAfter`, SIGKILL it once the checkpoint records that many objects. */
-  async function migrate(from: string, to: string, checkpoint: string, killAfter?: number): Promise<{ code: number | null; killed: boolean; report: Record<string, unknown> | null }> {
+  async function migrate(
+    from: string,
+    to: string,
+    checkpoint: string,
+    killAfter?: number,
+  ): Promise<{ code: number | null; killed: boolean; report: Record<string, unknown> | null }> {
     const proc = spawn(process.execPath, [BERTH, 'migrate-storage', '--from', from, '--to', to, '--checkpoint', checkpoint, '--concurrency', '2', '--json'], {
       env: { PATH: process.env.PATH ?? '', DOCKER_REGISTRY_CONFIG: configFile },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -143,7 +149,10 @@ describe('berth migrate-storage: local → S3 (Ceph RGW) → local, killed halfw
 
   it('usage errors are exit 2, an unknown flavor exit 78', () => {
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, [BERTH, 'migrate-storage', ...args], { env: { PATH: process.env.PATH ?? '', DOCKER_REGISTRY_CONFIG: configFile }, encoding: 'utf8' });
+      spawnSync(process.execPath, [BERTH, 'migrate-storage', ...args], {
+        env: { PATH: process.env.PATH ?? '', DOCKER_REGISTRY_CONFIG: configFile },
+        encoding: 'utf8',
+      });
     assert.equal(run('--from', 'source', '--to', 'source').status, 2, 'source and target the same');
     assert.equal(run('--from', 'source', '--to', 'back', '--concurrency', '0').status, 2);
     const unknown = run('--from', 'source', '--to', 'nosuchflavor');
