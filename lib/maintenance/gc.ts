@@ -159,11 +159,19 @@ class Collector {
     });
   }
 
-  /** Manifests pushed since the run began (their links are young): what they refer to is live. */
+  /**
+   * Manifests pushed since the run began: what they refer to is live. Without --untagged every
+   * revision there was is marked, so one not marked is new (its directory names it: no read);
+   * with it, an unmarked one is new when its link is young.
+   */
   private async markNewRevisions(name: string): Promise<void> {
-    for await (const link of linkFiles(this.storage, `${v2.repository(name)}/_manifests/revisions`, this.o.signal)) {
-      if (link.digest && !this.marks.v2.has(link.digest.value) && this.young(await modifiedAt(this.storage, link.path, this.o.signal))) {
-        await this.marks.markManifest(link.digest);
+    const revisions = `${v2.repository(name)}/_manifests/revisions`;
+    for (const algDir of await listOrEmpty(this.storage, revisions, this.o.signal)) {
+      for (const hexDir of await listOrEmpty(this.storage, algDir, this.o.signal)) {
+        const digest = parseDigest(`${baseName(algDir)}:${baseName(hexDir)}`);
+        if (!digest || this.marks.v2.has(digest.value)) continue;
+        if (this.o.untagged && !this.young(await modifiedAt(this.storage, `${hexDir}/link`, this.o.signal))) continue;
+        await this.marks.markManifest(digest);
       }
     }
     await this.marks.markReferrers(name);
