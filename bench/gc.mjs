@@ -82,7 +82,12 @@ async function generate(dir, n) {
     }
     if (m % 2 === 1) continue; // these blobs were uploaded, but no manifest names them: orphans
     const [config, ...rest] = layers;
-    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { ...config, mediaType: 'application/vnd.oci.image.config.v1+json' }, layers: rest });
+    const manifest = JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { ...config, mediaType: 'application/vnd.oci.image.config.v1+json' },
+      layers: rest,
+    });
     const digest = parseDigest(`sha256:${sha(manifest)}`);
     await flush(true);
     await storage.putContent(v2.blobData(digest), manifest);
