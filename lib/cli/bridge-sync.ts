@@ -8,7 +8,7 @@ import { buildDeps, closeDeps } from '../deps.js';
 import { createLogger } from '../logging/logger.js';
 import { bridgeSync } from '../maintenance/bridge-sync.js';
 import { buildServices } from '../services/index.js';
-import { cliArgs, withConfig } from './cli-args.js';
+import { CONFIG_OPTIONS, cliArgs, configChoice, withConfig } from './cli-args.js';
 import { progress } from './progress.js';
 
 const NAME = 'scripts/bridge-sync';
@@ -19,18 +19,20 @@ Shows every V1 tag over V2 and every V2 tag over V1 (what the server does for ea
 bridge is on), for a store filled before: one pass over both trees, resumable.
   --dry-run    list what would be bridged, change nothing
   --json       print the report as JSON
+  --config FILE      the config file (instead of DOCKER_REGISTRY_CONFIG)
+  --flavor NAME      the flavor (instead of SETTINGS_FLAVOR)
   --help, --version
 Exit: 0 every tag is shown on both sides, 1 some could not be (the report says why),
       2 usage, 78 config.`;
 
 export async function main(argv: string[]): Promise<number> {
-  const args = cliArgs(argv, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' } }, USAGE);
+  const args = cliArgs(argv, { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, ...CONFIG_OPTIONS }, USAGE);
   if (typeof args === 'number') return args;
   const opened = withConfig((config) => {
     if (!config.bridge)
       throw new ConfigError([{ key: 'bridge', message: 'is false: turn the bridge on to bridge a store' }], config.flavor, config.source.path);
     return buildDeps(config, createLogger('warn').child({ name: 'bridge-sync' }), { mailer: null, search: null });
-  });
+  }, configChoice(args));
   if (typeof opened === 'number') return opened;
   const { value: deps } = opened;
   const { bridge } = buildServices(deps);

@@ -5,10 +5,18 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors.js';
-import { type Config, loadConfig } from '../config/load.js';
+import { type Config, type LoadOptions, loadConfig } from '../config/load.js';
 import { INSTALL_DIR, VERSION } from '../version.js';
 
 type Options = Record<string, { type: 'string' | 'boolean' }>;
+
+/** What loadConfig (and preflight) read: the server's environment, with `choice` standing in for its two variables. */
+export function loadOptions(choice: ConfigChoice = {}): LoadOptions {
+  const env = { ...process.env };
+  if (choice.config !== undefined) env.DOCKER_REGISTRY_CONFIG = choice.config;
+  if (choice.flavor !== undefined) env.SETTINGS_FLAVOR = choice.flavor;
+  return { env, cwd: process.cwd(), installDir: INSTALL_DIR };
+}
 
 /** The parsed flags, or the exit code to end with (help/version printed: 0; bad flags: 2). */
 export function cliArgs(argv: string[], options: Options, usage: string): Record<string, string | boolean | undefined> | number {
@@ -41,15 +49,23 @@ export interface ConfigChoice {
  * and what `open` builds from it, or exit 78.
  */
 export function withConfig<T>(open: (config: Readonly<Config>) => T, choice: ConfigChoice = {}): { config: Readonly<Config>; value: T } | number {
-  const env = { ...process.env };
-  if (choice.config !== undefined) env.DOCKER_REGISTRY_CONFIG = choice.config;
-  if (choice.flavor !== undefined) env.SETTINGS_FLAVOR = choice.flavor;
   try {
-    const { config } = loadConfig({ env, cwd: process.cwd(), installDir: INSTALL_DIR });
+    const { config } = loadConfig(loadOptions(choice));
     return { config, value: open(config) };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     return 78;
   }
+}
+
+/** The `--config`/`--flavor` a tool's flags gave (CONFIG_OPTIONS). */
+export function configChoice(args: Record<string, string | boolean | undefined>): ConfigChoice {
+  return { config: args.config as string | undefined, flavor: args.flavor as string | undefined };
+}
+
+/** Say what is wrong with the command line, then the usage: exit 2. */
+export function usageError(message: string, usage: string): number {
+  console.error(`${message}\n\n${usage}`);
+  return 2;
 }

@@ -8,7 +8,7 @@ import { buildDeps, closeDeps } from '../deps.js';
 import { diffWorkerJob, REDIS_WAIT_MS } from '../jobs/diff-worker.js';
 import { createLogger } from '../logging/logger.js';
 import { buildServices } from '../services/index.js';
-import { cliArgs, withConfig } from './cli-args.js';
+import { CONFIG_OPTIONS, cliArgs, configChoice, withConfig } from './cli-args.js';
 
 export { parseQueuedId } from '../jobs/diff-worker.js';
 
@@ -16,17 +16,19 @@ const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml]
 
 Computes the /diff of the images queued on the cache Redis (cache.host in config.yml).
   --once       stop when the queue is empty
+  --config FILE      the config file (instead of DOCKER_REGISTRY_CONFIG)
+  --flavor NAME      the flavor (instead of SETTINGS_FLAVOR)
   --help, --version`;
 
 export async function main(argv: string[]): Promise<number> {
-  const args = cliArgs(argv, { once: { type: 'boolean' } }, USAGE);
+  const args = cliArgs(argv, { once: { type: 'boolean' }, ...CONFIG_OPTIONS }, USAGE);
   if (typeof args === 'number') return args;
   const opened = withConfig((config) => {
     if (!config.cache.host)
       throw new ConfigError([{ key: 'cache.host', message: 'the diff queue lives on the cache Redis; set cache.host' }], config.flavor, config.source.path);
     const log = createLogger(config.loglevel).child({ name: 'diff-worker' });
     return buildDeps(config, log, { mailer: null, search: null });
-  });
+  }, configChoice(args));
   if (typeof opened === 'number') return opened;
   const { config, value: deps } = opened;
   const { diffs } = buildServices(deps).v1;

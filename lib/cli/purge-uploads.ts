@@ -8,7 +8,7 @@
 import { formatBytes, reclaimLeftovers } from '../maintenance/leftovers.js';
 import { purgeUploads } from '../maintenance/purge-uploads.js';
 import { createStorage } from '../storage/factory.js';
-import { cliArgs, withConfig } from './cli-args.js';
+import { CONFIG_OPTIONS, cliArgs, configChoice, withConfig } from './cli-args.js';
 
 const USAGE = `Usage: [SETTINGS_FLAVOR=prod] [DOCKER_REGISTRY_CONFIG=config.yml] scripts/purge-uploads [--age SECS] [--leftover-age SECS] [--dry-run]
 
@@ -18,15 +18,17 @@ writers left behind: temp files of a dead process of this host, and temp files, 
 uploads and Glance staging images untouched for --leftover-age seconds (default: leftover_age,
 86400 = 1 day).
   --dry-run    list what would be deleted, change nothing
+  --config FILE      the config file (instead of DOCKER_REGISTRY_CONFIG)
+  --flavor NAME      the flavor (instead of SETTINGS_FLAVOR)
   --help, --version`;
 
 export async function main(argv: string[]): Promise<number> {
-  const args = cliArgs(argv, { age: { type: 'string' }, 'leftover-age': { type: 'string' }, 'dry-run': { type: 'boolean' } }, USAGE);
+  const args = cliArgs(argv, { age: { type: 'string' }, 'leftover-age': { type: 'string' }, 'dry-run': { type: 'boolean' }, ...CONFIG_OPTIONS }, USAGE);
   if (typeof args === 'number') return args;
   const age = secondsArg(args, 'age');
   const leftoverAge = secondsArg(args, 'leftover-age');
   if (age === undefined || leftoverAge === undefined) return 2;
-  const opened = withConfig(createStorage);
+  const opened = withConfig(createStorage, configChoice(args));
   if (typeof opened === 'number') return opened;
   const { config, value: storage } = opened;
   try {

@@ -5,10 +5,9 @@
  * --config/--flavor); safe while the server runs.
  */
 
-import { RedisCache } from '../cache/redis-cache.js';
 import { createLogger } from '../logging/logger.js';
 import { type Finding, type VerifyReport, verifyStore } from '../maintenance/verify.js';
-import { sharedLocking } from '../services/shared-locking.js';
+import { operatorLocking } from '../services/shared-locking.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { createStorage } from '../storage/factory.js';
 import { CONFIG_OPTIONS, cliArgs, withConfig } from './cli-args.js';
@@ -69,8 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   const { config, value: stores } = opened;
   // The locks the servers take (lock_dir on this host, or the `cache` Redis of several instances), so a repair never races a push.
   const log = createLogger('warn').child({ name: 'verify' });
-  const cache = config.cache.host ? new RedisCache(config.cache, log, 'cache') : null;
-  const { locks } = sharedLocking(config, cache, log);
+  const { locks, close: closeLocks } = operatorLocking(config, log);
   const bar = progress('verify');
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -102,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`${NAME}: could not finish: ${(err as Error).message}`);
     return 1;
   } finally {
-    await cache?.close();
+    await closeLocks();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     await Promise.allSettled([stores.storage.close(), stores.writer === stores.storage ? null : stores.writer.close()]);

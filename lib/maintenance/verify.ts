@@ -29,9 +29,10 @@ import { describeManifest, parseManifestJson } from '../services/v2/manifest-typ
 import { walkRepositories } from '../services/v2/repository-walk.js';
 import { deleteIfExists, exists, listOrEmpty, type StorageDriver } from '../storage/driver.js';
 import { isNotFound } from '../storage/errors.js';
-import { bridge, IMAGES, REPOSITORIES, V2_ROOT, v2 } from '../storage/paths.js';
+import { bridge, IMAGES, v2 } from '../storage/paths.js';
 import { reclaimLeftovers } from './leftovers.js';
 import { purgeUploads } from './purge-uploads.js';
+import { linkFiles, v1Tags, v2Blobs } from './store-walk.js';
 
 export type FindingKind =
   | 'image-without-json'
@@ -347,20 +348,11 @@ class Verifier {
 
   /** `repositories/<ns>/<repo>/tag_<tag>` holding an image id that has no JSON. */
   private async checkV1Tags(): Promise<void> {
-    const { signal } = this.o;
-    for (const nsDir of await listOrEmpty(this.storage, REPOSITORIES, signal)) {
-      for (const repoDir of await listOrEmpty(this.storage, nsDir, signal)) {
-        for (const file of await listOrEmpty(this.storage, repoDir, signal)) {
-          const name = base(file);
-          if (!name.startsWith('tag_')) continue;
-          const id = ((await this.read(file)) ?? Buffer.alloc(0)).toString('utf8').trim();
-          if (name.endsWith('_json') && !isImageId(id)) continue; // the metadata of a tag named `_<x>`
-          this.checked.v1Tags++;
-          this.referenced.add(id);
-          if (!isImageId(id)) this.find('tag-invalid', file, `holds ${JSON.stringify(id.slice(0, 80))}, not an image id`);
-          else if (this.images.get(id)?.json !== 'ok' && !this.o.mirror) this.find('tag-dangling', file, `points at image ${id}, which has no JSON`);
-        }
-      }
+    for await (const { path: file, id } of v1Tags(this.storage, this.o.signal)) {
+      this.checked.v1Tags++;
+      this.referenced.add(id);
+      if (!isImageId(id)) this.find('tag-invalid', file, `holds ${JSON.stringify(id.slice(0, 80))}, not an image id`);
+      else if (this.images.get(id)?.json !== 'ok' && !this.o.mirror) this.find('tag-dangling', file, `points at image ${id}, which has no JSON`);
     }
   }
 
@@ -424,16 +416,8 @@ class Verifier {
   // --- V2 ---
 
   private async blobInventory(): Promise<Array<{ digest: Digest; path: string }>> {
-    const { signal } = this.o;
     const found: Array<{ digest: Digest; path: string }> = [];
-    for (const algDir of await listOrEmpty(this.storage, `${V2_ROOT}/blobs`, signal)) {
-      for (const prefixDir of await listOrEmpty(this.storage, algDir, signal)) {
-        for (const hexDir of await listOrEmpty(this.storage, prefixDir, signal)) {
-          const digest = parseDigest(`${base(algDir)}:${base(hexDir)}`);
-          if (digest) found.push({ digest, path: v2.blobData(digest) });
-        }
-      }
-    }
+    for await (const blob of v2Blobs(this.storage, this.o.signal)) found.push(blob);
     return found;
   }
 
@@ -542,21 +526,11 @@ class Verifier {
 
   /** `<dir>/<alg>/<hex>/link` files, each with the digest it holds (null, after a finding, when it holds something else). */
   private async links(dir: string): Promise<Array<{ path: string; digest: Digest | null }>> {
-    const { signal } = this.o;
     const found: Array<{ path: string; digest: Digest | null }> = [];
-    for (const algDir of await listOrEmpty(this.storage, dir, signal)) {
-      for (const hexDir of await listOrEmpty(this.storage, algDir, signal)) {
-        const path = `${hexDir}/link`;
-        const raw = await this.read(path);
-        if (!raw) continue; // a directory without its link (a crash mid-write): nothing points anywhere
-        this.checked.links++;
-        const digest = parseDigest(raw.toString('utf8').trim());
-        const named = `${base(algDir)}:${base(hexDir)}`;
-        if (digest?.value !== named) {
-          this.find('link-invalid', path, `holds ${JSON.stringify(raw.toString('utf8').slice(0, 80))}, not ${named}`);
-          found.push({ path, digest: null });
-        } else found.push({ path, digest });
-      }
+    for await (const { path, named, digest, raw } of linkFiles(this.storage, dir, this.o.signal)) {
+      this.checked.links++;
+      if (!digest) this.find('link-invalid', path, `holds ${JSON.stringify(raw.slice(0, 80))}, not ${named}`);
+      found.push({ path, digest });
     }
     return found;
   }

@@ -106,7 +106,7 @@ export function buildServices(deps: Deps): Services {
   };
 
   const blobs = new BlobStore(storage, v2Hooks);
-  const manifests = new ManifestService(storage, blobs, new SigningKey(storage, locks), v2Hooks, config.v2_sparse_indexes);
+  const manifests = new ManifestService(storage, blobs, new SigningKey(storage, locks), v2Hooks, config.v2_sparse_indexes, locks);
   const v2 = {
     blobs,
     uploads: new UploadService(storage, blobs, locks),

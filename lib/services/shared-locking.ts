@@ -3,7 +3,7 @@
  * that every instance on the store sees (README "Several instances on one store"); without
  * it, directories and files in lock_dir, which serve the processes of one host only.
  */
-import type { RedisCache } from '../cache/redis-cache.js';
+import { RedisCache } from '../cache/redis-cache.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
 import { HostLocks, type Takeover } from './host-lock.js';
@@ -37,4 +37,14 @@ export function sharedLocking(
     locks: new RedisLocks(redis, { ttlMs: (config.shared_lock_ttl ?? 30) * 1000, onLost }),
     leases: new Leases(new RedisLeaseRecords(redis)),
   };
+}
+
+/**
+ * An operator tool's view of the servers' locks (berth gc, scripts/verify): the same ones the
+ * servers take, opened from the config, with what must be closed when the tool ends.
+ */
+export function operatorLocking(config: Readonly<Config>, log: Logger): { locks: Locks; close: () => Promise<void> } {
+  const cache = config.cache.host ? new RedisCache(config.cache, log, 'cache') : null;
+  const { locks } = sharedLocking(config, cache, log);
+  return { locks, close: async () => void (await cache?.close()) };
 }

@@ -129,6 +129,11 @@ export const v2 = {
 export const berth = {
   /** the P-256 key schema1 manifests are signed with on the way out, shared by every worker */
   schema1SigningKey: 'berth/schema1-signing-key.pem',
+  /** `berth gc`: the JSON of an unreferenced V1 image, set aside while the tags are read again */
+  gcSetAside: 'berth/gc/json',
+  gcSetAsideJson: (id: string) => `berth/gc/json/${checkComponent(id)}`,
+  /** rewritten each time a blob already stored is linked into a repository (a mount, the bridge): gc spares it */
+  gcLinked: (d: Digest) => `berth/gc/linked/${digestDir(d)}`,
 } as const;
 
 /**

@@ -72,7 +72,7 @@ export class BridgeService {
     // The facts of an image the bridge made come from the V2 blob it names (a V1 tag may name one).
     this.facts = new LayerFactsStore(deps.storage, deps.locks, deps.log, (id) => this.v1view.layerOf(id));
     this.records = new TagRecords(deps.storage);
-    this.v2view = new V2View(deps.storage, this.facts, deps.v2.blobs, deps.v2.manifests);
+    this.v2view = new V2View(deps.storage, this.facts, deps.v2.blobs, deps.v2.manifests, deps.locks);
     this.v1view = new V1View(deps.storage, deps.v2.blobs, deps.v2.manifests, deps.v1.images, deps.v1.tags, deps.v1.index, deps.platform, this.facts);
   }
 

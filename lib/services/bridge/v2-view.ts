@@ -14,7 +14,10 @@ import { type Digest, digestOf, parseDigest } from '../../checksums/digest.js';
 import type { StorageDriver } from '../../storage/driver.js';
 import { deleteIfExists } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
-import { bridge, v1, v2 } from '../../storage/paths.js';
+import { berth, bridge, v1, v2 } from '../../storage/paths.js';
+import type { Locks } from '../host-lock.js';
+import { KeyedMutex } from '../keyed-mutex.js';
+import { blobLock } from '../store-locks.js';
 import type { BlobStore } from '../v2/blobs.js';
 import type { ManifestAlternates } from '../v2/hooks.js';
 import { MediaType } from '../v2/manifest-types.js';
@@ -22,6 +25,7 @@ import type { ManifestService } from '../v2/manifests.js';
 import type { BridgedLayer, LayerFactsStore } from './layer-facts-store.js';
 
 interface ChainImage {
+  id: string;
   json: Buffer;
   layer: BridgedLayer;
 }
@@ -43,6 +47,7 @@ export class V2View {
     private readonly facts: LayerFactsStore,
     private readonly blobs: BlobStore,
     private readonly manifests: ManifestService,
+    private readonly locks: Locks = new KeyedMutex(),
   ) {}
 
   /** Everything that reads the chain; the slow part (a layer's first DiffID) happens here, outside any tag lock. */
@@ -60,7 +65,7 @@ export class V2View {
     for (const { id, facts, json } of found) {
       if (!facts.ok) return { ok: false, reason: `image ${id}: ${facts.reason}` };
       if (!json) return { ok: false, reason: `image ${id} has no JSON` };
-      chain.push({ json, layer: facts });
+      chain.push({ id, json, layer: facts });
     }
     try {
       const config = imageConfigFromV1Chain(chain.map((c) => ({ json: c.json, diffId: c.layer.diffId })));
@@ -73,13 +78,16 @@ export class V2View {
     }
   }
 
+  /** The image's JSON, or where `berth gc` set it aside while it reads the tags again (a tag written then brings it back). */
   private async jsonOf(id: string): Promise<Buffer | null> {
-    try {
-      return await this.storage.getContent(v1.imageJson(id));
-    } catch (err) {
-      if (isNotFound(err)) return null;
-      throw err;
+    for (const path of [v1.imageJson(id), berth.gcSetAsideJson(id)]) {
+      try {
+        return await this.storage.getContent(path);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
+    return null;
   }
 
   /** Show the chain under `tag` in each of `names`. Returns the schema2 digest. */
@@ -88,8 +96,8 @@ export class V2View {
     await this.blobs.putSmall(configDigest, view.config);
     let schema2Digest: Digest | null = null;
     for (const name of names) {
-      const blobs = [configDigest, ...view.chain.map(({ layer }) => parseDigest(layer.blob.digest) as Digest)];
-      await Promise.all(blobs.map((digest) => this.blobs.link(name, digest)));
+      await this.linkBlob(name, configDigest, null);
+      for (const { id, layer } of view.chain) await this.linkBlob(name, parseDigest(layer.blob.digest) as Digest, layer.source === 'v1-layer' ? id : null);
       const put = (bytes: Buffer, type: string, ref: 'tag' | 'digest') =>
         this.manifests.put(name, ref === 'tag' ? { kind: 'tag', tag } : { kind: 'digest', digest: digestOf(bytes) }, bytes, type, [], undefined, {
           quiet: true,
@@ -110,6 +118,18 @@ export class V2View {
       await put(view.schema2, MediaType.dockerManifest, 'tag');
     }
     return schema2Digest ?? digestOf(view.schema2);
+  }
+
+  /**
+   * Link a blob under its lock (services/store-locks.ts), where `berth gc` deletes blobs nothing
+   * links. A V1 layer whose bytes V2 held when its facts were made may have been collected since
+   * then: the alias to the V1 layer serves them again.
+   */
+  private async linkBlob(name: string, digest: Digest, v1Layer: string | null): Promise<void> {
+    await this.locks.run(blobLock(digest), async () => {
+      if (v1Layer && !(await this.blobs.hasData(digest))) await this.storage.putContent(bridge.blobAlias(digest), v1Layer);
+      await this.blobs.linkStored(name, digest);
+    });
   }
 
   /** The tag goes from each of `names` (the manifests stay, as after a V2 tag delete). */

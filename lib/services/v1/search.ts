@@ -38,16 +38,22 @@ export class SearchService {
    */
   async rebuildIfEmpty(): Promise<number> {
     if (!this.index.isEmpty()) return 0;
-    const names: string[] = [];
-    for (const nsDir of await listOrNone(this.storage, REPOSITORIES)) {
-      for (const repoDir of await listOrNone(this.storage, nsDir)) {
-        const [, ns, repo] = repoDir.split('/');
-        names.push(`${unquoteStored(ns as string)}/${unquoteStored(repo as string)}`);
-      }
-    }
+    const names = await storedRepositoryNames(this.storage);
     this.index.addAll(names);
     return names.length;
   }
+}
+
+/** `<namespace>/<repository>` of every V1 repository in storage. */
+export async function storedRepositoryNames(storage: StorageDriver): Promise<string[]> {
+  const names: string[] = [];
+  for (const nsDir of await listOrNone(storage, REPOSITORIES)) {
+    for (const repoDir of await listOrNone(storage, nsDir)) {
+      const [, ns, repo] = repoDir.split('/');
+      names.push(`${unquoteStored(ns as string)}/${unquoteStored(repo as string)}`);
+    }
+  }
+  return names;
 }
 
 async function listOrNone(storage: StorageDriver, dir: string): Promise<string[]> {

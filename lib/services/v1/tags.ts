@@ -9,7 +9,7 @@ import { pyJson } from '../../formats/py-json.js';
 import { isImageId, type RepositoryName } from '../../names/v1.js';
 import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
-import { v1, v1Pre081 } from '../../storage/paths.js';
+import { berth, v1, v1Pre081 } from '../../storage/paths.js';
 import { unquoteStored } from '../../storage/py-quote.js';
 import type { Locks } from '../host-lock.js';
 import type { V1Hooks } from './hooks.js';
@@ -72,10 +72,14 @@ export class TagService {
   async put(name: RepositoryName, tag: string, body: Buffer, userAgent: string): Promise<void> {
     const id = parseJsonBody(body, V1.INVALID_DATA);
     if (typeof id !== 'string') throw new RegistryError(V1.INVALID_DATA);
-    if (!(await exists(this.storage, v1.imageJson(id)))) throw new RegistryError(V1.IMAGE_NOT_FOUND);
+    if (!(await this.imageStored(id))) throw new RegistryError(V1.IMAGE_NOT_FOUND);
     const write = () => this.writeTag(name, tag, id, tagMetadata(userAgent));
     await (this.hooks.tagWrite ? this.hooks.tagWrite(name, tag, id, write) : write());
     this.onRepository('changed', name);
+  }
+
+  private async imageStored(id: string): Promise<boolean> {
+    return (await exists(this.storage, v1.imageJson(id))) || (isImageId(id) && (await exists(this.storage, berth.gcSetAsideJson(id))));
   }
 
   /** A tag another part of Berth derives (the bridge, from a V2 tag): written without telling the hooks. */
@@ -91,13 +95,24 @@ export class TagService {
 
   private async writeTag(name: RepositoryName, tag: string, id: string, meta: Record<string, unknown>): Promise<void> {
     const { namespace: ns, repository: repo } = name;
-    await this.locks.run(`repo:${ns}/${repo}`, async (held) => {
-      await held.check();
-      await this.storage.putContent(v1.tag(ns, repo, tag), id);
-      const text = pyJson(meta);
-      await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
-      if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
-    });
+    // The image's lock too: `berth gc` takes it to set aside the JSON of an image nothing
+    // tagged (and to delete the image once it has read the tags again); a tag written meanwhile
+    // puts the JSON back, and gc leaves an image with its JSON alone.
+    await this.locks.run(`repo:${ns}/${repo}`, (held) =>
+      this.locks.run(id, async () => {
+        if (!(await exists(this.storage, v1.imageJson(id)))) {
+          // set aside by a gc that found nothing tagging it: this tag does, so it goes back
+          await this.storage.move(berth.gcSetAsideJson(id), v1.imageJson(id)).catch((err) => {
+            throw isNotFound(err) ? new RegistryError(V1.IMAGE_NOT_FOUND) : err;
+          });
+        }
+        await held.check();
+        await this.storage.putContent(v1.tag(ns, repo, tag), id);
+        const text = pyJson(meta);
+        await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
+        if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
+      }),
+    );
   }
 
   async delete(name: RepositoryName, tag: string): Promise<void> {

@@ -12,7 +12,7 @@ import { V2 } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { deleteIfExists, pipeTapped, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
-import { v2 } from '../../storage/paths.js';
+import { berth, v2 } from '../../storage/paths.js';
 import { type StoredObject, storedObject } from '../stored-object.js';
 import type { V2Hooks } from './hooks.js';
 
@@ -95,6 +95,15 @@ export class BlobStore {
 
   async link(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
     await this.storage.putContent(v2.layerLink(name, digest), digest.value, signal);
+  }
+
+  /**
+   * Link a blob that is already stored into another repository (a mount, the bridge), under the
+   * blob's lock: the stamp tells a `berth gc` that started earlier that the blob is in use again.
+   */
+  async linkStored(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
+    await this.link(name, digest, signal);
+    await this.storage.putContent(berth.gcLinked(digest), '', signal);
   }
 
   /** Remove the repository's link; the data stays until garbage collection (it may be shared). */

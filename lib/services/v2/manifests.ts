@@ -12,6 +12,9 @@ import type { ManifestRef } from '../../names/v2.js';
 import { deleteIfExists, exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
+import type { Locks } from '../host-lock.js';
+import { KeyedMutex } from '../keyed-mutex.js';
+import { repositoryLinksLock } from '../store-locks.js';
 import type { BlobStore } from './blobs.js';
 import { readLink } from './blobs.js';
 import type { V2Hooks } from './hooks.js';
@@ -51,6 +54,7 @@ export class ManifestService {
     private readonly hooks: V2Hooks = {},
     /** `v2_sparse_indexes`: accept an index whose manifests are not (yet) in the repository */
     private readonly sparseIndexes = false,
+    private readonly locks: Locks = new KeyedMutex(),
   ) {}
 
   /**
@@ -80,14 +84,18 @@ export class ManifestService {
     if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
       throw new RegistryError(V2.DIGEST_INVALID, { detail: { expected: ref.digest.value, actual: digest.value } });
     }
-    const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
-    const missing = info.blobs.find((_, i) => !linked[i]);
-    if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
-    if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
-    // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
-    await this.blobs.putSmall(digest, stored, signal);
-    await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);
-    if (info.subject) await this.storage.putContent(v2.referrerLink(name, info.subject, digest), digest.value, signal);
+    // The check and the revision under the repository's links lock: `berth gc` takes it to find
+    // revisions written since it started before it removes links to blobs nothing referred to.
+    await this.locks.run(repositoryLinksLock(name), async () => {
+      const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
+      const missing = info.blobs.find((_, i) => !linked[i]);
+      if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
+      if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
+      // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
+      await this.blobs.putSmall(digest, stored, signal);
+      await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);
+      if (info.subject) await this.storage.putContent(v2.referrerLink(name, info.subject, digest), digest.value, signal);
+    });
     const tags = [...new Set([...(ref.kind === 'tag' ? [ref.tag] : []), ...extraTags])];
     for (const tag of tags) {
       const write = async () => {

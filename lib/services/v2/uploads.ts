@@ -16,6 +16,7 @@ import { deleteIfExists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { v2 } from '../../storage/paths.js';
 import type { Locks } from '../host-lock.js';
+import { blobLock } from '../store-locks.js';
 import type { BlobInfo, BlobStore } from './blobs.js';
 import { type ChunkRange, type UploadData, uploadData } from './upload-data.js';
 
@@ -58,19 +59,27 @@ export class UploadService {
    */
   async start(name: string, options: StartOptions = {}, signal?: AbortSignal): Promise<StartResult> {
     const { mount, monolithic, beforeSession } = options;
-    if (mount && (await this.mountable(mount, signal))) {
-      await this.blobs.link(name, mount.digest, signal);
+    // Data and link under the blob's lock, which `berth gc` takes to delete a blob nothing links.
+    if (mount && (await this.locks.run(blobLock(mount.digest), () => this.mount(name, mount, signal)))) {
       return { kind: 'created', digest: mount.digest };
     }
     if (monolithic) {
-      await this.blobs.putVerified(monolithic.digest, monolithic.body, signal);
-      await this.blobs.link(name, monolithic.digest, signal);
+      await this.locks.run(blobLock(monolithic.digest), async () => {
+        await this.blobs.putVerified(monolithic.digest, monolithic.body, signal);
+        await this.blobs.link(name, monolithic.digest, signal);
+      });
       return { kind: 'created', digest: monolithic.digest };
     }
     await beforeSession?.();
     const uuid = randomUUID();
     await this.storage.putContent(v2.uploadStartedAt(name, uuid), new Date().toISOString(), signal);
     return { kind: 'session', uuid };
+  }
+
+  private async mount(name: string, mount: MountRequest, signal?: AbortSignal): Promise<boolean> {
+    if (!(await this.mountable(mount, signal))) return false;
+    await this.blobs.linkStored(name, mount.digest, signal);
+    return true;
   }
 
   /**
@@ -113,25 +122,27 @@ export class UploadService {
 
   /** The closing PUT, with an optional last chunk. The blob is linked into `name` on success. */
   complete(name: string, uuid: string, expected: Digest, body: Readable | null, range: ChunkRange | null, signal?: AbortSignal): Promise<BlobInfo> {
-    return this.locks.run(`v2-upload:${uuid}`, async (held) => {
-      const offset = await this.offset(name, uuid, signal);
-      let info: BlobInfo;
-      if (body && offset === 0 && range === null) {
-        // Monolithic: one pass straight into place.
-        info = await this.blobs.putVerified(expected, body, signal);
-      } else {
-        if (body) {
-          checkRange(range, offset);
-          await this.data.write(name, uuid, offset, body, range, signal, held.check);
+    return this.locks.run(`v2-upload:${uuid}`, (held) =>
+      this.locks.run(blobLock(expected), async () => {
+        const offset = await this.offset(name, uuid, signal);
+        let info: BlobInfo;
+        if (body && offset === 0 && range === null) {
+          // Monolithic: one pass straight into place.
+          info = await this.blobs.putVerified(expected, body, signal);
+        } else {
+          if (body) {
+            checkRange(range, offset);
+            await this.data.write(name, uuid, offset, body, range, signal, held.check);
+          }
+          info = await this.data.assemble(name, uuid, expected, signal);
         }
-        info = await this.data.assemble(name, uuid, expected, signal);
-      }
-      // The blob under its digest is the same whoever wrote it; the session's end is the commit.
-      await held.check();
-      await this.blobs.link(name, expected, signal);
-      await this.end(name, uuid, signal);
-      return info;
-    });
+        // The blob under its digest is the same whoever wrote it; the session's end is the commit.
+        await held.check();
+        await this.blobs.link(name, expected, signal);
+        await this.end(name, uuid, signal);
+        return info;
+      }),
+    );
   }
 
   cancel(name: string, uuid: string, signal?: AbortSignal): Promise<void> {

@@ -1,0 +1,144 @@
+/**
+ * `berth gc` while the server takes pushes: a bounded loop of V2 and V1 pushes (new layers, a
+ * layer every push shares, and a cross-repository mount of a blob nothing referred to, so
+ * blobs get re-linked under gc's feet) runs against a live server while gc runs again and
+ * again with a grace period of 0, so that only the locks and the re-checks protect the pushes.
+ * A push the server refused is retried as a client would; every push that succeeded must pull
+ * whole afterwards, over V2 and over V1 (the bridge shows each in the other), after one more
+ * collection.
+ *
+ * The storage's timestamps come from a coarse kernel clock that may read a few ms behind
+ * Date.now(); gc allows for that with a clock slack (2 s by default), which this test narrows
+ * to 50 ms so that the locks, not the slack, are what protects the pushes. BERTH_LONG_TESTS=1
+ * pushes five times as many.
+ */
+import assert from 'node:assert/strict';
+import type { Config } from '../../lib/config/load.js';
+import { collectGarbage, type GcReport } from '../../lib/maintenance/gc.js';
+import { HostLocks } from '../../lib/services/host-lock.js';
+import type { StorageDriver } from '../../lib/storage/driver.js';
+import { createStorage } from '../../lib/storage/factory.js';
+import { tempDir, testConfig } from '../support/config.js';
+import { gzipLayer } from '../support/layers.js';
+import { pullBoth } from '../support/pull-both.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+import { payload } from '../support/v1-client.js';
+import { v1Engine, v1Json } from '../support/v1-engine.js';
+import { DOCKER_MANIFEST, v2Client } from '../support/v2-client.js';
+
+const LONG = Boolean(Number(process.env.BERTH_LONG_TESTS));
+const PUSHES = LONG ? 60 : 12;
+const TIME_LIMIT_MS = 60_000;
+
+describe('berth gc while pushes go on (grace 0)', function () {
+  this.timeout(180_000);
+  let config: Readonly<Config>;
+  let srv: TestServer;
+  let storage: StorageDriver;
+
+  before(async () => {
+    config = testConfig(`  lock_dir: ${tempDir('berth-gc-live-locks-')}\n`);
+    srv = await startTestServer(config);
+    storage = createStorage(config);
+  });
+  after(async () => {
+    await storage?.close();
+    await srv?.stop();
+  });
+
+  it('no pushed image loses a blob', async () => {
+    const api = v2Client(srv.url);
+    const shared = await gzipLayer({ 'shared.txt': 'in every image\n' });
+    // A blob nothing refers to, that pushes mount into their repository while gc wants it gone.
+    const orphan = await gzipLayer({ 'orphan.txt': 'mounted from nowhere\n' });
+    await api.pushBlob('donor/app', orphan.bytes);
+
+    const locks = new HostLocks(config.lock_dir);
+    let stop = false;
+    const reports: GcReport[] = [];
+    const collector = (async () => {
+      while (!stop) reports.push(await collectGarbage(storage, { graceMs: 0, clockSlackMs: 50, locks }));
+    })();
+
+    const pushed: Array<{ repo: string; tag: string }> = [];
+    let refused = 0;
+    const started = Date.now();
+    try {
+      for (let i = 0; i < PUSHES && Date.now() - started < TIME_LIMIT_MS; i++) {
+        const own = await gzipLayer({ [`own-${i}.txt`]: `push ${i}\n` });
+        const v2repo = `live/v2-${i}`;
+        const v2ok = await retry(async () => {
+          const layers = [shared, orphan, own];
+          for (const l of layers) {
+            const mounted = await api.call('POST', `/v2/${v2repo}/blobs/uploads/?mount=${l.digest}&from=donor/app`);
+            if (mounted.status !== 201) await api.pushBlob(v2repo, l.bytes);
+          }
+          const imageConfig = Buffer.from(
+            JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } }),
+          );
+          const configDigest = await api.pushBlob(v2repo, imageConfig);
+          const manifest = {
+            schemaVersion: 2,
+            mediaType: DOCKER_MANIFEST,
+            config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: imageConfig.length, digest: configDigest },
+            layers: layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', size: l.bytes.length, digest: l.digest })),
+          };
+          const put = await api.putManifest(v2repo, 'latest', manifest, DOCKER_MANIFEST);
+          return put.status === 201;
+        });
+        if (v2ok) pushed.push({ repo: v2repo, tag: 'latest' });
+        else refused++;
+
+        const v1repo = `live/v1-${i}`;
+        const image = `${'f'.repeat(56)}${String(i).padStart(8, '0')}`;
+        const v1ok = await retry(() => pushV1(srv.url, v1repo, image, own.bytes));
+        if (v1ok) pushed.push({ repo: v1repo, tag: 'latest' });
+        else refused++;
+      }
+    } finally {
+      stop = true;
+      await collector;
+    }
+    await srv.services.bridge?.idle();
+    await collectGarbage(storage, { graceMs: 0, clockSlackMs: 50, locks });
+
+    for (const { repo, tag } of pushed) {
+      const pulled = await pullBoth(srv.url, repo, tag);
+      assert.ok(pulled.length >= 1, `${repo}:${tag} pulls whole: ${pulled.join(', ')}`);
+    }
+    assert.ok(reports.length >= 3, `gc ran ${reports.length} times during the pushes`);
+    assert.ok(pushed.length >= 4 && refused <= pushed.length, `${pushed.length} pushes succeeded, ${refused} refused even when retried`);
+    const swept = reports.reduce((n, r) => n + r.freed.objects, 0);
+    const spared = reports.reduce((n, r) => n + r.spared, 0);
+    console.log(`      ${pushed.length} pushes, ${refused} refused; gc ran ${reports.length} times, swept ${swept}, spared ${spared} as re-linked`);
+  });
+});
+
+/** A client's retry: the push again, up to three times, when the server refused part of it (a blob gc had just removed). */
+async function retry(push: () => Promise<boolean>): Promise<boolean> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      if (await push()) return true;
+    } catch {
+      // refused mid-way: push again
+    }
+  }
+  return false;
+}
+
+/** One V1 image (JSON, layer, checksum) and its tag, as Docker 1.x pushes it; false when a step is refused. */
+async function pushV1(url: string, repo: string, id: string, layer: Buffer): Promise<boolean> {
+  const engine = v1Engine(url);
+  const json = v1Json(id, null);
+  const token = { 'Content-Type': 'application/json', 'X-Docker-Token': 'true' };
+  const index = await engine.call('PUT', `/v1/repositories/${repo}/`, { body: JSON.stringify([{ id, Tag: 'latest' }]), headers: token });
+  if (index.status !== 200) return false;
+  if ((await engine.call('GET', `/v1/images/${id}/json`)).status !== 200) {
+    if ((await engine.call('PUT', `/v1/images/${id}/json`, { body: json })).status !== 200) return false;
+    if ((await engine.call('PUT', `/v1/images/${id}/layer`, { body: layer })).status !== 200) return false;
+    const checksum = await engine.call('PUT', `/v1/images/${id}/checksum`, { headers: { 'X-Docker-Checksum-Payload': payload(json, layer) } });
+    if (checksum.status !== 200) return false;
+  }
+  if ((await engine.call('PUT', `/v1/repositories/${repo}/tags/latest`, { body: JSON.stringify(id) })).status !== 200) return false;
+  return (await engine.call('PUT', `/v1/repositories/${repo}/images`, { body: '[]', headers: token })).status === 204;
+}
