@@ -40,7 +40,11 @@ export const V2 = {
   MANIFEST_TOO_SLOW: { status: 408, code: 'MANIFEST_INVALID', message: 'manifest body too slow: %s' },
   UPLOAD_SESSIONS_EXCEEDED: { status: 429, code: 'TOOMANYREQUESTS', message: 'too many upload sessions open from this address (%s); finish or cancel some' },
   /** Berth: a pull-through cache (mirroring.source a V2 registry) refuses pushes and deletes, as distribution's proxy does */
-  MIRROR_READ_ONLY: { status: 405, code: 'UNSUPPORTED', message: 'this registry is a pull-through cache of %s: pushes and deletes are refused (mirroring.allow_push)' },
+  MIRROR_READ_ONLY: {
+    status: 405,
+    code: 'UNSUPPORTED',
+    message: 'this registry is a pull-through cache of %s: pushes and deletes are refused (mirroring.allow_push)',
+  },
   /** Berth: the mirror's upstream refused its credentials (mirroring.username / password) */
   MIRROR_UPSTREAM_DENIED: { status: 401, code: 'UNAUTHORIZED', message: 'the upstream registry refused this mirror access to %s' },
   /** Berth: the mirror's upstream rate-limits it and nothing is cached to serve instead */

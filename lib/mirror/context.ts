@@ -52,6 +52,15 @@ export class MirrorContext {
     }
   }
 
+  /** Whether the source is, or may be (`auto`, not reached yet), a V2 registry: writes are refused until it is known to be V1. */
+  async mayBeV2(): Promise<boolean> {
+    this.protocol ??= this.detect();
+    return this.protocol.then(
+      (p) => p === 'v2',
+      () => true,
+    );
+  }
+
   /** Whether a miss on this repository is asked of the upstream. */
   async fetches(name: string): Promise<boolean> {
     return this.scope.fetches(name) && (await this.isV2());

@@ -6,9 +6,9 @@
  * never need the upstream again, until eviction (eviction.ts) takes their bytes back.
  */
 import type { Digest } from '../checksums/digest.js';
+import type { StoredObject } from '../services/stored-object.js';
 import { type BlobInfo, BlobStore, blobUnknown } from '../services/v2/blobs.js';
 import type { V2Hooks } from '../services/v2/hooks.js';
-import type { StoredObject } from '../services/stored-object.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { v2 } from '../storage/paths.js';
 import { BlobFetch } from './blob-fetch.js';
@@ -111,7 +111,12 @@ export class ProxyBlobStore extends BlobStore {
   /** The upstream holds this blob in this repository (a HEAD); an upstream that cannot say is taken at its word. */
   private async confirm(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
     try {
-      const res = await this.mirror.upstream.request({ method: 'HEAD', path: this.mirror.blobPath(name, digest), scope: this.mirror.pullScope(name), ...(signal ? { signal } : {}) });
+      const res = await this.mirror.upstream.request({
+        method: 'HEAD',
+        path: this.mirror.blobPath(name, digest),
+        scope: this.mirror.pullScope(name),
+        ...(signal ? { signal } : {}),
+      });
       if (res.status === 200) return;
       throw await refusal(res);
     } catch (err) {

@@ -15,7 +15,8 @@ export interface ScopeSettings {
 
 export class MirrorScope {
   private readonly patterns: RegExp[];
-  private readonly libraryNames: boolean;
+  /** one-part names are `library/<name>` upstream */
+  readonly libraryNames: boolean;
 
   constructor(settings: ScopeSettings) {
     this.patterns = settings.repositories.map(compilePattern);

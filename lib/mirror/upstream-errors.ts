@@ -64,7 +64,8 @@ export function clientError(err: unknown, what: string, notFound: () => Registry
     if (err.status === 404) return err.code === 'NAME_UNKNOWN' ? new RegistryError(V2.NAME_UNKNOWN, { detail: { name: what } }) : notFound();
     if (err.status === 429) return new RegistryError(V2.MIRROR_UPSTREAM_LIMITED, err.retryAfter ? { headers: { 'Retry-After': err.retryAfter } } : {});
     // Our client's own credentials are not the upstream's: a challenge of ours, so a client asks us, not them.
-    if (err.status === 401 || err.status === 403) return new RegistryError(V2.MIRROR_UPSTREAM_DENIED, { args: [what], headers: { 'WWW-Authenticate': 'Basic realm="Berth mirror"' } });
+    if (err.status === 401 || err.status === 403)
+      return new RegistryError(V2.MIRROR_UPSTREAM_DENIED, { args: [what], headers: { 'WWW-Authenticate': 'Basic realm="Berth mirror"' } });
     return new RegistryError(V2.MIRROR_UPSTREAM_DOWN, { args: [what] });
   }
   if (err instanceof UpstreamUnavailable) return new RegistryError(V2.MIRROR_UPSTREAM_DOWN, { args: [what] });

@@ -33,6 +33,8 @@ export interface ServedManifest {
   digest: Digest;
   mediaType: string;
   body: Buffer;
+  /** a `Warning` header for the client (a pull-through cache serving without its upstream) */
+  warning?: string;
 }
 
 export interface PutResult {
@@ -55,7 +57,8 @@ export class ManifestService {
 
   /**
    * Store a manifest and point its tags at it. `quiet` writes tags without telling the hooks:
-   * for what a hook derives itself, which must not set it off again.
+   * for what a hook derives itself, which must not set it off again. `fetched`: a pull-through
+   * cache's copy of its upstream's manifest, whose blobs and children come on demand.
    */
   async put(
     name: string,
@@ -64,7 +67,7 @@ export class ManifestService {
     contentType: string,
     extraTags: string[] = [],
     signal?: AbortSignal,
-    options: { quiet?: boolean } = {},
+    options: { quiet?: boolean; fetched?: boolean } = {},
   ): Promise<PutResult> {
     const doc = parseManifestJson(body);
     let info = describeManifest(doc, contentType);
@@ -80,10 +83,12 @@ export class ManifestService {
     if (ref.kind === 'digest' && digest.value !== ref.digest.value) {
       throw new RegistryError(V2.DIGEST_INVALID, { detail: { expected: ref.digest.value, actual: digest.value } });
     }
-    const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
-    const missing = info.blobs.find((_, i) => !linked[i]);
-    if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
-    if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
+    if (!options.fetched) {
+      const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
+      const missing = info.blobs.find((_, i) => !linked[i]);
+      if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
+      if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
+    }
     // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
     await this.blobs.putSmall(digest, stored, signal);
     await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);
