@@ -163,7 +163,7 @@ export class ProxyManifestService extends ManifestService {
       const doc = (await res.json().catch(() => null)) as { tags?: unknown } | null;
       if (Array.isArray(doc?.tags)) tags.push(...doc.tags.filter((t): t is string => typeof t === 'string'));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1];
-      path = next && next.startsWith('/v2/') ? next : null;
+      path = next?.startsWith('/v2/') ? next : null;
     }
     return [...new Set(tags)].sort();
   }
