@@ -45,9 +45,10 @@ export class BlobFetch {
     this.done = started.then(async (live) => {
       clearTimeout(claim);
       try {
-        const size = await this.copy(body, writer, live);
+        const { size, last } = await this.copy(body, writer, live);
         await stored(size);
-        live?.end();
+        // The last bytes go once the blob is stored: a client that has it all knows it is kept.
+        if (live && !live.destroyed) live.end(last);
       } catch (err) {
         body.destroy();
         await writer.cancel().catch(() => {});
@@ -67,9 +68,14 @@ export class BlobFetch {
     return live;
   }
 
-  private async copy(body: Readable, writer: ObjectWriter, live: PassThrough | null): Promise<number> {
+  /**
+   * Upstream → storage and the live client. The last chunk is held back from the client until
+   * the bytes are verified: a client never gets a whole blob that was not the digest's.
+   */
+  private async copy(body: Readable, writer: ObjectWriter, live: PassThrough | null): Promise<{ size: number; last: Buffer }> {
     const hash = createHash(this.digest.algorithm);
     let size = 0;
+    let held: Buffer = Buffer.alloc(0);
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(idle);
@@ -84,7 +90,8 @@ export class BlobFetch {
         size += chunk.length;
         if (!writer.stream.write(chunk)) await once(writer.stream, 'drain');
         // A client gone (its stream destroyed) just stops getting bytes.
-        if (live && !live.destroyed && !live.write(chunk)) await Promise.race([once(live, 'drain'), once(live, 'close')]);
+        if (live && !live.destroyed && held.length > 0 && !live.write(held)) await Promise.race([once(live, 'drain'), once(live, 'close')]);
+        held = chunk;
       }
     } finally {
       clearTimeout(idle);
@@ -94,6 +101,6 @@ export class BlobFetch {
     if (actual.value !== this.digest.value) throw new Error(`upstream sent bytes of ${actual.value}, not ${this.digest.value}`);
     writer.stream.end();
     await writer.commit();
-    return size;
+    return { size, last: held };
   }
 }

@@ -100,7 +100,9 @@ export class ProxyManifestService extends ManifestService {
     return this.once(`${name}:${tag}`, async () => {
       const here = await readLink(this.store, v2.tagCurrent(name, tag));
       const check = here ? await this.mirror.records.tag(name, tag) : null;
-      if (here && check?.digest.value === here.value && Date.now() - check.checked < this.mirror.manifestsTtl * 1000) return undefined;
+      // A tag here that never came from upstream was pushed here (allow_push): it is ours alone.
+      if (here && (!check || check.digest.value !== here.value)) return undefined;
+      if (here && check && Date.now() - check.checked < this.mirror.manifestsTtl * 1000) return undefined;
       try {
         if (here) {
           const res = await this.mirror.upstream.request({
