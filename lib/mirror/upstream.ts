@@ -45,6 +45,8 @@ export class V2Upstream {
   readonly shown: string;
   private readonly basic: string | null;
   private readonly tokens = new Map<string, CachedToken>();
+  /** the token server the upstream last sent us to */
+  private realm: { realm: string; service: string | null } | null = null;
   /** requests sent to the upstream, by method (the bench and tests read it) */
   readonly sent = { GET: 0, HEAD: 0, token: 0 };
 
@@ -67,13 +69,16 @@ export class V2Upstream {
    * UpstreamUnavailable when it cannot be reached or does not answer in time.
    */
   async request(req: UpstreamRequest): Promise<Response> {
-    const cached = this.cachedToken(req.scope);
+    // A token realm seen once serves every scope: a new scope asks it first rather than be refused once more.
+    const known = this.realm;
+    const cached = this.cachedToken(req.scope) ?? (known && req.scope ? await this.fetchToken(known.realm, known.service, req.scope, req.signal) : null);
     let res = await this.send(req, cached ? `Bearer ${cached}` : null);
     if (res.status !== 401) return res;
     const challenges = parseChallenges(res.headers.get('www-authenticate'));
     await res.body?.cancel().catch(() => {});
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
     if (bearer) {
+      this.realm = { realm: bearer.params.realm as string, service: bearer.params.service ?? null };
       const token = await this.fetchToken(bearer.params.realm as string, bearer.params.service ?? null, req.scope, req.signal);
       res = await this.send(req, token ? `Bearer ${token}` : null);
     } else if (challenges.some((c) => c.scheme === 'basic') && this.basic) {

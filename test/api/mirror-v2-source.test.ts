@@ -38,6 +38,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
   let lines: LogLine[];
   let app: PushedImage;
   let big: PushedImage;
+  let gone: PushedImage;
   let multi: { digest: string; images: Record<string, PushedImage> };
 
   const upstreamHits = (method: string, pathPart: string) => upstream.requests().filter((r) => r.method === method && r.path.includes(pathPart));
@@ -50,7 +51,13 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     tokens = await startTokenServer({
       users: { mirror: PASSWORD },
       grants: {
-        mirror: { 'repository:library/app': ['pull'], 'repository:ns/big': ['pull'], 'repository:ns/multi': ['pull'], 'repository:ns/moving': ['pull'] },
+        mirror: {
+          'repository:library/app': ['pull'],
+          'repository:ns/big': ['pull'],
+          'repository:ns/multi': ['pull'],
+          'repository:ns/moving': ['pull'],
+          'repository:ns/gone': ['pull'],
+        },
       },
     });
     feed = await startDistribution(root);
@@ -65,6 +72,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     big = await pushImage(feed.url, 'ns/big', 'latest', [BIG]);
     multi = await pushList(feed.url, 'ns/multi', 'latest', ['arm64', 'amd64']);
     await pushImage(feed.url, 'ns/moving', 'v1', [1000]);
+    gone = await pushImage(feed.url, 'ns/gone', 'latest', [12 * 1024 * 1024]);
     const capture = capturingLogger();
     lines = capture.lines;
     mirror = await startTestServer(
@@ -112,6 +120,15 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     await logged();
     assert.equal(upstream.requests().length, before);
     assert.equal(tokens.requests, tokensAfterFirst, 'tokens are cached per scope');
+    // Another repository is another scope: one more token, asked of the realm already known (no 401 first).
+    assert.equal((await get('/v2/ns/multi/tags/list')).status, 200);
+    assert.equal((await get('/v2/ns/multi/tags/list')).status, 200);
+    await logged();
+    assert.equal(tokens.requests, tokensAfterFirst + 1);
+    assert.deepEqual(
+      upstreamHits('GET', '/v2/ns/multi/tags/list').map((r) => r.status),
+      [200, 200],
+    );
     assert.ok(upstreamHits('GET', `/v2/library/app/manifests/latest`).some((r) => r.status === 200));
   });
 
@@ -151,6 +168,29 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     await logged();
     assert.equal(upstreamHits('GET', `/blobs/${digest}`).filter((r) => r.status === 200).length, 1);
     assert.ok(await exists(mirror.deps.storage, v2.blobData(parseDigest(digest) as never)));
+  });
+
+  it('a client that goes away mid-miss leaves nothing partial: the fetch completes for the next client, who gets the whole blob from here', async () => {
+    const layer = gone.layers[0] as Buffer;
+    const digest = sha256(layer);
+    const controller = new AbortController();
+    const res = await fetch(`${mirror.url}/v2/ns/gone/blobs/${digest}`, { signal: controller.signal });
+    let received = 0;
+    await assert.rejects(async () => {
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        received += chunk.length;
+        if (received >= 1024 * 1024) controller.abort();
+      }
+    });
+    assert.ok(received < layer.length);
+    const stored = v2.blobData(parseDigest(digest) as never);
+    for (let i = 0; i < 100 && !(await exists(mirror.deps.storage, stored)); i++) await new Promise((r) => setTimeout(r, 100));
+    const kept = await mirror.deps.storage.getContent(stored);
+    assert.equal(sha256(kept), digest, 'what is kept is the whole blob');
+    const next = await get(`/v2/ns/gone/blobs/${digest}`);
+    assert.equal(sha256(Buffer.from(await next.arrayBuffer())), digest);
+    await logged();
+    assert.equal(upstreamHits('GET', `/blobs/${digest}`).filter((r) => r.status === 200).length, 1, 'the upstream sent it once');
   });
 
   it('a tag is served for manifests_cache_ttl, then revalidated with a HEAD, and fetched again once it moved', async () => {
@@ -207,6 +247,9 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     const list = await call('GET', '/v1/repositories/ns/multi/tags');
     assert.equal(list.status, 200, list.body.toString());
     const multiId = (JSON.parse(list.body.toString()) as Record<string, string>).latest as string;
+    const images = await call('GET', '/v1/repositories/ns/multi/images', { headers: { 'X-Docker-Token': 'true' } });
+    assert.equal(images.status, 200);
+    assert.ok((JSON.parse(images.body.toString()) as Array<{ id: string }>).some((i) => i.id === multiId));
     const json = JSON.parse((await call('GET', `/v1/images/${multiId}/json`)).body.toString()) as { architecture?: string };
     assert.equal(json.architecture, 'amd64');
     const amd64Layer = (multi.images.amd64 as PushedImage).layers[0] as Buffer;
