@@ -90,7 +90,7 @@ export class BlobFetch {
         size += chunk.length;
         if (!writer.stream.write(chunk)) await once(writer.stream, 'drain');
         // A client gone (its stream destroyed) just stops getting bytes.
-        if (live && !live.destroyed && held.length > 0 && !live.write(held)) await Promise.race([once(live, 'drain'), once(live, 'close')]);
+        if (live && !live.destroyed && held.length > 0 && !live.write(held)) await drainedOrGone(live);
         held = chunk;
       }
     } finally {
@@ -103,4 +103,17 @@ export class BlobFetch {
     await writer.commit();
     return { size, last: held };
   }
+}
+
+/** Until the client's stream drains or is gone (no listener left behind either way). */
+function drainedOrGone(stream: PassThrough): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+  });
 }

@@ -82,9 +82,19 @@ export class MirrorContext {
     return `/v2/${this.scope.upstreamName(name)}/tags/list`;
   }
 
-  /** V2 answers `/v2/` with 200, or 401 and `Docker-Distribution-API-Version: registry/2.0` (distribution's `registry/client/auth/challenge`). */
+  /**
+   * A source that still answers V1 (`/v1/_ping`) is followed as a V1 source, as before this
+   * mode existed (a Berth speaks both: `protocol: v2` makes it a V2 source). Otherwise V2 is
+   * told by `/v2/`: a 200, or a 401 naming `Docker-Distribution-API-Version: registry/2.0`.
+   */
   private async detect(): Promise<'v1' | 'v2'> {
     try {
+      const v1 = await this.upstream.request({ method: 'GET', path: '/v1/_ping', scope: '' });
+      await v1.body?.cancel().catch(() => {});
+      if (v1.status === 200) {
+        this.log.info({ source: this.upstream.shown, protocol: 'v1' }, 'mirror: source protocol detected');
+        return 'v1';
+      }
       const res = await this.upstream.request({ method: 'GET', path: '/v2/', scope: '' });
       await res.body?.cancel().catch(() => {});
       const v2 = res.status === 200 || (res.headers.get('docker-distribution-api-version') ?? '').startsWith('registry/2');
