@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { type Digest, fromHash } from '../checksums/digest.js';
 import type { Logger } from '../logging/logger.js';
@@ -34,14 +34,19 @@ export class BlobFetch {
     /** after the bytes are committed: link them into the repository, record the pull */
     stored: (size: number) => Promise<void>,
     log: Logger,
+    /** ends the upstream transfer (its body then fails) */
+    private readonly abort: (why: Error) => void,
   ) {
     const length = res.headers.get('content-length');
     this.size = length !== null && /^\d+$/.test(length) ? Number(length) : null;
-    const body = Readable.fromWeb(res.body as ReadableStream);
+    const body = res.body as ReadableStream<Uint8Array>;
     const started = new Promise<PassThrough | null>((resolve) => {
       this.start = resolve;
     });
-    const claim = setTimeout(() => this.start(null), CLAIM_MS);
+    const claim = setTimeout(() => {
+      this.live = null; // too late for the first client: it reads the stored copy
+      this.start(null);
+    }, CLAIM_MS);
     this.done = started.then(async (live) => {
       clearTimeout(claim);
       try {
@@ -50,7 +55,7 @@ export class BlobFetch {
         // The last bytes go once the blob is stored: a client that has it all knows it is kept.
         if (live && !live.destroyed) live.end(last);
       } catch (err) {
-        body.destroy();
+        this.abort(err instanceof Error ? err : new Error(String(err)));
         await writer.cancel().catch(() => {});
         live?.destroy(err instanceof Error ? err : new Error(String(err)));
         log.warn({ err, digest: digest.value }, 'mirror: blob not kept: the upstream transfer did not complete');
@@ -72,19 +77,20 @@ export class BlobFetch {
    * Upstream → storage and the live client. The last chunk is held back from the client until
    * the bytes are verified: a client never gets a whole blob that was not the digest's.
    */
-  private async copy(body: Readable, writer: ObjectWriter, live: PassThrough | null): Promise<{ size: number; last: Buffer }> {
+  private async copy(body: ReadableStream<Uint8Array>, writer: ObjectWriter, live: PassThrough | null): Promise<{ size: number; last: Buffer }> {
     const hash = createHash(this.digest.algorithm);
     let size = 0;
     let held: Buffer = Buffer.alloc(0);
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(idle);
-      idle = setTimeout(() => body.destroy(new Error(`no data from upstream for ${IDLE_MS / 1000} s`)), IDLE_MS);
+      idle = setTimeout(() => this.abort(new Error(`no data from upstream for ${IDLE_MS / 1000} s`)), IDLE_MS);
       idle.unref();
     };
     arm();
     try {
-      for await (const chunk of body as AsyncIterable<Buffer>) {
+      for await (const bytes of body) {
+        const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
         arm();
         hash.update(chunk);
         size += chunk.length;

@@ -89,8 +89,10 @@ export class ProxyBlobStore extends BlobStore {
   private async startFetch(name: string, digest: Digest): Promise<BlobFetch> {
     const { upstream } = this.mirror;
     let res: Response;
+    // The transfer is the fetch's, not a client's: only the fetch itself ends it.
+    const transfer = new AbortController();
     try {
-      res = await upstream.request({ method: 'GET', path: this.mirror.blobPath(name, digest), scope: this.mirror.pullScope(name) });
+      res = await upstream.request({ method: 'GET', path: this.mirror.blobPath(name, digest), scope: this.mirror.pullScope(name), signal: transfer.signal });
     } catch (err) {
       throw clientError(err, digest.value, () => blobUnknown(digest));
     }
@@ -105,6 +107,7 @@ export class ProxyBlobStore extends BlobStore {
         await this.mirror.records.setBlob(digest, size);
       },
       this.mirror.log,
+      (why) => transfer.abort(why),
     );
   }
 
