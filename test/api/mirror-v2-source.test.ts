@@ -16,6 +16,7 @@ import { exists } from '../../lib/storage/driver.js';
 import { mirror as mirrorPaths, v2 } from '../../lib/storage/paths.js';
 import { tempDir, testConfig } from '../support/config.js';
 import { type Distribution, startDistribution } from '../support/distribution.js';
+import { dockerRegistryClient, promised, quietLog } from '../support/docker-registry-client.js';
 import { capturingLogger, type LogLine } from '../support/log-capture.js';
 import { type PushedImage, pushImage, pushList } from '../support/mirror-images.js';
 import { type RegistryUpstream, startRegistryUpstream } from '../support/registry-upstream.js';
@@ -23,6 +24,7 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { skopeoAvailable } from '../support/services.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
 import { v1Client } from '../support/v1-client.js';
+import { v1Engine } from '../support/v1-engine.js';
 import { DOCKER_MANIFEST, sha256 } from '../support/v2-client.js';
 
 const run = promisify(execFile);
@@ -254,6 +256,21 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     assert.equal(json.architecture, 'amd64');
     const amd64Layer = (multi.images.amd64 as PushedImage).layers[0] as Buffer;
     assert.equal(sha256((await call('GET', `/v1/images/${multiId}/layer`)).body), sha256(amd64Layer));
+
+    // Docker 1.5's whole pull (images, tags, ancestry, JSON, layers), and the npm client in V1 mode.
+    const replay = await v1Engine(mirror.url).pull('ns/multi', 'latest');
+    assert.equal(replay.top, multiId);
+    assert.deepEqual(
+      replay.chain.map((i) => sha256(i.layer)),
+      [sha256(amd64Layer)],
+    );
+    const client = dockerRegistryClient().createClientV1({ name: `${new URL(mirror.url).host}/library/app`, scheme: 'http', insecure: true, log: quietLog() });
+    try {
+      assert.equal((await promised<Record<string, string>>((cb) => client.listRepoTags(cb))).latest, id);
+      assert.deepEqual(await promised<string[]>((cb) => client.getImgAncestry({ imgId: id }, cb)), ancestry);
+    } finally {
+      client.close();
+    }
 
     // The ids are the bridge's: a second mirror on its own storage derives the same ones.
     const other = await startTestServer(
