@@ -105,12 +105,7 @@ export class ProxyManifestService extends ManifestService {
       if (here && check && Date.now() - check.checked < this.mirror.manifestsTtl * 1000) return undefined;
       try {
         if (here) {
-          const res = await this.mirror.upstream.request({
-            method: 'HEAD',
-            path: this.mirror.manifestPath(name, tag),
-            scope: this.mirror.pullScope(name),
-            accept: ACCEPT_ALL,
-          });
+          const res = await this.upstreamManifest('HEAD', name, tag);
           if (res.status !== 200) throw await refusal(res);
           if (parseDigest(res.headers.get('docker-content-digest'))?.value === here.value) {
             await this.mirror.records.setTag(name, tag, here);
@@ -133,12 +128,7 @@ export class ProxyManifestService extends ManifestService {
   /** GET a manifest from the upstream, check it names what was asked, and store it (tag included, quietly: the V1 side adopts it itself). */
   private async fetchManifest(name: string, ref: ManifestRef): Promise<Digest> {
     const reference = ref.kind === 'tag' ? ref.tag : ref.digest.value;
-    const res = await this.mirror.upstream.request({
-      method: 'GET',
-      path: this.mirror.manifestPath(name, reference),
-      scope: this.mirror.pullScope(name),
-      accept: ACCEPT_ALL,
-    });
+    const res = await this.upstreamManifest('GET', name, reference);
     if (res.status !== 200) throw await refusal(res);
     const declared = Number(res.headers.get('content-length') ?? 0);
     if (declared > MAX_MANIFEST_BYTES) {
@@ -154,6 +144,11 @@ export class ProxyManifestService extends ManifestService {
     }
     const result = await this.put(name, ref, body, type, [], undefined, { quiet: true, fetched: true });
     return result.digest;
+  }
+
+  /** The upstream's answer for a manifest, asked in every type we can store. */
+  private upstreamManifest(method: 'GET' | 'HEAD', name: string, reference: string): Promise<Response> {
+    return this.mirror.upstream.request({ method, path: this.mirror.manifestPath(name, reference), scope: this.mirror.pullScope(name), accept: ACCEPT_ALL });
   }
 
   private async upstreamTags(name: string, signal?: AbortSignal): Promise<string[]> {

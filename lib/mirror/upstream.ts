@@ -47,8 +47,6 @@ export class V2Upstream {
   private readonly tokens = new Map<string, CachedToken>();
   /** the token server the upstream last sent us to */
   private realm: { realm: string; service: string | null } | null = null;
-  /** requests sent to the upstream, by method (the bench and tests read it) */
-  readonly sent = { GET: 0, HEAD: 0, token: 0 };
 
   constructor(
     settings: UpstreamSettings,
@@ -73,7 +71,8 @@ export class V2Upstream {
     const known = this.realm;
     const cached = this.cachedToken(req.scope) ?? (known && req.scope ? await this.fetchToken(known.realm, known.service, req.scope, req.signal) : null);
     let res = await this.send(req, cached ? `Bearer ${cached}` : null);
-    if (res.status !== 401) return res;
+    // A request for no repository (the protocol check) takes the 401 as its answer.
+    if (res.status !== 401 || !req.scope) return res;
     const challenges = parseChallenges(res.headers.get('www-authenticate'));
     await res.body?.cancel().catch(() => {});
     const bearer = challenges.find((c) => c.scheme === 'bearer' && c.params.realm);
@@ -102,7 +101,6 @@ export class V2Upstream {
     const url = new URL(realm, this.base);
     if (service) url.searchParams.set('service', service);
     url.searchParams.set('scope', scope);
-    this.sent.token++;
     const res = await this.timed(url.href, { headers: this.basic ? { Authorization: this.basic } : {} }, signal);
     if (res.status !== 200) {
       await res.body?.cancel().catch(() => {});
@@ -119,8 +117,6 @@ export class V2Upstream {
   }
 
   private send(req: UpstreamRequest, authorization: string | null): Promise<Response> {
-    if (req.method === 'GET') this.sent.GET++;
-    else this.sent.HEAD++;
     const headers: Record<string, string> = {};
     if (authorization) headers.Authorization = authorization;
     if (req.accept) headers.Accept = req.accept.join(', ');

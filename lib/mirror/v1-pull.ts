@@ -12,6 +12,7 @@ import { type Digest, parseDigest } from '../checksums/digest.js';
 import { V1 } from '../errors/catalog.js';
 import { RegistryError } from '../errors/registry-error.js';
 import { type RepositoryName, repositoryKey } from '../names/v1.js';
+import { isName } from '../names/v2.js';
 import type { BridgeService } from '../services/bridge/index.js';
 import { recordKeyOf } from '../services/bridge/names.js';
 import type { MirrorContext } from './context.js';
@@ -34,8 +35,10 @@ export class V1PullThrough {
     return name.namespace === 'library' && !this.mirror.scope.libraryNames ? name.repository : repositoryKey(name);
   }
 
+  /** V1 took names V2 cannot spell: those are never asked of the upstream. */
   async fetches(name: RepositoryName): Promise<boolean> {
-    return this.mirror.fetches(this.v2NameOf(name));
+    const v2name = this.v2NameOf(name);
+    return isName(v2name) && this.mirror.fetches(v2name);
   }
 
   /**

@@ -21,7 +21,6 @@ import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { htpasswdLine } from '../support/htpasswd.js';
 import { type PushedImage, pushImage } from '../support/mirror-images.js';
 import { heldConnections } from '../support/raw-http.js';
-import { type RegistryUpstream, startRegistryUpstream } from '../support/registry-upstream.js';
 import { silentLogger, startTestServer, type TestServer } from '../support/server.js';
 import { DOCKER_MANIFEST, sha256, v2Client } from '../support/v2-client.js';
 
@@ -48,7 +47,7 @@ function partialGet(url: string, onBytes: (received: number) => void): Promise<{
 describe('mirror of a V2 registry when the upstream misbehaves (docker-registry with htpasswd, behind a cuttable proxy)', function () {
   this.timeout(120_000);
   let feed: Distribution;
-  let upstream: RegistryUpstream;
+  let upstream: Distribution;
   let proxy: FaultProxy;
   let mirror: TestServer;
   let cut: PushedImage;
@@ -58,7 +57,7 @@ describe('mirror of a V2 registry when the upstream misbehaves (docker-registry 
     const htpasswd = path.join(tempDir('berth-upstream-auth-'), 'htpasswd');
     writeFileSync(htpasswd, `${htpasswdLine('bcrypt', 'mirror', 'pw-of-mirror')}\n`);
     feed = await startDistribution(root);
-    upstream = await startRegistryUpstream(root, { kind: 'htpasswd', file: htpasswd });
+    upstream = await startDistribution(root, { kind: 'htpasswd', file: htpasswd });
     proxy = await startFaultProxy(Number(new URL(upstream.url).port));
     cut = await pushImage(feed.url, 'ns/cut', 'latest', [40 * 1024 * 1024]);
     // No protocol given: the source's `/v2/` answer (a 401 naming registry/2.0) says it is V2.

@@ -19,7 +19,6 @@ import { type Distribution, startDistribution } from '../support/distribution.js
 import { dockerRegistryClient, promised, quietLog } from '../support/docker-registry-client.js';
 import { capturingLogger, type LogLine } from '../support/log-capture.js';
 import { type PushedImage, pushImage, pushList } from '../support/mirror-images.js';
-import { type RegistryUpstream, startRegistryUpstream } from '../support/registry-upstream.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { skopeoAvailable } from '../support/services.js';
 import { startTokenServer, type TokenServer } from '../support/token-server.js';
@@ -35,7 +34,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
   this.timeout(180_000);
   let tokens: TokenServer;
   let feed: Distribution;
-  let upstream: RegistryUpstream;
+  let upstream: Distribution;
   let mirror: TestServer;
   let lines: LogLine[];
   let app: PushedImage;
@@ -63,7 +62,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
       },
     });
     feed = await startDistribution(root);
-    upstream = await startRegistryUpstream(root, {
+    upstream = await startDistribution(root, {
       kind: 'token',
       realm: tokens.realm,
       service: tokens.service,
