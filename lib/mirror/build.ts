@@ -14,6 +14,7 @@ import type { StorageDriver } from '../storage/driver.js';
 import { MirrorContext } from './context.js';
 import { ProxyBlobStore } from './proxy-blobs.js';
 import { ProxyManifestService } from './proxy-manifests.js';
+import { mirrorIssues } from './scope.js';
 import { V1PullThrough } from './v1-pull.js';
 
 export interface V2Stores {
@@ -27,7 +28,7 @@ export interface V2Stores {
 
 export function buildV2Stores(config: Readonly<Config>, storage: StorageDriver, log: Logger, hooks: V2Hooks, signingKey: SigningKey): V2Stores {
   const { source } = config.mirroring;
-  if (!source || config.mirroring.protocol === 'v1') {
+  if (!source || config.mirroring.protocol === 'v1' || mirrorIssues(config.mirroring).length > 0) {
     const blobs = new BlobStore(storage, hooks);
     return { blobs, manifests: new ManifestService(storage, blobs, signingKey, hooks, config.v2_sparse_indexes), mirror: null, v1: () => null };
   }

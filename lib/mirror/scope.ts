@@ -35,3 +35,15 @@ export class MirrorScope {
     return this.patterns.some((p) => p.test(upstream));
   }
 }
+
+/** What is wrong with a mirror's settings that the schema cannot see alone (for preflight). */
+export function mirrorIssues(settings: { source: string | null; protocol: 'v1' | 'v2' | 'auto' }): Array<{ key: string; message: string }> {
+  if (!settings.source || settings.protocol === 'v1') return [];
+  try {
+    const url = new URL(settings.source);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return [];
+  } catch {
+    // not a URL at all: said below
+  }
+  return [{ key: 'mirroring.source', message: 'expected the http(s) URL of a registry, e.g. https://registry-1.docker.io' }];
+}

@@ -40,6 +40,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
   let app: PushedImage;
   let big: PushedImage;
   let gone: PushedImage;
+  let oci: PushedImage;
   let multi: { digest: string; images: Record<string, PushedImage> };
 
   const upstreamHits = (method: string, pathPart: string) => upstream.requests().filter((r) => r.method === method && r.path.includes(pathPart));
@@ -58,6 +59,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
           'repository:ns/multi': ['pull'],
           'repository:ns/moving': ['pull'],
           'repository:ns/gone': ['pull'],
+          'repository:ns/oci': ['pull'],
         },
       },
     });
@@ -74,6 +76,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     multi = await pushList(feed.url, 'ns/multi', 'latest', ['arm64', 'amd64']);
     await pushImage(feed.url, 'ns/moving', 'v1', [1000]);
     gone = await pushImage(feed.url, 'ns/gone', 'latest', [12 * 1024 * 1024]);
+    oci = await pushImage(feed.url, 'ns/oci', 'v1', [6000], { oci: true });
     const capture = capturingLogger();
     lines = capture.lines;
     mirror = await startTestServer(
@@ -133,7 +136,7 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     assert.ok(upstreamHits('GET', `/v2/library/app/manifests/latest`).some((r) => r.status === 200));
   });
 
-  it('skopeo copies an image and a manifest list out of the mirror, byte for byte', async function () {
+  it('skopeo copies schema2 and OCI images and a manifest list out of the mirror, byte for byte', async function () {
     if (!skopeoAvailable()) return this.skip();
     const work = tempDir('berth-mirror-skopeo-');
     writeFileSync(path.join(work, 'auth.json'), '{}');
@@ -146,6 +149,9 @@ describe('mirror of a V2 registry (pull-through cache behind a bearer-token upst
     await skopeo('copy', '--src-tls-verify=false', `docker://${host}/app:latest`, `dir:${path.join(work, 'app')}`);
     for (const layer of app.layers) assert.ok(readFileSync(path.join(work, 'app', sha256(layer).slice(7))).equals(layer));
     await skopeo('copy', '--src-tls-verify=false', '--override-arch', 'amd64', `docker://${host}/ns/multi:latest`, `dir:${path.join(work, 'multi')}`);
+    await skopeo('copy', '--src-tls-verify=false', `docker://${host}/ns/oci:v1`, `dir:${path.join(work, 'oci')}`);
+    assert.ok(readFileSync(path.join(work, 'oci', 'manifest.json')).equals(oci.bytes), 'the OCI manifest as the upstream has it');
+    assert.ok(readFileSync(path.join(work, 'oci', sha256(oci.layers[0] as Buffer).slice(7))).equals(oci.layers[0] as Buffer));
     const amd64 = multi.images.amd64 as PushedImage;
     assert.ok(readFileSync(path.join(work, 'multi', sha256(amd64.layers[0] as Buffer).slice(7))).equals(amd64.layers[0] as Buffer));
   });

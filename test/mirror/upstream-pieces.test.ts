@@ -8,7 +8,9 @@ import { RegistryError } from '../../lib/errors/registry-error.js';
 import { parseChallenges } from '../../lib/mirror/challenge.js';
 import { MirrorScope } from '../../lib/mirror/scope.js';
 import { clientError, servesStale, staleWarning, UpstreamRefused, UpstreamUnavailable } from '../../lib/mirror/upstream-errors.js';
-import { testConfig } from '../support/config.js';
+import { preflight } from '../../lib/preflight.js';
+import { INSTALL_DIR } from '../../lib/version.js';
+import { tempDir, testConfig, writeConfig } from '../support/config.js';
 
 describe('mirror: WWW-Authenticate challenges', () => {
   it('reads a Bearer challenge as Docker Hub sends it, quoted commas and escapes included', () => {
@@ -102,5 +104,15 @@ describe('mirror: config keys', () => {
     assert.match(wrong('  mirroring:\n    repositories: ["Library/x"]\n'), /mirroring\.repositories/);
     assert.match(wrong('  mirroring:\n    pinned: ["no-tag"]\n'), /mirroring\.pinned.*name:tag/s);
     assert.match(wrong('  mirroring:\n    max_bytes: -1\n'), /mirroring\.max_bytes/);
+  });
+
+  it('preflight (what node dist and --check-config run) refuses a source that is not a registry URL, naming the env var', () => {
+    const yaml = 'dev:\n  storage: local\n  storage_path: /tmp/x\n  mirroring:\n    source: _env:MIRROR_SOURCE\n';
+    const env = { SETTINGS_FLAVOR: 'dev', DOCKER_REGISTRY_CONFIG: writeConfig(yaml), MIRROR_SOURCE: 'registry-1.docker.io' };
+    assert.throws(
+      () => preflight({ env, cwd: tempDir(), installDir: INSTALL_DIR }),
+      (err: unknown) => err instanceof ConfigError && /mirroring\.source: expected the http\(s\) URL.*set by env MIRROR_SOURCE/s.test(err.message),
+    );
+    assert.doesNotThrow(() => preflight({ env: { ...env, MIRROR_SOURCE: 'https://registry-1.docker.io' }, cwd: tempDir(), installDir: INSTALL_DIR }));
   });
 });
