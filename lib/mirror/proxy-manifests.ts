@@ -19,7 +19,7 @@ import { exists, type StorageDriver } from '../storage/driver.js';
 import { v2 } from '../storage/paths.js';
 import type { MirrorContext } from './context.js';
 import type { ProxyBlobStore } from './proxy-blobs.js';
-import { clientError, refusal, servesStale, staleWarning } from './upstream-errors.js';
+import { clientError, refusal, servesStale, staleWarning, UpstreamRefused } from './upstream-errors.js';
 
 /** Every manifest type we can store: the upstream gives us its own bytes, whatever our client will be served. */
 const ACCEPT_ALL = [MediaType.ociIndex, MediaType.dockerList, MediaType.ociManifest, MediaType.dockerManifest, MediaType.schema1Signed, MediaType.schema1];
@@ -73,13 +73,15 @@ export class ProxyManifestService extends ManifestService {
 
   override async tags(name: string, signal?: AbortSignal): Promise<string[]> {
     if (!(await this.mirror.fetches(name))) return super.tags(name, signal);
+    // With allow_push, tags pushed here are listed beside the upstream's.
+    const here = await super.tags(name, signal).catch(() => null);
     try {
-      return await this.upstreamTags(name, signal);
+      const upstream = await this.upstreamTags(name, signal);
+      return here ? [...new Set([...upstream, ...here])].sort() : upstream;
     } catch (err) {
-      if (!servesStale(err)) throw clientError(err, name, () => new RegistryError(V2.NAME_UNKNOWN, { detail: { name } }));
-      const here = await super.tags(name, signal).catch(() => null);
-      if (here === null) throw clientError(err, name, () => new RegistryError(V2.NAME_UNKNOWN, { detail: { name } }));
-      return here;
+      const unknownThere = err instanceof UpstreamRefused && err.status === 404;
+      if (here && (unknownThere || servesStale(err))) return here;
+      throw clientError(err, name, () => new RegistryError(V2.NAME_UNKNOWN, { detail: { name } }));
     }
   }
 

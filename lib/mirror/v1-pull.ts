@@ -64,8 +64,8 @@ export class V1PullThrough {
     await this.bridge.adoptV2Tag(v2name, tag, digest);
   }
 
-  /** Bring in the upstream's tags for a list of every tag: at most V1_LIST_TAGS of them, `latest` first. */
-  async tags(name: RepositoryName): Promise<void> {
+  /** Bring in the upstream's tags for a list of every tag: at most `limit` of them, `latest` first. */
+  async tags(name: RepositoryName, limit = V1_LIST_TAGS): Promise<void> {
     let upstream: string[];
     try {
       upstream = await this.manifests.tags(this.v2NameOf(name));
@@ -73,7 +73,7 @@ export class V1PullThrough {
       if (err instanceof RegistryError && err.status === 404) return;
       throw new RegistryError(V1.MIRROR_UPSTREAM, { args: [err instanceof Error ? err.message : String(err)] });
     }
-    const chosen = [...upstream.filter((t) => t === 'latest'), ...upstream.filter((t) => t !== 'latest')].slice(0, V1_LIST_TAGS);
+    const chosen = [...upstream.filter((t) => t === 'latest'), ...upstream.filter((t) => t !== 'latest')].slice(0, limit);
     for (const tag of chosen) await this.tag(name, tag);
   }
 

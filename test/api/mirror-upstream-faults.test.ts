@@ -164,6 +164,8 @@ describe('mirror of another Berth (429 from its connection cap, allow_push, evic
     assert.equal(here.status, 200);
     assert.equal(here.headers.get('docker-content-digest'), digest);
     assert.equal((await fetch(`${upstream.url}/v2/ns/local/manifests/v1`)).status, 404);
+    const tags = await fetch(`${mirror.url}/v2/ns/local/tags/list`);
+    assert.deepEqual(((await tags.json()) as { tags: string[] }).tags, ['v1'], 'listed though the upstream knows no such repository');
   });
 
   it('over max_bytes, the least recently pulled fetched blobs go, pinned tags stay, and an evicted blob comes back on its next pull', async () => {

@@ -22,6 +22,9 @@ export function pullThroughFallbacks(pull: V1PullThrough, v1Source: V1Fallbacks)
       };
     };
   const everyTag = (ctx: Parameters<Handler>[0]) => pull.tags(param(ctx.state, 'repository'));
+  // Every Docker 1.x pull asks the image list first, whatever tag it wants; the tags it then
+  // reads bring their own images in, so the list only has to exist: one tag makes it.
+  const someTag = (ctx: Parameters<Handler>[0]) => pull.tags(param(ctx.state, 'repository'), 1);
   return {
     imageFile: (file, local) => {
       const legacy = v1Source.imageFile(file, local);
@@ -29,6 +32,6 @@ export function pullThroughFallbacks(pull: V1PullThrough, v1Source: V1Fallbacks)
     },
     tag: first((ctx) => pull.tag(param(ctx.state, 'repository'), param(ctx.state, 'tag')), v1Source.tag),
     tags: first(everyTag, v1Source.tags),
-    repositoryImages: first(everyTag, v1Source.repositoryImages),
+    repositoryImages: first(someTag, v1Source.repositoryImages),
   };
 }
