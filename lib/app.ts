@@ -10,6 +10,7 @@ import Koa from 'koa';
 import { v2Enabled } from './config/features.js';
 import type { Deps } from './deps.js';
 import { type Authorizer, allowAll } from './http/access.js';
+import { refuseMirrorWrites } from './http/auth/mirror-pushes.js';
 import { registryAuthorizer } from './http/auth/registry-authorizer.js';
 import { v1IndexTokenAuthorizer } from './http/auth/v1-index-tokens.js';
 import { BodyWatch } from './http/body-watch.js';
@@ -82,6 +83,11 @@ function bodyWatch({ config }: Deps): BodyWatch {
  * disable_token_auth), and an external index's tokens otherwise (docker-registry's token mode).
  */
 function authorizer(deps: Deps, services: Services): Authorizer {
+  const chosen = ownAuthorizer(deps, services);
+  return services.mirror && !deps.config.mirroring.allow_push ? refuseMirrorWrites(chosen, services.mirror) : chosen;
+}
+
+function ownAuthorizer(deps: Deps, services: Services): Authorizer {
   if (services.auth) return registryAuthorizer(services.auth, services.v1.repositoryImages, deps.log, deps.metrics);
   const { standalone, disable_token_auth } = deps.config;
   return standalone || disable_token_auth ? allowAll : v1IndexTokenAuthorizer(services.v1.tokens);

@@ -19,6 +19,7 @@ export function bannerFields(config: Readonly<Config>, url: string) {
     standalone: config.standalone,
     v2: v2Enabled(config),
     mirror: config.mirroring.source === null ? null : hideUrlPasswords(config.mirroring.source),
+    mirrorMode: config.mirroring.source === null ? null : mirrorMode(config.mirroring),
     auth: hideUrlPasswords(authSummary(config)),
     email: mail.smtp_host ? `on (${mail.smtp_host}:${mail.smtp_port} → ${mail.to_addr})` : 'off',
     metrics: config.metrics ? '/metrics' : 'off',
@@ -66,4 +67,12 @@ function authSummary(config: Readonly<Config>): string {
 function connectionsSummary(config: Readonly<Config>): string {
   const { max, perClient } = connectionCaps(config);
   return `${max === 0 ? 'no cap' : `at most ${max}`}, ${perClient === 0 ? 'no cap per address' : `${perClient} per address`}`;
+}
+
+/** What a mirror does with its source (README "Keep Docker 1.x hosts pulling"). */
+function mirrorMode(m: Readonly<Config['mirroring']>): string {
+  if (m.protocol === 'v1') return 'V1 mirror';
+  const writes = m.allow_push ? 'pushes kept here' : 'pushes refused';
+  const budget = m.max_bytes ? `, at most ${m.max_bytes} bytes of blobs` : '';
+  return `pull-through cache of a V2 registry for V1 and V2 clients (${m.protocol === 'auto' ? 'V2 if its /v2/ answers' : 'V2'}; ${writes}${budget})`;
 }

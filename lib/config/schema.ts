@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { authSchema } from './auth-schema.js';
 import { bool, int, optionalBool, seconds, secret, section, str, strOr } from './fields.js';
+import { mirrorV2Keys } from './mirror-schema.js';
 import { processFields } from './process-settings.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
@@ -63,7 +64,13 @@ export const configSchema = z.looseObject({
   nginx_x_accel_redirect: str(),
   search_backend: str(),
   sqlalchemy_index_database: strOr('sqlite:////tmp/docker-registry.db'),
-  mirroring: section({ source: str(), source_index: str(), tags_cache_ttl: int(172800, 0) }),
+  mirroring: section({
+    source: str(),
+    source_index: str(),
+    tags_cache_ttl: int(172800, 0),
+    // Berth: a V2 source (a pull-through cache of any V2 registry; README "Keep Docker 1.x hosts pulling")
+    ...mirrorV2Keys,
+  }),
   cache: redis,
   cache_lru: redis,
   email_exceptions: section({

@@ -39,6 +39,18 @@ export const V2 = {
   BLOB_UPLOAD_TOO_SLOW: { status: 408, code: 'BLOB_UPLOAD_INVALID', message: 'blob upload body too slow: %s' },
   MANIFEST_TOO_SLOW: { status: 408, code: 'MANIFEST_INVALID', message: 'manifest body too slow: %s' },
   UPLOAD_SESSIONS_EXCEEDED: { status: 429, code: 'TOOMANYREQUESTS', message: 'too many upload sessions open from this address (%s); finish or cancel some' },
+  /** Berth: a pull-through cache (mirroring.source a V2 registry) refuses pushes and deletes, as distribution's proxy does */
+  MIRROR_READ_ONLY: {
+    status: 405,
+    code: 'UNSUPPORTED',
+    message: 'this registry is a pull-through cache of %s: pushes and deletes are refused (mirroring.allow_push)',
+  },
+  /** Berth: the mirror's upstream refused its credentials (mirroring.username / password) */
+  MIRROR_UPSTREAM_DENIED: { status: 401, code: 'UNAUTHORIZED', message: 'the upstream registry refused this mirror access to %s' },
+  /** Berth: the mirror's upstream rate-limits it and nothing is cached to serve instead */
+  MIRROR_UPSTREAM_LIMITED: { status: 429, code: 'TOOMANYREQUESTS', message: 'the upstream registry is rate-limiting this mirror; retry later' },
+  /** Berth: the mirror's upstream cannot be reached and nothing is cached to serve instead */
+  MIRROR_UPSTREAM_DOWN: { status: 503, code: 'UNAVAILABLE', message: 'the upstream registry cannot be reached and %s is not cached here; retry later' },
 } as const satisfies Record<string, CatalogEntry>;
 
 /** Failures that are not about the request: both families render them, V1 as {"error"}, V2 as {"errors"}. */
@@ -140,4 +152,9 @@ export const V1 = {
   BODY_TOO_LARGE: { status: 413, code: 'V1_BODY_TOO_LARGE', message: 'Request body over %s bytes' },
   /** Berth: a body below the minimum rate, or a small one past its deadline (README "Limits") */
   BODY_TOO_SLOW: { status: 408, code: 'V1_BODY_TOO_SLOW', message: 'Request body too slow: %s' },
+
+  /** Berth: a pull-through cache of a V2 registry refuses pushes (mirroring.allow_push) */
+  MIRROR_READ_ONLY: { status: 405, code: 'V1_MIRROR_READ_ONLY', message: 'This registry is a mirror of %s: pushes are refused' },
+  /** Berth: the mirror could not fetch the image from its V2 upstream */
+  MIRROR_UPSTREAM: { status: 503, code: 'V1_MIRROR_UPSTREAM', message: 'The upstream registry did not give this image: %s' },
 } as const satisfies Record<string, CatalogEntry>;

@@ -1,8 +1,10 @@
 /** The jobs a server runs beside its requests; its lifecycle (server.ts) starts and stops them. */
 import type { Deps } from '../deps.js';
+import { MirrorEviction } from '../mirror/eviction.js';
 import type { Services } from '../services/index.js';
 import { bridgeResumeJob } from './bridge-resume.js';
 import type { Job } from './job.js';
+import { mirrorEvictionJob } from './mirror-eviction.js';
 import { searchRebuildJob } from './search-rebuild.js';
 import { uploadPurgeJob } from './upload-purge.js';
 
@@ -19,6 +21,11 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
   const searchEvents = services.v1.searchEvents;
   if (searchEvents) jobs.push({ name: 'search-events', start: () => searchEvents.start(), stop: () => searchEvents.stop() });
   if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
+  const mirror = services.mirror;
+  if (mirror && (config.mirroring.max_bytes ?? 0) > 0) {
+    const eviction = new MirrorEviction(deps.storage, mirror, services.v2.manifests, log);
+    jobs.push(mirrorEvictionJob(eviction, config.mirroring.evict_interval ?? 300, log));
+  }
   const auth = services.auth;
   // The password files are watched while the server runs; the watch ends with it.
   if (auth) jobs.push({ name: 'auth-files', start() {}, stop: async () => auth.close() });

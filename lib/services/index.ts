@@ -5,6 +5,9 @@
  */
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
 import type { Deps } from '../deps.js';
+import { buildV2Stores } from '../mirror/build.js';
+import type { MirrorContext } from '../mirror/context.js';
+import type { V1PullThrough } from '../mirror/v1-pull.js';
 import { BridgeService } from './bridge/index.js';
 import type { Takeover } from './host-lock.js';
 import type { Locks } from './locks.js';
@@ -20,10 +23,10 @@ import { SearchService } from './v1/search.js';
 import { SharedSearchEvents } from './v1/search-events.js';
 import { TagService } from './v1/tags.js';
 import { TokenService } from './v1/tokens.js';
-import { BlobStore } from './v2/blobs.js';
+import type { BlobStore } from './v2/blobs.js';
 import { CatalogService } from './v2/catalog.js';
 import type { V2Hooks } from './v2/hooks.js';
-import { ManifestService } from './v2/manifests.js';
+import type { ManifestService } from './v2/manifests.js';
 import { ReferrersService } from './v2/referrers.js';
 import { SigningKey } from './v2/signing-key.js';
 import { UploadService } from './v2/uploads.js';
@@ -47,6 +50,8 @@ export interface V1Services {
   diffs: DiffService | null;
   /** mirror mode, when mirroring.source is set */
   mirror: Mirror | null;
+  /** a pull-through cache of a V2 source, for V1 clients (through the bridge) */
+  pullThrough?: V1PullThrough | null;
 }
 
 export interface V2Services {
@@ -66,6 +71,8 @@ export interface Services {
   bridge: BridgeService | null;
   /** Berth's own access control, when `auth:` is set */
   auth: AuthServices | null;
+  /** the pull-through cache of a V2 source, when mirroring.source may be one */
+  mirror: MirrorContext | null;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -105,8 +112,8 @@ export function buildServices(deps: Deps): Services {
     mirror: config.mirroring.source ? new Mirror(config.mirroring, storage, deps.log, tagCache) : null,
   };
 
-  const blobs = new BlobStore(storage, v2Hooks);
-  const manifests = new ManifestService(storage, blobs, new SigningKey(storage, locks), v2Hooks, config.v2_sparse_indexes, locks);
+  const stores = buildV2Stores(config, storage, deps.log, v2Hooks, new SigningKey(storage, locks), locks);
+  const { blobs, manifests } = stores;
   const v2 = {
     blobs,
     uploads: new UploadService(storage, blobs, locks),
@@ -119,5 +126,6 @@ export function buildServices(deps: Deps): Services {
     Object.assign(v1Hooks, bridge.v1Hooks());
     Object.assign(v2Hooks, bridge.v2Hooks());
   }
-  return { locks, v1, v2, bridge, auth };
+  const pullThrough = stores.v1(bridge);
+  return { locks, v1: { ...v1, pullThrough }, v2, bridge, auth, mirror: stores.mirror };
 }

@@ -163,3 +163,18 @@ export const bridge = {
   pendingTag: (name: string, tag: string) => `${BRIDGE}/tags/${name}/_pending/${tag}`,
   alternates: (name: string, tag: string) => `${BRIDGE}/alternates/${name}/_tags/${tag}`,
 } as const;
+
+/**
+ * A pull-through cache's own records (mirroring.source a V2 registry), under `berth/mirror/`:
+ *
+ *   berth/mirror/tags/<v2 name>/_tags/<tag>   the digest a tag had upstream and when that was last checked
+ *   berth/mirror/blobs/<alg>/<hex>            a blob fetched from upstream: its size and when it was last pulled
+ *                                             (what eviction weighs; blobs without one were pushed here)
+ */
+const MIRROR = 'berth/mirror';
+
+export const mirror = {
+  blobs: `${MIRROR}/blobs`,
+  tag: (name: string, tag: string) => `${MIRROR}/tags/${name}/_tags/${checkComponent(tag)}`,
+  blob: (d: Digest) => `${MIRROR}/blobs/${digestDir(d)}`,
+} as const;

@@ -13,12 +13,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { extract } from 'tar-stream';
 import { tempDir, testConfig } from '../support/config.js';
+import { dockerRegistryClient, promised, quietLog } from '../support/docker-registry-client.js';
 import { gzipLayer } from '../support/layers.js';
 import { writeLayout } from '../support/oci-layout.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -169,7 +169,7 @@ describe('the bridge with skopeo and the npm docker-registry-client', function (
       assert.deepEqual(await filesOf(gunzipSync(only?.layer as Buffer)), { 'srv/app.txt': `pushed as ${format}\n` });
 
       // The npm client, as the V1 tooling of the time used it.
-      const drc = createRequire(import.meta.url)('docker-registry-client') as DockerRegistryClient;
+      const drc = dockerRegistryClient();
       const client = drc.createClientV1({ name: `${host}/skopeo-push/${format}`, scheme: 'http', insecure: true, log: quietLog() });
       try {
         const tags = await promised<Record<string, string>>((cb) => client.listRepoTags(cb));
@@ -206,23 +206,3 @@ describe('the bridge with skopeo and the npm docker-registry-client', function (
     });
   }
 });
-
-interface DockerRegistryClient {
-  createClientV1(opts: Record<string, unknown>): {
-    listRepoTags(cb: (err: Error | null, tags: Record<string, string>) => void): void;
-    getImgAncestry(opts: { imgId: string }, cb: (err: Error | null, ancestry: string[]) => void): void;
-    getImgJson(opts: { imgId: string }, cb: (err: Error | null, body: unknown, res: { headers: Record<string, string> }) => void): void;
-    getImgLayerStream(opts: { imgId: string }, cb: (err: Error | null, stream: NodeJS.ReadableStream & { headers: Record<string, string> }) => void): void;
-    close(): void;
-  };
-}
-
-function promised<T>(call: (cb: (err: Error | null, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))));
-}
-
-/** A bunyan-shaped logger that says nothing (the client logs through bunyan's interface). */
-function quietLog() {
-  const log = { child: () => log, trace() {}, debug() {}, info() {}, warn() {}, error() {}, fatal() {} };
-  return log;
-}

@@ -36,6 +36,8 @@ export interface ServedManifest {
   digest: Digest;
   mediaType: string;
   body: Buffer;
+  /** a `Warning` header for the client (a pull-through cache serving without its upstream) */
+  warning?: string;
 }
 
 export interface PutResult {
@@ -59,7 +61,8 @@ export class ManifestService {
 
   /**
    * Store a manifest and point its tags at it. `quiet` writes tags without telling the hooks:
-   * for what a hook derives itself, which must not set it off again.
+   * for what a hook derives itself, which must not set it off again. `fetched`: a pull-through
+   * cache's copy of its upstream's manifest, whose blobs and children come on demand.
    */
   async put(
     name: string,
@@ -68,7 +71,7 @@ export class ManifestService {
     contentType: string,
     extraTags: string[] = [],
     signal?: AbortSignal,
-    options: { quiet?: boolean } = {},
+    options: { quiet?: boolean; fetched?: boolean } = {},
   ): Promise<PutResult> {
     const doc = parseManifestJson(body);
     let info = describeManifest(doc, contentType);
@@ -87,10 +90,13 @@ export class ManifestService {
     // The check and the revision under the repository's links lock: `berth gc` takes it to find
     // revisions written since it started before it removes links to blobs nothing referred to.
     await this.locks.run(repositoryLinksLock(name), async () => {
-      const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
-      const missing = info.blobs.find((_, i) => !linked[i]);
-      if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
-      if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
+      // A manifest the pull-through cache fetched is kept before its blobs are (they come on demand).
+      if (!options.fetched) {
+        const linked = await Promise.all(info.blobs.map((blob) => this.blobs.isLinked(name, blob, signal)));
+        const missing = info.blobs.find((_, i) => !linked[i]);
+        if (missing) throw new RegistryError(V2.MANIFEST_BLOB_UNKNOWN, { detail: { digest: missing.value } });
+        if (!this.sparseIndexes) await this.requireChildren(name, info.children, signal);
+      }
       // Data, then the revision, then what points at the revision: a reader never follows a link to nothing.
       await this.blobs.putSmall(digest, stored, signal);
       await this.storage.putContent(v2.revisionLink(name, digest), digest.value, signal);

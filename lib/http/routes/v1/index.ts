@@ -12,6 +12,7 @@ import { v1Json } from '../../v1-response.js';
 import type { RouteTable } from '../route-table.js';
 import { imageRoutes } from './images.js';
 import { mirrorFallbacks, mirrorRequest, NO_FALLBACKS } from './mirror.js';
+import { pullThroughFallbacks } from './pull-through.js';
 import { repositoryRoutes, userRoutes } from './repositories.js';
 
 /** `ownIndex`: Berth is the index (standalone mode, or its own auth), so the index's user and repository routes are mounted. */
@@ -37,7 +38,8 @@ export function v1Router(deps: Deps, services: V1Services, table: RouteTable, ow
       v1Json(ctx, may ? { ...all, num_results: results.length, results } : all);
     });
   }
-  const fallbacks = mirror ? mirrorFallbacks(deps, mirror) : NO_FALLBACKS;
+  const v1Source = mirror ? mirrorFallbacks(deps, mirror) : NO_FALLBACKS;
+  const fallbacks = services.pullThrough ? pullThroughFallbacks(services.pullThrough, v1Source) : v1Source;
   imageRoutes(r, deps, services, fallbacks);
   repositoryRoutes(r, deps, services, fallbacks, ownIndex);
   return router;

@@ -24,6 +24,7 @@ export function manifestRoutes(r: RouteDefiner, deps: Deps, { manifests }: V2Ser
     const manifest = await manifests.get(param(ctx.state, 'name'), param(ctx.state, 'reference'), acceptedTypes(ctx));
     const etag = `"${manifest.digest.value}"`;
     ctx.set({ 'Docker-Content-Digest': manifest.digest.value, ETag: etag });
+    if (manifest.warning) ctx.set('Warning', manifest.warning);
     if (ctx.get('If-None-Match') === etag) {
       ctx.status = 304;
       return;

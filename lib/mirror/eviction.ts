@@ -1,0 +1,71 @@
+/**
+ * The pull-through cache's storage budget (mirroring.max_bytes): once the blobs it fetched
+ * weigh more, the least recently pulled go first, until they fit. Only fetched blobs are
+ * weighed and evicted (their records say they came from upstream; what was pushed here with
+ * allow_push stays), and never one that a pinned tag (mirroring.pinned) needs: its manifest,
+ * an index's linux/amd64 image, their configs and layers. Only the bytes go: the repository's
+ * link stays, so the next pull of an evicted blob fetches it again.
+ */
+import type { Digest } from '../checksums/digest.js';
+import type { Logger } from '../logging/logger.js';
+import { readLink } from '../services/v2/blobs.js';
+import type { ManifestService } from '../services/v2/manifests.js';
+import { deleteIfExists, type StorageDriver } from '../storage/driver.js';
+import { v2 } from '../storage/paths.js';
+import type { MirrorContext } from './context.js';
+
+export interface EvictionOutcome {
+  /** bytes of fetched blobs before and after */
+  before: number;
+  after: number;
+  evicted: Digest[];
+}
+
+export class MirrorEviction {
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly mirror: MirrorContext,
+    private readonly manifests: ManifestService,
+    private readonly log: Logger,
+  ) {}
+
+  async run(signal?: AbortSignal): Promise<EvictionOutcome> {
+    const budget = this.mirror.settings.max_bytes ?? 0;
+    const records = await this.mirror.records.blobs();
+    const before = records.reduce((sum, r) => sum + r.size, 0);
+    const outcome: EvictionOutcome = { before, after: before, evicted: [] };
+    if (budget <= 0 || before <= budget) return outcome;
+    const pinned = await this.pinned();
+    for (const record of records.sort((a, b) => a.pulled - b.pulled)) {
+      if (outcome.after <= budget) break;
+      signal?.throwIfAborted();
+      if (pinned.has(record.digest.value)) continue;
+      await deleteIfExists(this.storage, v2.blobData(record.digest));
+      await this.mirror.records.forgetBlob(record.digest);
+      outcome.after -= record.size;
+      outcome.evicted.push(record.digest);
+    }
+    this.log.info(
+      { before, after: outcome.after, budget, evicted: outcome.evicted.length },
+      `mirror: evicted ${outcome.evicted.length} blob(s), least recently pulled first`,
+    );
+    return outcome;
+  }
+
+  /** Every digest the pinned tags need. */
+  private async pinned(): Promise<Set<string>> {
+    const keep = new Set<string>();
+    const visit = async (name: string, digest: Digest, depth: number): Promise<void> => {
+      keep.add(digest.value);
+      const manifest = await this.manifests.load(name, digest).catch(() => null);
+      if (!manifest) return;
+      for (const blob of manifest.info.blobs) keep.add(blob.value);
+      if (depth < 2) for (const child of manifest.info.children) await visit(name, child.digest, depth + 1);
+    };
+    for (const { name, tag } of this.mirror.pinned) {
+      const digest = await readLink(this.storage, v2.tagCurrent(name, tag)).catch(() => null);
+      if (digest) await visit(name, digest, 0);
+    }
+    return keep;
+  }
+}

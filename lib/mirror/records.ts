@@ -1,0 +1,105 @@
+/**
+ * The pull-through cache's own small records (lib/storage/paths.ts `mirror`): per tag, the
+ * digest the upstream gave and when it was last checked; per fetched blob, its size and when
+ * it was last pulled (what eviction weighs). Storage holds them, so every worker and a restart
+ * agree; a pull touches a blob's record at most once a minute per process.
+ */
+import { type Digest, parseDigest } from '../checksums/digest.js';
+import type { StorageDriver } from '../storage/driver.js';
+import { isNotFound } from '../storage/errors.js';
+import { mirror } from '../storage/paths.js';
+
+export interface TagCheck {
+  digest: Digest;
+  /** ms since the epoch */
+  checked: number;
+}
+
+export interface BlobRecord {
+  digest: Digest;
+  size: number;
+  /** ms since the epoch */
+  pulled: number;
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+export class MirrorRecords {
+  private readonly touched = new Map<string, number>();
+
+  constructor(private readonly storage: StorageDriver) {}
+
+  async tag(name: string, tag: string): Promise<TagCheck | null> {
+    const doc = await this.read(mirror.tag(name, tag));
+    const digest = parseDigest(typeof doc?.digest === 'string' ? doc.digest : null);
+    return digest && typeof doc?.checked === 'number' ? { digest, checked: doc.checked } : null;
+  }
+
+  async setTag(name: string, tag: string, digest: Digest, checked = Date.now()): Promise<void> {
+    await this.storage.putContent(mirror.tag(name, tag), JSON.stringify({ digest: digest.value, checked }));
+  }
+
+  async blob(digest: Digest): Promise<BlobRecord | null> {
+    const doc = await this.read(mirror.blob(digest));
+    return typeof doc?.size === 'number' && typeof doc.pulled === 'number' ? { digest, size: doc.size, pulled: doc.pulled } : null;
+  }
+
+  async setBlob(digest: Digest, size: number, pulled = Date.now()): Promise<void> {
+    this.touched.set(digest.value, pulled);
+    await this.storage.putContent(mirror.blob(digest), JSON.stringify({ size, pulled }));
+  }
+
+  /** A pull of a blob this cache fetched: its record says so (throttled); blobs without a record are left alone. */
+  async touch(digest: Digest): Promise<void> {
+    const now = Date.now();
+    if (now - (this.touched.get(digest.value) ?? 0) < TOUCH_EVERY_MS) return;
+    this.touched.set(digest.value, now);
+    if (this.touched.size > 100_000) this.touched.clear();
+    const record = await this.blob(digest);
+    if (record) await this.setBlob(digest, record.size, now);
+  }
+
+  /** Every fetched blob's record. */
+  async blobs(): Promise<BlobRecord[]> {
+    let keys: string[];
+    try {
+      keys = await this.storage.list(mirror.blobs, undefined);
+    } catch (err) {
+      if (isNotFound(err)) return [];
+      throw err;
+    }
+    const out: BlobRecord[] = [];
+    for (const algorithm of keys) {
+      let hexes: string[];
+      try {
+        hexes = await this.storage.list(algorithm);
+      } catch (err) {
+        if (isNotFound(err)) continue;
+        throw err;
+      }
+      for (const key of hexes) {
+        const digest = parseDigest(key.slice(mirror.blobs.length + 1).replace('/', ':'));
+        const record = digest ? await this.blob(digest) : null;
+        if (record) out.push(record);
+      }
+    }
+    return out;
+  }
+
+  async forgetBlob(digest: Digest): Promise<void> {
+    this.touched.delete(digest.value);
+    await this.storage.delete(mirror.blob(digest)).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+
+  private async read(key: string): Promise<Record<string, unknown> | null> {
+    try {
+      const doc = JSON.parse((await this.storage.getContent(key)).toString('utf8'));
+      return doc && typeof doc === 'object' ? doc : null;
+    } catch (err) {
+      if (isNotFound(err) || err instanceof SyntaxError) return null;
+      throw err;
+    }
+  }
+}
