@@ -14,6 +14,7 @@ import { registryAuthorizer } from './http/auth/registry-authorizer.js';
 import { v1IndexTokenAuthorizer } from './http/auth/v1-index-tokens.js';
 import { BodyWatch } from './http/body-watch.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { clientActivity } from './http/middleware/client-activity.js';
 import { cors } from './http/middleware/cors.js';
 import { draining } from './http/middleware/draining.js';
 import { errorHandler } from './http/middleware/errors.js';
@@ -56,6 +57,7 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
   app.use(draining(deps.lifecycle));
   app.use(v2Gate(v2Enabled(deps.config)));
   app.use(connectionLimits());
+  if (services.activity) app.use(clientActivity(services.activity));
 
   const table = new RouteTable(authorizer(deps, services));
   routeTables.set(app, table);

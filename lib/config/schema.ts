@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { authSchema } from './auth-schema.js';
 import { bool, int, optionalBool, seconds, secret, section, str, strOr } from './fields.js';
+import { uiSchema } from './ui-schema.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
 
@@ -223,6 +224,8 @@ export const configSchema = z.looseObject({
   inherit_common: bool(true),
   /** Berth's own access control (lib/config/auth-schema.ts); absent: none */
   auth: authSchema,
+  /** the web page at /ui/ (lib/config/ui-schema.ts); `ui: false` turns it off */
+  ui: uiSchema,
 });
 
 /**

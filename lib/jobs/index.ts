@@ -1,6 +1,7 @@
 /** The jobs a server runs beside its requests; its lifecycle (server.ts) starts and stops them. */
 import type { Deps } from '../deps.js';
 import type { Services } from '../services/index.js';
+import { activityFlushJob } from './activity-flush.js';
 import { bridgeResumeJob } from './bridge-resume.js';
 import type { Job } from './job.js';
 import { searchRebuildJob } from './search-rebuild.js';
@@ -17,6 +18,7 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
   }
   if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
   if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
+  if (services.activity) jobs.push(activityFlushJob(services.activity));
   const auth = services.auth;
   // The password files are watched while the server runs; the watch ends with it.
   if (auth) jobs.push({ name: 'auth-files', start() {}, stop: async () => auth.close() });

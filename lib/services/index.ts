@@ -5,6 +5,7 @@
  */
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
 import type { Deps } from '../deps.js';
+import { ActivityRecord } from './activity/activity-record.js';
 import { BridgeService } from './bridge/index.js';
 import { HostLocks, type Takeover } from './host-lock.js';
 import { Leases } from './leases.js';
@@ -62,6 +63,8 @@ export interface Services {
   bridge: BridgeService | null;
   /** Berth's own access control, when `auth:` is set */
   auth: AuthServices | null;
+  /** the clients seen, for the web page's migration view (when `ui` is on) */
+  activity: ActivityRecord | null;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -110,5 +113,6 @@ export function buildServices(deps: Deps): Services {
     Object.assign(v1Hooks, bridge.v1Hooks());
     Object.assign(v2Hooks, bridge.v2Hooks());
   }
-  return { locks, v1, v2, bridge, auth };
+  const activity = config.ui.enabled ? new ActivityRecord(storage, deps.log, { recordAddresses: config.ui.record_addresses }) : null;
+  return { locks, v1, v2, bridge, auth, activity };
 }

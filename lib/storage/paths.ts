@@ -129,6 +129,9 @@ export const v2 = {
 export const berth = {
   /** the P-256 key schema1 manifests are signed with on the way out, shared by every worker */
   schema1SigningKey: 'berth/schema1-signing-key.pem',
+  /** the clients each worker process saw (lib/services/activity), one file per writer, merged on read */
+  activity: 'berth/activity',
+  activityOf: (writer: string) => `berth/activity/${checkComponent(writer)}.json`,
 } as const;
 
 /**
