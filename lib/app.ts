@@ -24,6 +24,7 @@ import { requestId } from './http/middleware/request-id.js';
 import { v2Gate } from './http/middleware/v2-gate.js';
 import { opsRouter } from './http/routes/ops.js';
 import { RouteTable } from './http/routes/route-table.js';
+import { uiRouter } from './http/routes/ui.js';
 import { v1Router } from './http/routes/v1/index.js';
 import { v2Router } from './http/routes/v2/index.js';
 import type { RequestState } from './http/state.js';
@@ -62,6 +63,11 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
   const table = new RouteTable(authorizer(deps, services));
   routeTables.set(app, table);
   for (const router of [opsRouter(deps, table), v1Router(deps, services.v1, table, services.auth !== null), v2Router(deps, services.v2, table)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  if (services.ui) {
+    const router = uiRouter(deps, services.ui, table);
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

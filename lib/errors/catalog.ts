@@ -133,3 +133,11 @@ export const V1 = {
   /** Berth: a body below the minimum rate, or a small one past its deadline (README "Limits") */
   BODY_TOO_SLOW: { status: 408, code: 'V1_BODY_TOO_SLOW', message: 'Request body too slow: %s' },
 } as const satisfies Record<string, CatalogEntry>;
+
+/** The web page's JSON API (/ui/api/…), rendered as V1 errors `{"error": "<message>"}`. */
+export const UI = {
+  DELETES_DISABLED: { status: 405, code: 'UI_DELETES_DISABLED', message: 'Deletes are disabled (storage_delete_enabled: false)' },
+  /** the page's bundle was not built into dist/ui (npm run build) */
+  NOT_BUILT: { status: 503, code: 'UI_NOT_BUILT', message: 'The web page is not built: run npm run build' },
+  BAD_PAGE: { status: 400, code: 'UI_BAD_PAGE', message: 'page must be a whole number from 1' },
+} as const satisfies Record<string, CatalogEntry>;

@@ -9,6 +9,7 @@ import { ActivityRecord } from './activity/activity-record.js';
 import { BridgeService } from './bridge/index.js';
 import { HostLocks, type Takeover } from './host-lock.js';
 import { Leases } from './leases.js';
+import { UiService } from './ui/index.js';
 import type { V1Hooks } from './v1/hooks.js';
 import { ImageService } from './v1/images.js';
 import { IndexImagesService } from './v1/index-images.js';
@@ -65,6 +66,8 @@ export interface Services {
   auth: AuthServices | null;
   /** the clients seen, for the web page's migration view (when `ui` is on) */
   activity: ActivityRecord | null;
+  /** what the web page at /ui/ reads and does (when `ui` is on) */
+  ui: UiService | null;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -114,5 +117,6 @@ export function buildServices(deps: Deps): Services {
     Object.assign(v2Hooks, bridge.v2Hooks());
   }
   const activity = config.ui.enabled ? new ActivityRecord(storage, deps.log, { recordAddresses: config.ui.record_addresses }) : null;
-  return { locks, v1, v2, bridge, auth, activity };
+  const ui = activity ? new UiService(storage, v1, v2, bridge, activity) : null;
+  return { locks, v1, v2, bridge, auth, activity, ui };
 }
