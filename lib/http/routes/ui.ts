@@ -35,7 +35,7 @@ export function uiRouter(deps: Deps, ui: UiService, table: RouteTable): Router<R
   const r = table.on(router);
   const assets = new UiAssets();
 
-  r.get('/ui', ACCESS.open, (ctx) => ctx.redirect('/ui/'));
+  // `/ui` is answered too: the router takes a trailing slash as optional.
   for (const view of ['/ui/', '/ui/migration', '/ui/r/*name']) r.get(view, ACCESS.login, (ctx) => assets.page(ctx));
   r.get('/ui/assets/:file', ACCESS.open, (ctx) => {
     if (!assets.send(ctx, String(ctx.params.file), 'day')) throw new RegistryError(UI.NOT_BUILT);
