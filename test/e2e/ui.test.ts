@@ -21,9 +21,11 @@ import { DOCKER_15, v1Engine, v1Json } from '../support/v1-engine.js';
 import { DOCKER_MANIFEST, v2Client } from '../support/v2-client.js';
 
 const CONTAINERD = 'containerd/v1.7.24-berth-test';
+const DOCKER_13 = 'docker/1.3.3 go/go1.3.3 git-commit/d344625 kernel/3.13.0 os/linux arch/amd64';
 const DOCKER_19 = 'docker/1.9.1 go/go1.4.3 git-commit/a34a1d5 kernel/4.2.0 os/linux arch/amd64';
 const A = `${'a'.repeat(63)}1`;
 const B = `${'b'.repeat(63)}2`;
+const C = `${'c'.repeat(63)}3`;
 
 describe('web page /ui/ in chromium', function () {
   this.timeout(120_000);
@@ -48,6 +50,9 @@ describe('web page /ui/ in chromium', function () {
       { id: A, json: v1Json(A, null), layer: base.bytes },
       { id: B, json: v1Json(B, A, { config: { Cmd: ['/hello'] } }), layer: top.bytes },
     ]);
+    // A name V2 cannot spell (upper case): V1 only.
+    const tools = await gzipLayer({ 'tools.txt': 'tools\n' });
+    await v1Engine(srv.url, DOCKER_13).push('legacy/Tools', 'latest', [{ id: C, json: v1Json(C, null), layer: tools.bytes }]);
     const layers = [await gzipLayer({ 'base.txt': 'base\n' }), await gzipLayer({ 'app.txt': 'app\n' })];
     const config = {
       architecture: 'arm64',
@@ -65,6 +70,11 @@ describe('web page /ui/ in chromium', function () {
         { mediaType: DOCKER_MANIFEST, config },
       );
     }
+    // An artifact (an SBOM, no image config): no V1 form.
+    await v2.pushImage('modern/sbom', 'v1', [Buffer.from('{"spdxVersion":"SPDX-2.3"}')], {
+      config: { mediaType: 'application/vnd.oci.empty.v1+json' },
+      extra: { artifactType: 'application/spdx+json' },
+    });
     await srv.services.bridge?.idle();
     // A newer engine pulls the V1-pushed image over V2 (through the bridge).
     const pulled = await v2Client(srv.url, DOCKER_19).call('GET', '/v2/legacy/app/manifests/1.0', { headers: { Accept: DOCKER_MANIFEST } });
@@ -103,9 +113,10 @@ describe('web page /ui/ in chromium', function () {
     assert.ok(typeof transferred === 'number' && transferred > 0 && transferred < 200_000, `${transferred} bytes`);
     await shot('repositories.png');
 
-    await page.getByRole('searchbox', { name: 'Search repositories' }).fill('modern');
-    await page.waitForURL(/\/ui\/\?q=modern$/);
+    await page.getByRole('searchbox', { name: 'Search repositories' }).fill('SBOM');
+    await page.waitForURL(/\/ui\/\?q=SBOM$/);
     await page.getByText('1 repository').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'modern/sbom' }).count(), 1);
     assert.equal(await page.getByRole('link', { name: 'legacy/app' }).count(), 0);
   });
 
@@ -154,7 +165,8 @@ describe('web page /ui/ in chromium', function () {
       v2.join('\n'),
     );
     const cards = await page.locator('.card').allTextContents();
-    assert.deepEqual(cards.slice(0, 4), ['0V1 only', '3V1 and V2 (bridged)', '0V2 only', '0not bridgeable']);
+    assert.deepEqual(cards.slice(0, 4), ['1V1 only', '3V1 and V2 (bridged)', '0V2 only', '1not bridgeable']);
+    assert.equal(await page.getByRole('columnheader', { name: 'Not bridgeable because' }).count(), 1);
     await shot('migration.png');
     if (process.env.BERTH_UPDATE_SCREENSHOT === '1') copyFileSync(path.join(out, 'migration.png'), path.join(INSTALL_DIR, 'docs', 'migration-view.png'));
   });
