@@ -18,6 +18,9 @@ export const CONTENT_SECURITY_POLICY =
 
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.html': 'text/html; charset=utf-8' };
 
+/** What scripts/build-ui.mjs writes: nothing else is ever read from the folder. */
+export const BUILT = new Set(['index.html', 'app.js', 'app.css']);
+
 interface Asset {
   type: string;
   body: Buffer;
@@ -31,7 +34,7 @@ export class UiAssets {
 
   /** `index.html`, `app.js`, `app.css`; null for anything else or a file that was not built. */
   get(name: string): Asset | null {
-    if (!/^[a-z0-9-]+\.(js|css|html)$/.test(name)) return null;
+    if (!BUILT.has(name)) return null;
     if (!this.files.has(name)) this.files.set(name, this.load(name));
     return this.files.get(name) ?? null;
   }

@@ -8,13 +8,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Deps } from '../../deps.js';
-import { UI } from '../../errors/catalog.js';
+import { GENERIC, UI } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { repositoryKey } from '../../names/v1.js';
 import type { UiService, Visible } from '../../services/ui/index.js';
 import { ACCESS } from '../access.js';
 import { param, type RequestState } from '../state.js';
-import { securityHeaders, UiAssets } from '../ui-assets.js';
+import { BUILT, securityHeaders, UiAssets } from '../ui-assets.js';
 import { parseRepository } from '../v1-names.js';
 import type { RouteTable } from './route-table.js';
 
@@ -38,7 +38,9 @@ export function uiRouter(deps: Deps, ui: UiService, table: RouteTable): Router<R
   // `/ui` is answered too: the router takes a trailing slash as optional.
   for (const view of ['/ui/', '/ui/migration', '/ui/r/*name']) r.get(view, ACCESS.login, (ctx) => assets.page(ctx));
   r.get('/ui/assets/:file', ACCESS.open, (ctx) => {
-    if (!assets.send(ctx, String(ctx.params.file), 'day')) throw new RegistryError(UI.NOT_BUILT);
+    const file = String(ctx.params.file);
+    if (!BUILT.has(file) || file === 'index.html') throw new RegistryError(GENERIC.NOT_FOUND);
+    if (!assets.send(ctx, file, 'day')) throw new RegistryError(UI.NOT_BUILT);
   });
 
   r.get('/ui/api/repositories', ACCESS.catalog, async (ctx) => {
