@@ -4,6 +4,7 @@
  * only mount routes over what they are given; background work lives in lib/jobs/.
  */
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
+import { uiServed } from '../config/features.js';
 import type { Deps } from '../deps.js';
 import { ActivityRecord } from './activity/activity-record.js';
 import { BridgeService } from './bridge/index.js';
@@ -116,7 +117,7 @@ export function buildServices(deps: Deps): Services {
     Object.assign(v1Hooks, bridge.v1Hooks());
     Object.assign(v2Hooks, bridge.v2Hooks());
   }
-  const activity = config.ui.enabled ? new ActivityRecord(storage, deps.log, { recordAddresses: config.ui.record_addresses }) : null;
+  const activity = uiServed(config) ? new ActivityRecord(storage, deps.log, { recordAddresses: config.ui.record_addresses }) : null;
   const ui = activity ? new UiService(storage, v1, v2, bridge, activity) : null;
   return { locks, v1, v2, bridge, auth, activity, ui };
 }

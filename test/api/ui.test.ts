@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { INSTALL_DIR } from '../../lib/version.js';
 import { ALICE, authServer, BOB, CAROL } from '../support/auth-server.js';
-import { testConfig } from '../support/config.js';
+import { loadYaml, tempDir, testConfig } from '../support/config.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { DOCKER_MANIFEST, v2Client } from '../support/v2-client.js';
 
@@ -120,6 +120,16 @@ describe('ui: off, deletes off, and paging', function () {
         assert.equal(res.status, 404, p);
         assert.equal(res.headers.get('content-security-policy'), null);
       }
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it("V1 token mode without Berth's own auth: no page (the external index decides who reads what, and the page cannot ask it)", async () => {
+    const srv = await startTestServer(loadYaml(`t:\n  storage_path: ${tempDir()}\n  standalone: false\n  loglevel: error\n`, 't').config);
+    try {
+      assert.equal(srv.services.ui, null);
+      assert.equal((await get(srv, '/ui/')).status, 404);
     } finally {
       await srv.stop();
     }

@@ -63,7 +63,7 @@ export function uiRouter(deps: Deps, ui: UiService, table: RouteTable): Router<R
   });
   r.get('/ui/api/migration', ACCESS.login, async (ctx) => {
     const visible = visibleTo(ctx);
-    const [counts, clients] = await Promise.all([ui.counts(visible), ui.clients(visible)]);
+    const [counts, clients] = await Promise.all([ui.counts(visible), ui.clients(visible, ctx.state.may !== undefined)]);
     json(ctx, { counts, clients, recordsAddresses: deps.config.ui.record_addresses });
   });
   return router;

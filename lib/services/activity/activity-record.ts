@@ -42,6 +42,9 @@ export interface SeenRequest {
   action: ClientAction;
 }
 
+/** How often a writer looks for the files of writers that are gone. */
+const SWEEP_MS = 60_000;
+
 /** Notes held in memory before they are merged (bounds memory between two flushes). */
 const PENDING_MAX = 256;
 
@@ -49,6 +52,8 @@ export class ActivityRecord {
   private pending: ClientEntry[] = [];
   private written: ClientEntry[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  /** when other writers' files were last looked at (not on every flush: a listing and a stat each) */
+  private sweptAt = Number.NEGATIVE_INFINITY;
   private readonly writer: string;
   private readonly limits: ActivityLimits;
   private readonly staleMs: number;
@@ -108,6 +113,8 @@ export class ActivityRecord {
   }
 
   private async staleFiles(now: number): Promise<string[]> {
+    if (now - this.sweptAt < Math.min(this.staleMs, SWEEP_MS)) return [];
+    this.sweptAt = now;
     const own = berth.activityOf(this.writer);
     const others = (await listOrEmpty(this.storage, berth.activity)).filter((p) => p !== own && p.endsWith('.json')).slice(0, this.maxFiles);
     const stale: string[] = [];

@@ -83,12 +83,16 @@ export class UiService {
     return this.migration.counts(visible);
   }
 
-  /** Clients of the last 30 days, with only the repositories the caller may see (and no client that used none of them). */
-  async clients(visible: Visible): Promise<ClientEntry[]> {
+  /**
+   * Clients of the last 30 days, with only the repositories the caller may see. `restricted`
+   * (auth on): only clients that used one of those; otherwise also those that named none
+   * (a V1 pull's image calls alone).
+   */
+  async clients(visible: Visible, restricted: boolean): Promise<ClientEntry[]> {
     const all = (await this.activity?.read()) ?? [];
     return all.flatMap((c) => {
       const repositories = c.repositories.filter((u) => visible(u.name));
-      return repositories.length > 0 || c.repositories.length === 0 ? [{ ...c, repositories }] : [];
+      return repositories.length > 0 || (!restricted && c.repositories.length === 0) ? [{ ...c, repositories }] : [];
     });
   }
 
