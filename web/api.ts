@@ -1,68 +1,14 @@
 // The page's calls to its JSON API (lib/http/routes/ui.ts) and the URLs of its views.
 
-export interface RepositoryEntry {
-  name: string;
-  v1: boolean;
-  v2: string[];
-}
-export interface RepositoryPage {
-  total: number;
-  page: number;
-  pageSize: number;
-  items: RepositoryEntry[];
-}
-export interface TagSummary {
-  tag: string;
-  visibility: 'v1' | 'v2' | 'both';
-  bridge: { source: 'v1' | 'v2'; state: 'pending' | 'done' | 'not-bridgeable'; reason?: string } | null;
-  v1: { id: string } | null;
-  v2: { name: string; digest: string; mediaType: string } | null;
-  size: number | null;
-  created: string | null;
-  architecture: string | null;
-  layers: number | null;
-}
-export interface RepositoryView {
-  name: string;
-  v1: boolean;
-  v2: string[];
-  total: number;
-  page: number;
-  pageSize: number;
-  tags: TagSummary[];
-  mayDelete: boolean;
-}
-export interface TagDetail extends TagSummary {
-  name: string;
-  manifest: string | null;
-  config: { digest: string; mediaType: string; json: string | null } | null;
-  layerList: Array<{ digest: string; size: number; mediaType: string }>;
-  platforms: Array<{ digest: string; platform: string; size: number }>;
-  ancestry: Array<{ id: string; size: number | null; created: string | null }> | null;
-  referrers: Array<{ mediaType: string; digest: string; size: number; artifactType?: string }>;
-  mayDelete: boolean;
-}
-export interface ClientEntry {
-  protocol: 'v1' | 'v2';
-  agent: string;
-  address?: string;
-  last: number;
-  repositories: Array<{ name: string; action: 'pull' | 'push' | 'delete'; last: number }>;
-}
-export interface Migration {
-  counts: {
-    v1Only: number;
-    both: number;
-    v2Only: number;
-    pending: number;
-    notBridgeable: Record<string, number>;
-    repositories: number;
-    partial: boolean;
-    computedAt: string;
-  };
-  clients: ClientEntry[];
-  recordsAddresses: boolean;
-}
+import type {
+  MigrationReply as Migration,
+  RepositoryPage,
+  RepositoryReply as RepositoryView,
+  TagReply as TagDetail,
+  TagSummary,
+} from '../lib/services/ui/view-types.js';
+
+export type { Migration, RepositoryPage, RepositoryView, TagDetail, TagSummary };
 
 async function call<T>(path: string, method = 'GET'): Promise<T> {
   const res = await fetch(path, { method, credentials: 'same-origin', headers: { Accept: 'application/json' } });

@@ -12,6 +12,7 @@ import { GENERIC, UI } from '../../errors/catalog.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { repositoryKey } from '../../names/v1.js';
 import type { UiService, Visible } from '../../services/ui/index.js';
+import type { MigrationReply, RepositoryReply, TagReply } from '../../services/ui/view-types.js';
 import { ACCESS } from '../access.js';
 import { param, type RequestState } from '../state.js';
 import { BUILT, securityHeaders, UiAssets } from '../ui-assets.js';
@@ -50,11 +51,11 @@ export function uiRouter(deps: Deps, ui: UiService, table: RouteTable): Router<R
   r.get('/ui/api/repositories/*name/tags', ACCESS.pull, async (ctx) => {
     const name = nameOf(ctx);
     const view = await ui.repository(name, pageOf(ctx));
-    json(ctx, { ...view, mayDelete: mayDelete(ctx, deps, name) });
+    json(ctx, { ...view, mayDelete: mayDelete(ctx, deps, name) } satisfies RepositoryReply);
   });
   r.get('/ui/api/repositories/*name/tags/:tag', ACCESS.pull, async (ctx) => {
     const name = nameOf(ctx);
-    json(ctx, { name, ...(await ui.tag(name, param(ctx.state, 'tag'))), mayDelete: mayDelete(ctx, deps, name) });
+    json(ctx, { name, ...(await ui.tag(name, param(ctx.state, 'tag'))), mayDelete: mayDelete(ctx, deps, name) } satisfies TagReply);
   });
   r.delete('/ui/api/repositories/*name/tags/:tag', ACCESS.delete, async (ctx) => {
     if (!deps.config.storage_delete_enabled) throw new RegistryError(UI.DELETES_DISABLED);
@@ -64,7 +65,7 @@ export function uiRouter(deps: Deps, ui: UiService, table: RouteTable): Router<R
   r.get('/ui/api/migration', ACCESS.login, async (ctx) => {
     const visible = visibleTo(ctx);
     const [counts, clients] = await Promise.all([ui.counts(visible), ui.clients(visible, ctx.state.may !== undefined)]);
-    json(ctx, { counts, clients, recordsAddresses: deps.config.ui.record_addresses });
+    json(ctx, { counts, clients, recordsAddresses: deps.config.ui.record_addresses } satisfies MigrationReply);
   });
   return router;
 }

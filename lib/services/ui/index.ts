@@ -13,20 +13,11 @@ import type { BridgeService } from '../bridge/index.js';
 import { v1NameOf } from '../bridge/names.js';
 import type { V1Services, V2Services } from '../index.js';
 import { MigrationCounter, type MigrationCounts } from './migration.js';
-import { PAGE_SIZE, type RepositoryEntry, RepositoryIndex, type RepositoryPage } from './repository-index.js';
-import { type TagDetail, type TagSummary, TagView } from './tag-view.js';
+import { PAGE_SIZE, RepositoryIndex } from './repository-index.js';
+import { TagView } from './tag-view.js';
+import type { RepositoryEntry, RepositoryPage, RepositoryView, TagDetail } from './view-types.js';
 
 export type Visible = (name: string) => boolean;
-
-export interface RepositoryView {
-  name: string;
-  v1: boolean;
-  v2: string[];
-  total: number;
-  page: number;
-  pageSize: number;
-  tags: TagSummary[];
-}
 
 export class UiService {
   readonly repositories: RepositoryIndex;

@@ -7,25 +7,12 @@
  */
 
 import type { TagRecords } from '../bridge/tag-records.js';
+import type { Counts, MigrationCounts } from './view-types.js';
+
+export type { MigrationCounts };
+
 import type { RepositoryEntry, RepositoryIndex } from './repository-index.js';
 import type { TagPlace, TagView } from './tag-view.js';
-
-export interface Counts {
-  v1Only: number;
-  both: number;
-  v2Only: number;
-  /** written on one side, the other side not yet shown */
-  pending: number;
-  /** reason → tags */
-  notBridgeable: Record<string, number>;
-}
-
-export interface MigrationCounts extends Counts {
-  repositories: number;
-  /** the walk stopped at its time bound: the counts cover part of the store */
-  partial: boolean;
-  computedAt: string;
-}
 
 const FRESH_MS = 60_000;
 const WALK_MS = 30_000;

@@ -9,22 +9,9 @@ import type { StorageDriver } from '../../storage/driver.js';
 import { recordKeyOf } from '../bridge/names.js';
 import { listV1Repositories } from '../v1/repository-list.js';
 import { walkRepositories } from '../v2/repository-walk.js';
+import type { RepositoryEntry, RepositoryPage } from './view-types.js';
 
-export interface RepositoryEntry {
-  /** the key: `ns/repo` */
-  name: string;
-  /** a V1 repository directory exists */
-  v1: boolean;
-  /** the V2 repositories (with manifests) that are this one: `x`, `library/x` */
-  v2: string[];
-}
-
-export interface RepositoryPage {
-  total: number;
-  page: number;
-  pageSize: number;
-  items: RepositoryEntry[];
-}
+export type { RepositoryEntry, RepositoryPage };
 
 export const PAGE_SIZE = 50;
 const FRESH_MS = 5000;

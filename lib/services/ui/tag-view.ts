@@ -8,52 +8,15 @@
 import { type Digest, parseDigest } from '../../checksums/digest.js';
 import { RegistryError } from '../../errors/registry-error.js';
 import { v1NameOf } from '../bridge/names.js';
-import type { TagRecord, TagRecords } from '../bridge/tag-records.js';
+import type { TagRecords } from '../bridge/tag-records.js';
 import type { ImageService } from '../v1/images.js';
 import type { TagService } from '../v1/tags.js';
 import type { BlobStore } from '../v2/blobs.js';
 import type { ManifestService, StoredManifest } from '../v2/manifests.js';
-import type { ReferrerDescriptor, ReferrersService } from '../v2/referrers.js';
-import type { RepositoryEntry } from './repository-index.js';
+import type { ReferrersService } from '../v2/referrers.js';
+import type { LayerRow, RepositoryEntry, TagDetail, TagPlace, TagSummary } from './view-types.js';
 
-export type Visibility = 'v1' | 'v2' | 'both';
-
-/** Where a tag lives: the V1 image id it names, the V2 repository that has it. */
-export interface TagPlace {
-  tag: string;
-  v1: string | null;
-  v2: string | null;
-}
-
-export interface TagSummary {
-  tag: string;
-  visibility: Visibility;
-  /** the bridge's record of the tag: which side wrote it, and whether the other shows it */
-  bridge: { source: 'v1' | 'v2'; state: TagRecord['state']; reason?: string } | null;
-  v1: { id: string } | null;
-  v2: { name: string; digest: string; mediaType: string } | null;
-  size: number | null;
-  created: string | null;
-  architecture: string | null;
-  layers: number | null;
-}
-
-export interface LayerRow {
-  digest: string;
-  size: number;
-  mediaType: string;
-}
-
-export interface TagDetail extends TagSummary {
-  /** the stored manifest, pretty-printed */
-  manifest: string | null;
-  config: { digest: string; mediaType: string; json: string | null } | null;
-  layerList: LayerRow[];
-  /** an index's entries */
-  platforms: Array<{ digest: string; platform: string; size: number }>;
-  ancestry: Array<{ id: string; size: number | null; created: string | null }> | null;
-  referrers: ReferrerDescriptor[];
-}
+export type { TagDetail, TagPlace, TagSummary };
 
 export interface TagViewDeps {
   v1: { tags: TagService; images: ImageService };
