@@ -16,6 +16,7 @@ import type { TagPlace, TagView } from './tag-view.js';
 
 const FRESH_MS = 60_000;
 const WALK_MS = 30_000;
+const WALK_CONCURRENCY = 16;
 
 export class MigrationCounter {
   private cached: { at: number; byRepo: Promise<{ counts: Map<string, Counts>; partial: boolean }> } | null = null;
@@ -57,9 +58,13 @@ export class MigrationCounter {
   private async walk(): Promise<{ counts: Map<string, Counts>; partial: boolean }> {
     const until = Date.now() + WALK_MS;
     const counts = new Map<string, Counts>();
-    for (const repo of await this.index.all()) {
+    const all = await this.index.all();
+    // A few repositories at a time: each is a handful of small reads, mostly waiting on storage.
+    for (let i = 0; i < all.length; i += WALK_CONCURRENCY) {
       if (Date.now() > until) return { counts, partial: true };
-      counts.set(repo.name, await this.countRepository(repo));
+      const some = all.slice(i, i + WALK_CONCURRENCY);
+      const found = await Promise.all(some.map((repo) => this.countRepository(repo)));
+      some.forEach((repo, k) => counts.set(repo.name, found[k] as Counts));
     }
     return { counts, partial: false };
   }
