@@ -210,6 +210,29 @@ describe('web page /ui/ in chromium', function () {
     assert.equal((await v2Client(srv.url).call('GET', '/v2/modern/app/manifests/2.0', { headers: { Accept: DOCKER_MANIFEST } })).status, 404);
     assert.equal((await v1Engine(srv.url).call('GET', '/v1/repositories/modern/app/tags/2.0')).status, 404, 'gone over V1 too');
     await shot('deleted.png');
+  });
+
+  it('shows a hostile repository name as text (V1 took any name): no element, no script', async () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const tagged = await v1Engine(srv.url).call('PUT', `/v1/repositories/evil/${encodeURIComponent(evil)}/tags/latest`, {
+      body: `"${A}"`,
+      headers: { 'Content-Type': 'application/json' },
+    });
+    assert.equal(tagged.status, 200, tagged.body.toString());
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    // Its own URL, as pasted into a ticket (a repository the list has not seen yet is looked up again).
+    await page.goto(`${srv.url}/ui/r/evil/${encodeURIComponent(evil)}`);
+    await page.getByRole('heading', { name: `evil/${evil}` }).waitFor();
+    await page.getByRole('link', { name: 'latest', exact: true }).waitFor();
+    assert.equal(await page.locator('main img').count(), 0);
+    await page.goto(`${srv.url}/ui/?q=evil`);
+    await page.getByRole('link', { name: `evil/${evil}` }).waitFor();
+    assert.equal(await page.locator('main img').count(), 0);
+    assert.deepEqual(dialogs, []);
     assert.deepEqual(problems, []);
   });
 });
