@@ -64,7 +64,7 @@ export class MigrationCounter {
       if (Date.now() > until) return { counts, partial: true };
       const some = all.slice(i, i + WALK_CONCURRENCY);
       const found = await Promise.all(some.map((repo) => this.countRepository(repo)));
-      some.forEach((repo, k) => counts.set(repo.name, found[k] as Counts));
+      for (const [k, repo] of some.entries()) counts.set(repo.name, found[k] as Counts);
     }
     return { counts, partial: false };
   }
