@@ -125,6 +125,21 @@ describe('ui: off, deletes off, and paging', function () {
     }
   });
 
+  it('ui.record_addresses: the migration view shows where each client connected from', async () => {
+    const srv = await startTestServer(testConfig('  ui:\n    record_addresses: true\n'));
+    try {
+      await pushSmall(srv, 'ns/app', 'latest');
+      const reply = (await (await get(srv, '/ui/api/migration')).json()) as { recordsAddresses: boolean; clients: Array<{ agent: string; address?: string }> };
+      assert.equal(reply.recordsAddresses, true);
+      assert.deepEqual(
+        reply.clients.map((c) => [c.agent, c.address]),
+        [['containerd/v2.1.1', '127.0.0.1']],
+      );
+    } finally {
+      await srv.stop();
+    }
+  });
+
   it("V1 token mode without Berth's own auth: no page (the external index decides who reads what, and the page cannot ask it)", async () => {
     const srv = await startTestServer(loadYaml(`t:\n  storage_path: ${tempDir()}\n  standalone: false\n  loglevel: error\n`, 't').config);
     try {
