@@ -15,6 +15,7 @@ import { registryAuthorizer } from './http/auth/registry-authorizer.js';
 import { v1IndexTokenAuthorizer } from './http/auth/v1-index-tokens.js';
 import { BodyWatch } from './http/body-watch.js';
 import { accessLog } from './http/middleware/access-log.js';
+import { clientActivity } from './http/middleware/client-activity.js';
 import { cors } from './http/middleware/cors.js';
 import { draining } from './http/middleware/draining.js';
 import { errorHandler } from './http/middleware/errors.js';
@@ -24,6 +25,7 @@ import { requestId } from './http/middleware/request-id.js';
 import { v2Gate } from './http/middleware/v2-gate.js';
 import { opsRouter } from './http/routes/ops.js';
 import { RouteTable } from './http/routes/route-table.js';
+import { uiRouter } from './http/routes/ui.js';
 import { v1Router } from './http/routes/v1/index.js';
 import { v2Router } from './http/routes/v2/index.js';
 import type { RequestState } from './http/state.js';
@@ -58,10 +60,16 @@ export function createApp(deps: Deps, services: Services): Koa<RequestState> {
   app.use(draining(deps.lifecycle));
   app.use(v2Gate(v2Enabled(deps.config)));
   app.use(connectionLimits());
+  if (services.activity) app.use(clientActivity(services.activity));
 
   const table = new RouteTable(authorizer(deps, services));
   routeTables.set(app, table);
   for (const router of [opsRouter(deps, table), v1Router(deps, services.v1, table, services.auth !== null), v2Router(deps, services.v2, table)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  if (services.ui) {
+    const router = uiRouter(deps, services.ui, table);
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -14,3 +14,13 @@ export function v2Enabled(config: Readonly<Config>): boolean {
 export function authOn(config: Readonly<Config>): boolean {
   return Boolean(config.auth && (config.auth.htpasswd || config.auth.token));
 }
+
+/**
+ * Whether the web page at /ui/ is served: unless `ui: false`, wherever reading the registry is
+ * already open to its callers or checked by Berth itself. In V1 token mode without Berth's own
+ * auth the external index decides who may read what, and the page (which cannot ask it) would
+ * show every repository to anyone: there it is off.
+ */
+export function uiServed(config: Readonly<Config>): boolean {
+  return config.ui.enabled && (config.standalone || config.disable_token_auth || authOn(config));
+}

@@ -11,6 +11,7 @@ import { authSchema } from './auth-schema.js';
 import { bool, int, optionalBool, seconds, secret, section, str, strOr } from './fields.js';
 import { mirrorV2Keys } from './mirror-schema.js';
 import { processFields } from './process-settings.js';
+import { uiSchema } from './ui-schema.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', critical: 'fatal', fatal: 'fatal' } as const;
 
@@ -239,6 +240,8 @@ export const configSchema = z.looseObject({
   auth: authSchema,
   // Workers, recycling, the gunicorn-format access log (lib/config/process-settings.ts)
   ...processFields,
+  /** the web page at /ui/ (lib/config/ui-schema.ts); `ui: false` turns it off */
+  ui: uiSchema,
 });
 
 /**

@@ -158,3 +158,11 @@ export const V1 = {
   /** Berth: the mirror could not fetch the image from its V2 upstream */
   MIRROR_UPSTREAM: { status: 503, code: 'V1_MIRROR_UPSTREAM', message: 'The upstream registry did not give this image: %s' },
 } as const satisfies Record<string, CatalogEntry>;
+
+/** The web page's JSON API (/ui/api/…), rendered as V1 errors `{"error": "<message>"}`. */
+export const UI = {
+  DELETES_DISABLED: { status: 405, code: 'UI_DELETES_DISABLED', message: 'Deletes are disabled (storage_delete_enabled: false)' },
+  /** the page's bundle was not built into dist/ui (npm run build) */
+  NOT_BUILT: { status: 503, code: 'UI_NOT_BUILT', message: 'The web page is not built: run npm run build' },
+  BAD_PAGE: { status: 400, code: 'UI_BAD_PAGE', message: 'page must be a whole number from 1' },
+} as const satisfies Record<string, CatalogEntry>;

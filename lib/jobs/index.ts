@@ -2,6 +2,7 @@
 import type { Deps } from '../deps.js';
 import { MirrorEviction } from '../mirror/eviction.js';
 import type { Services } from '../services/index.js';
+import { activityFlushJob } from './activity-flush.js';
 import { bridgeResumeJob } from './bridge-resume.js';
 import type { Job } from './job.js';
 import { mirrorEvictionJob } from './mirror-eviction.js';
@@ -26,6 +27,7 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
     const eviction = new MirrorEviction(deps.storage, mirror, services.v2.manifests, log);
     jobs.push(mirrorEvictionJob(eviction, config.mirroring.evict_interval ?? 300, log));
   }
+  if (services.activity) jobs.push(activityFlushJob(services.activity));
   const auth = services.auth;
   // The password files are watched while the server runs; the watch ends with it.
   if (auth) jobs.push({ name: 'auth-files', start() {}, stop: async () => auth.close() });

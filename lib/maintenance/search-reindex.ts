@@ -5,7 +5,7 @@
  * drifted (a store restored from a backup, repositories removed by hand).
  */
 import type { SearchIndex } from '../search/search-index.js';
-import { storedRepositoryNames } from '../services/v1/search.js';
+import { listV1Repositories } from '../services/v1/repository-list.js';
 import type { StorageDriver } from '../storage/driver.js';
 
 export interface ReindexReport {
@@ -16,7 +16,7 @@ export interface ReindexReport {
 }
 
 export async function searchReindex(storage: StorageDriver, index: SearchIndex, dryRun: boolean): Promise<ReindexReport> {
-  const stored = new Set(await storedRepositoryNames(storage));
+  const stored = new Set(await listV1Repositories(storage));
   const indexed = new Set(index.search('').map((r) => r.name));
   const added = [...stored].filter((n) => !indexed.has(n)).sort();
   const removed = [...indexed].filter((n) => !stored.has(n)).sort();

@@ -4,14 +4,17 @@
  * only mount routes over what they are given; background work lives in lib/jobs/.
  */
 import { type AuthServices, buildAuth } from '../auth/auth-services.js';
+import { uiServed } from '../config/features.js';
 import type { Deps } from '../deps.js';
 import { buildV2Stores } from '../mirror/build.js';
 import type { MirrorContext } from '../mirror/context.js';
 import type { V1PullThrough } from '../mirror/v1-pull.js';
+import { ActivityRecord } from './activity/activity-record.js';
 import { BridgeService } from './bridge/index.js';
 import type { Takeover } from './host-lock.js';
 import type { Locks } from './locks.js';
 import { sharedLocking } from './shared-locking.js';
+import { UiService } from './ui/index.js';
 import type { V1Hooks } from './v1/hooks.js';
 import { ImageService } from './v1/images.js';
 import { IndexImagesService } from './v1/index-images.js';
@@ -73,6 +76,10 @@ export interface Services {
   auth: AuthServices | null;
   /** the pull-through cache of a V2 source, when mirroring.source may be one */
   mirror: MirrorContext | null;
+  /** the clients seen, for the web page's migration view (when `ui` is on) */
+  activity: ActivityRecord | null;
+  /** what the web page at /ui/ reads and does (when `ui` is on) */
+  ui: UiService | null;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -127,5 +134,7 @@ export function buildServices(deps: Deps): Services {
     Object.assign(v2Hooks, bridge.v2Hooks());
   }
   const pullThrough = stores.v1(bridge);
-  return { locks, v1: { ...v1, pullThrough }, v2, bridge, auth, mirror: stores.mirror };
+  const activity = uiServed(config) ? new ActivityRecord(storage, deps.log, { recordAddresses: config.ui.record_addresses }) : null;
+  const ui = activity ? new UiService(storage, v1, v2, bridge, activity) : null;
+  return { locks, v1: { ...v1, pullThrough }, v2, bridge, auth, mirror: stores.mirror, activity, ui };
 }

@@ -134,6 +134,9 @@ export const berth = {
   gcSetAsideJson: (id: string) => `berth/gc/json/${checkComponent(id)}`,
   /** rewritten each time a blob already stored is linked into a repository (a mount, the bridge): gc spares it */
   gcLinked: (d: Digest) => `berth/gc/linked/${digestDir(d)}`,
+  /** the clients each worker process saw (lib/services/activity), one file per writer, merged on read */
+  activity: 'berth/activity',
+  activityOf: (writer: string) => `berth/activity/${checkComponent(writer)}.json`,
 } as const;
 
 /**

@@ -8,9 +8,9 @@ set -euo pipefail
 # xz-utils: the xz program reads Docker 0.4-0.5 xz layers for /v1/images/<id>/files.
 # redis-server: the cache_lru tests. nginx-light: the shipped nginx example (contrib/nginx);
 # apache2-utils: htpasswd, which makes its password file. containerd: a real containerd (1.6) pulls
-# V1-pushed images through the bridge.
-PKGS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl xz-utils redis-server nginx-light apache2-utils containerd)
-BINS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl xz redis-server nginx htpasswd containerd ctr)
+# V1-pushed images through the bridge. chromium: the browser the web page's test (test/e2e/ui.test.ts) drives.
+PKGS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl xz-utils redis-server nginx-light apache2-utils containerd chromium)
+BINS=(radosgw ceph-mon ceph-osd glance-api skopeo docker-registry openssl curl xz redis-server nginx htpasswd containerd ctr chromium)
 missing=()
 for b in "${BINS[@]}"; do
   command -v "$b" >/dev/null 2>&1 || missing+=("$b")

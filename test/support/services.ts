@@ -288,6 +288,11 @@ export function skopeoAvailable(): boolean {
   return available('skopeo', 'V2 client (skopeo)', ['skopeo']);
 }
 
+/** Debian's chromium (the web page's browser tests drive it with playwright-core) is installed. */
+export function chromiumAvailable(): boolean {
+  return available('chromium', 'web page (chromium)', ['chromium']);
+}
+
 /** The reference registry (Debian's docker-registry, distribution 2.8) is installed. */
 export function distributionAvailable(): boolean {
   return available('registry:2 (docker-registry)', 'registry:2 interoperability', ['docker-registry']);

@@ -16,12 +16,14 @@ export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 export const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 export const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
 
-export function v2Client(base: string) {
+/** `agent`: the User-Agent of every call (fetch's own when absent). */
+export function v2Client(base: string, agent?: string) {
   const call = async (method: string, path: string, options: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<Reply> => {
+    const headers = { ...(agent ? { 'User-Agent': agent } : {}), ...options.headers };
     const res = await fetch(base + path, {
       method,
       redirect: 'manual',
-      ...(options.headers ? { headers: options.headers } : {}),
+      ...(Object.keys(headers).length > 0 ? { headers } : {}),
       ...(options.body !== undefined ? { body: options.body } : {}),
     });
     const body = Buffer.from(await res.arrayBuffer());

@@ -5,9 +5,7 @@
 import type { RepositoryName } from '../../names/v1.js';
 import type { SearchIndex } from '../../search/search-index.js';
 import type { StorageDriver } from '../../storage/driver.js';
-import { isNotFound } from '../../storage/errors.js';
-import { REPOSITORIES } from '../../storage/paths.js';
-import { unquoteStored } from '../../storage/py-quote.js';
+import { listV1Repositories } from './repository-list.js';
 
 export type RepositoryEvent = 'changed' | 'deleted';
 export type RepositoryListener = (event: RepositoryEvent, name: RepositoryName) => void;
@@ -38,24 +36,8 @@ export class SearchService {
    */
   async rebuildIfEmpty(): Promise<number> {
     if (!this.index.isEmpty()) return 0;
-    const names = await storedRepositoryNames(this.storage);
+    const names = await listV1Repositories(this.storage);
     this.index.addAll(names);
     return names.length;
   }
-}
-
-/** `<namespace>/<repository>` of every V1 repository in storage. */
-export async function storedRepositoryNames(storage: StorageDriver): Promise<string[]> {
-  const names: string[] = [];
-  for (const nsDir of await listOrNone(storage, REPOSITORIES)) {
-    for (const repoDir of await listOrNone(storage, nsDir)) {
-      const [, ns, repo] = repoDir.split('/');
-      names.push(`${unquoteStored(ns as string)}/${unquoteStored(repo as string)}`);
-    }
-  }
-  return names;
-}
-
-async function listOrNone(storage: StorageDriver, dir: string): Promise<string[]> {
-  return storage.list(dir).catch((err) => (isNotFound(err) ? [] : Promise.reject(err)));
 }
