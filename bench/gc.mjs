@@ -1,7 +1,8 @@
 // `berth gc --dry-run` and `berth gc` on generated local stores of 1,000 and 10,000 V1 images
 // and as many V2 blobs (small objects, written straight to storage with the layout module,
 // half of each live and half orphaned), each run in a process of its own: objects examined
-// per second and the run's peak RSS, to show memory stays flat as the store grows.
+// per second, the run's peak RSS and the heap still in use at its end (after a full GC), to show
+// how memory grows with the store.
 // Run: npm run bench:gc  (BENCH_GC_SIZES=1000,10000 to choose; bounded by BENCH_GC_MAX_S, 240 s).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -23,7 +24,7 @@ else await parent();
 async function parent() {
   const started = Date.now();
   console.log(`gc over local storage (${os.cpus().length} cores, shared with other work: figures are indicative)`);
-  console.log('size    mode      objects  seconds  objects/s  peak RSS MiB');
+  console.log('size    mode      objects  seconds  objects/s  peak RSS MiB  heap after MiB');
   for (const n of SIZES) {
     if (Date.now() - started > MAX_MS) {
       console.log(`(stopped before size ${n}: over ${MAX_MS / 1000} s)`);
@@ -37,7 +38,7 @@ async function parent() {
         if (out.status !== 0) throw new Error(`gc run failed: ${out.stderr}`);
         const r = JSON.parse(out.stdout);
         console.log(
-          `${String(n).padEnd(7)} ${(mode === 'dry' ? '--dry-run' : 'gc').padEnd(9)} ${String(r.objects).padStart(7)}  ${r.seconds.toFixed(2).padStart(7)}  ${String(Math.round(r.objects / r.seconds)).padStart(9)}  ${r.peakMiB.toFixed(1).padStart(12)}   (swept ${r.swept})`,
+          `${String(n).padEnd(7)} ${(mode === 'dry' ? '--dry-run' : 'gc').padEnd(9)} ${String(r.objects).padStart(7)}  ${r.seconds.toFixed(2).padStart(7)}  ${String(Math.round(r.objects / r.seconds)).padStart(9)}  ${r.peakMiB.toFixed(1).padStart(12)}  ${r.heapMiB.toFixed(1).padStart(14)}   (swept ${r.swept})`,
         );
       }
     } finally {
@@ -107,7 +108,9 @@ async function child(dir, dry) {
   const seconds = (performance.now() - t) / 1000;
   const peakMiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
   const objects = report.examined.v1Images + report.examined.v2Blobs;
-  process.stdout.write(JSON.stringify({ objects, seconds, peakMiB, swept: report.freed.objects }));
+  globalThis.gc?.();
+  const heapMiB = process.memoryUsage().heapUsed / 1024 / 1024;
+  process.stdout.write(JSON.stringify({ objects, seconds, peakMiB, heapMiB, swept: report.freed.objects }));
 }
 
 /** Start the peak from here: what loading the modules took is not the run's. */

@@ -30,10 +30,8 @@ import { deleteIfExists, listOrEmpty, type StorageDriver } from '../storage/driv
 import { isNotFound } from '../storage/errors.js';
 import { berth, bridge, v2 } from '../storage/paths.js';
 import { Marks } from './gc-mark.js';
-import { baseName, linkFiles, modifiedAt, readOrNull, v1ImageIds, v1Tags, v2Blobs } from './store-walk.js';
-
-/** V1 candidates whose JSON is set aside before the tags are read again */
-const IMAGE_BATCH = 256;
+import { V1Sweep } from './gc-v1.js';
+import { baseName, linkFiles, modifiedAt, readOrNull, v2Blobs } from './store-walk.js';
 
 export interface GcOptions {
   dryRun?: boolean;
@@ -85,6 +83,7 @@ class Collector {
   private readonly locks: Locks;
   private readonly marks: Marks;
   private readonly report: GcReport;
+  private readonly v1: V1Sweep;
 
   constructor(
     private readonly storage: StorageDriver,
@@ -105,15 +104,26 @@ class Collector {
       spared: 0,
       freed: { objects: 0, bytes: 0 },
     };
+    this.v1 = new V1Sweep({
+      storage,
+      marks: this.marks,
+      dry: this.dry,
+      locks: this.locks,
+      locked: (key, work) => this.locked(key, work),
+      signal: o.signal,
+      onItem: o.onItem,
+      spared: () => void this.report.spared++,
+      swept: (id, bytes) => this.swept('v1-image', id, bytes),
+    });
   }
 
   async run(): Promise<GcReport> {
-    if (!this.dry) await this.putBackSetAside();
+    if (!this.dry) await this.v1.putBackSetAside();
     await this.marks.run();
     if (this.o.untagged) for (const name of this.marks.repositories) await this.sweepUntagged(name);
     await this.sweepBlobs();
     await this.sweepAliases();
-    await this.sweepImages();
+    await this.v1.sweep();
     const r = this.report;
     r.examined.v1Images = this.marks.images;
     r.examined.repositories = this.marks.repositories.length;
@@ -245,114 +255,9 @@ class Collector {
     }
     return true;
   }
-
-  // --- V1 ---
-
-  /** JSON a run that was killed had set aside goes back to its image (the next steps judge it again). */
-  private async putBackSetAside(): Promise<void> {
-    for (const file of await listOrEmpty(this.storage, SET_ASIDE, this.o.signal)) {
-      const id = baseName(file);
-      if (IMAGE_ID.test(id)) await this.locks.run(id, () => this.putBack(id));
-      else await deleteIfExists(this.storage, file, this.o.signal);
-    }
-  }
-
-  /** A set-aside JSON back in its image, unless the image is gone or was pushed again meanwhile (its own JSON wins). */
-  private async putBack(id: string): Promise<void> {
-    const files = (await listOrEmpty(this.storage, `images/${id}`, this.o.signal)).map(baseName);
-    if (files.length > 0 && !files.includes('json')) await this.storage.move(setAside(id), `images/${id}/json`, this.o.signal);
-    else await deleteIfExists(this.storage, setAside(id), this.o.signal);
-  }
-
-  /**
-   * V1 images nothing marked, a batch at a time: each is checked again under its push lock and
-   * its JSON set aside (a tag PUT, which takes the same lock, then finds no image); then the
-   * tags are read again, and what a tag written meanwhile reaches gets its JSON back. The rest
-   * goes.
-   */
-  private async sweepImages(): Promise<void> {
-    let batch: Array<{ id: string; json: number | null }> = [];
-    for await (const id of v1ImageIds(this.storage, this.o.signal)) {
-      this.o.onItem?.(`images/${id}`);
-      if (this.marks.v1.has(id) || !IMAGE_ID.test(id)) continue; // a stray name is not an image: left alone
-      await this.locked(id, async () => {
-        if (await this.marks.imageIsLive(id)) {
-          this.report.spared++;
-          return;
-        }
-        const json = await this.storage.stat(`images/${id}/json`, this.o.signal).then(
-          (s) => s.size,
-          (err) => (isNotFound(err) ? null : Promise.reject(err)),
-        );
-        if (json !== null && !this.dry) await this.storage.move(`images/${id}/json`, setAside(id), this.o.signal);
-        batch.push({ id, json });
-      });
-      if (batch.length >= IMAGE_BATCH) {
-        await this.settleImages(batch);
-        batch = [];
-      }
-    }
-    await this.settleImages(batch);
-  }
-
-  private async settleImages(batch: Array<{ id: string; json: number | null }>): Promise<void> {
-    if (batch.length === 0) return;
-    for await (const tag of v1Tags(this.storage, this.o.signal)) if (IMAGE_ID.test(tag.id)) await this.marks.markImage(tag.id);
-    for (const { id, json } of batch) {
-      if (this.marks.v1.has(id)) {
-        if (json !== null && !this.dry) await this.locked(id, () => this.putBack(id));
-        this.report.spared++;
-        continue;
-      }
-      await this.locked(id, async () => {
-        const files = await listOrEmpty(this.storage, `images/${id}`, this.o.signal);
-        if (!this.dry && files.some((f) => baseName(f) === 'json')) {
-          // pushed again meanwhile (its JSON PUT found none): the new push owns it now
-          await deleteIfExists(this.storage, setAside(id), this.o.signal);
-          this.report.spared++;
-          return;
-        }
-        const sizes = await Promise.all(
-          files.map((f) =>
-            this.storage.stat(f, this.o.signal).then(
-              (s) => s.size,
-              () => 0,
-            ),
-          ),
-        );
-        const bytes = sizes.reduce((a, b) => a + b, 0) + (this.dry ? 0 : (json ?? 0));
-        if (!this.dry) {
-          const facts = await readOrNull(this.storage, bridge.layerFacts(id), this.o.signal).catch(() => null);
-          await deleteIfExists(this.storage, `images/${id}`, this.o.signal);
-          await deleteIfExists(this.storage, setAside(id), this.o.signal);
-          await this.dropBridgeRecords(id, facts);
-        }
-        this.swept('v1-image', id, bytes);
-      });
-    }
-  }
-
-  /** The bridge's records of a V1 image that is gone: its layer facts, its V2 blob record, the alias naming it. */
-  private async dropBridgeRecords(id: string, facts: Buffer | null): Promise<void> {
-    if (!IMAGE_ID.test(id)) return;
-    await deleteIfExists(this.storage, bridge.layerFacts(id), this.o.signal);
-    await deleteIfExists(this.storage, bridge.v1Layer(id), this.o.signal);
-    let digest: Digest | null = null;
-    try {
-      digest = parseDigest((JSON.parse(facts?.toString('utf8') ?? 'null') as { blob?: { digest?: string } } | null)?.blob?.digest);
-    } catch {
-      // no facts, or not JSON: no alias to look for
-    }
-    if (!digest) return;
-    const alias = bridge.blobAlias(digest);
-    if ((await readOrNull(this.storage, alias, this.o.signal))?.toString('utf8').trim() === id) await deleteIfExists(this.storage, alias, this.o.signal);
-  }
 }
 
-const IMAGE_ID = /^[a-f0-9]{64}$/;
 const CLOCK_SLACK_MS = 2000;
-const SET_ASIDE = berth.gcSetAside;
-const setAside = berth.gcSetAsideJson;
 const dirOf = (path: string) => path.slice(0, path.lastIndexOf('/'));
 
 function subjectOf(bytes: Buffer): Digest | null {
