@@ -111,7 +111,7 @@ export function describeManifest(doc: Record<string, unknown>, contentType = '')
     const history = arrayOf(doc.history, 'history');
     if (layers.length === 0 || layers.length !== history.length) throw invalid('fsLayers and history must have the same, non-zero length');
     const blobs = layers.map((l, i) => digestField((l as Record<string, unknown>)?.blobSum, `fsLayers[${i}].blobSum`));
-    return { ...base, kind, blobs, children: [], name: String(doc.name ?? ''), tag: String(doc.tag ?? '') };
+    return { ...base, kind, blobs, children: [], name: optionalText(doc.name, 'name'), tag: optionalText(doc.tag, 'tag') };
   }
   if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
   if (doc.subject !== undefined) base.subject = descriptor(doc.subject, 'subject').digest;
@@ -163,6 +163,13 @@ function digestField(value: unknown, where: string): Digest {
 
 function arrayOf(value: unknown, where: string): unknown[] {
   if (!Array.isArray(value)) throw invalid(`${where} must be an array`);
+  return value;
+}
+
+/** A schema1 `name` or `tag`: a string, or absent (the signed payload's checks decide then). */
+function optionalText(value: unknown, field: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw invalid(`${field} must be a string`);
   return value;
 }
 

@@ -69,3 +69,25 @@ describe('manifest classification and references', () => {
     assert.throws(() => describeManifest({ ...m, schemaVersion: 3 }), code('MANIFEST_INVALID'));
   });
 });
+
+describe('schema1 name and tag fields', () => {
+  // Found by the bad-input fuzz (BERTH_FUZZ_SEED=292048387): an object whose toString is not a
+  // function made String() throw, a 500 instead of MANIFEST_INVALID.
+  const schema1 = (extra: Record<string, unknown>) => ({
+    schemaVersion: 1,
+    fsLayers: [{ blobSum: D('a') }],
+    history: [{ v1Compatibility: '{}' }],
+    ...extra,
+  });
+  for (const field of ['name', 'tag']) {
+    it(`a ${field} that is not a string is MANIFEST_INVALID, whatever it holds`, () => {
+      for (const value of [{ toString: 1, valueOf: 1 }, ['x'], 7, true]) {
+        assert.throws(() => describeManifest(schema1({ [field]: value }), MediaType.schema1Signed), code('MANIFEST_INVALID'), JSON.stringify(value));
+      }
+    });
+  }
+  it('a missing name or tag is left for the signed payload checks', () => {
+    const info = describeManifest(schema1({}), MediaType.schema1Signed);
+    assert.equal(info.kind, 'schema1');
+  });
+});
