@@ -43,6 +43,7 @@ const SECRET = {
   extension_token: 'Sx15-extension-token-13ac',
   mirror_url_password: 'Sx16-mirror-url-password-c9d2',
   alice_password: 'Sx17-alice-password-0b4e',
+  mirror_password: 'Sx18-mirror-upstream-password-7e1f',
 } as const;
 
 /** The schema's secret fields, dotted, and which SECRET value the test config gives each. */
@@ -56,6 +57,7 @@ const SECRET_KEYS: Record<string, keyof typeof SECRET> = {
   'cache.password': 'cache_password',
   'cache_lru.password': 'cache_lru_password',
   bugsnag: 'bugsnag',
+  'mirroring.password': 'mirror_password',
 };
 
 function secretKeysOf(shape: Shape, prefix = ''): string[] {
@@ -186,6 +188,8 @@ ${storage}
   bugsnag: ${SECRET.bugsnag}
   mirroring:
     source: https://mirror:${SECRET.mirror_url_password}@127.0.0.1:${closed}
+    username: mirroruser
+    password: ${SECRET.mirror_password}
   email_exceptions:
     smtp_host: 127.0.0.1
     smtp_port: ${sink.port}
