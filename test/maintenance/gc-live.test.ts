@@ -37,7 +37,7 @@ describe('berth gc while pushes go on (grace 0)', function () {
   let storage: StorageDriver;
 
   before(async () => {
-    config = testConfig(`  lock_dir: ${tempDir('berth-gc-live-locks-')}\n`);
+    config = testConfig(`  lock_dir: ${tempDir('gc-live-locks-')}\n`);
     srv = await startTestServer(config);
     storage = createStorage(config);
   });

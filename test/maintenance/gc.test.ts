@@ -47,8 +47,8 @@ describe('berth gc on local storage', function () {
   };
 
   before(async () => {
-    storagePath = tempDir('berth-gc-');
-    config = testConfig(`  lock_dir: ${tempDir('berth-gc-locks-')}\n`, {}, storagePath);
+    storagePath = tempDir('gc-store-');
+    config = testConfig(`  lock_dir: ${tempDir('gc-locks-')}\n`, {}, storagePath);
     srv = await startTestServer(config);
     const engine = v1Engine(srv.url);
     const api = v2Client(srv.url);
