@@ -99,7 +99,12 @@ export class TagService {
       // `berth gc` sets aside the JSON of images nothing tagged (under each image's lock), reads
       // the tags again, then deletes what no tag reaches and has no JSON: every image of the
       // chain this tag will reach gets its JSON back first, one image's lock at a time.
-      for (const ancestor of await this.ancestorsOf(id)) await this.locks.run(ancestor, () => this.bringBack(ancestor));
+      // (An image with its JSON needs no lock: gc's delete runs under the lock and spares it. The
+      // window left, a gc setting one aside after this look and reading the tags again before
+      // this tag lands, is in the README's gc section.)
+      for (const ancestor of await this.ancestorsOf(id)) {
+        if (!(await exists(this.storage, v1.imageJson(ancestor)))) await this.locks.run(ancestor, () => this.bringBack(ancestor));
+      }
       const write = async (image?: HeldLock) => {
         await held.check();
         await image?.check();
