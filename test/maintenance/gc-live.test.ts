@@ -3,7 +3,8 @@
  * layer every push shares, and a cross-repository mount of a blob nothing referred to, so
  * blobs get re-linked under gc's feet) runs against a live server while gc runs again and
  * again. The blobs the pushes re-link are in the store before, aged an hour: nothing but the
- * locks and the re-checks keeps gc from them. The grace period is only as long as one push
+ * locks and the re-checks keeps gc from them (and one aged blob no push uses must be swept
+ * meanwhile, so gc really deletes under the pushes). The grace period is only as long as one push
  * (its new blobs before its manifest: what the grace period is for, a grace of 0 refuses such
  * a push by design).
  * A push the server refuses is a failure (gc deleting a blob under a push shows as exactly
@@ -61,6 +62,8 @@ describe('berth gc while pushes go on (old blobs re-linked)', function () {
     const orphan = await gzipLayer({ 'orphan.txt': 'mounted from nowhere\n' });
     await api.pushBlob('donor/app', orphan.bytes);
     await api.pushBlob('donor/app', shared.bytes);
+    // and one no push uses: gc must really sweep while the pushes go on
+    await api.pushBlob('donor/app', (await gzipLayer({ 'doomed.txt': 'nothing mounts me\n' })).bytes);
     await age(storagePath, HOUR);
 
     const locks = new HostLocks(config.lock_dir);
@@ -121,6 +124,7 @@ describe('berth gc while pushes go on (old blobs re-linked)', function () {
     assert.ok(pushed.length >= 4, `${pushed.length} pushes in the time limit`);
     const swept = reports.reduce((n, r) => n + r.freed.objects, 0);
     const spared = reports.reduce((n, r) => n + r.spared, 0);
+    assert.ok(swept >= 1, 'gc swept the blob no push used while the pushes went on');
     console.log(`      ${pushed.length} pushes; gc ran ${reports.length} times, swept ${swept}, spared ${spared} as re-linked`);
   });
 });
