@@ -23,7 +23,9 @@ the same bytes are not copied again. Stop the server (or make it read-only) firs
   --from-config FILE     the source's config file, when they are in two files
   --to-config FILE       the target's config file
   --checkpoint FILE      where the copied objects are recorded (default
-                         berth-migrate-<from>-<to>.checkpoint in the current directory)
+                         berth-migrate-<from>-<to>.checkpoint in the current directory);
+                         a recorded object the target lacks (or holds at another size)
+                         is copied again
   --concurrency N        objects copied at once (default 4)
   --dry-run              count what would be copied, change nothing
   --json                 print the report as JSON

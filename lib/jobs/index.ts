@@ -20,7 +20,8 @@ export function serverJobs(deps: Deps, services: Services): Job[] {
   }
   if (services.v1.search) jobs.push(searchRebuildJob(services.v1.search, log));
   const searchEvents = services.v1.searchEvents;
-  if (searchEvents) jobs.push({ name: 'search-events', start: () => searchEvents.start(), stop: () => searchEvents.stop() });
+  // One listener per host: the index is one SQLite file that the host's workers share.
+  if (searchEvents) jobs.push({ name: 'search-events', perHost: true, start: () => searchEvents.start(), stop: () => searchEvents.stop() });
   if (services.bridge) jobs.push(bridgeResumeJob(services.bridge, log));
   const mirror = services.mirror;
   if (mirror && (config.mirroring.max_bytes ?? 0) > 0) {

@@ -13,9 +13,10 @@
  *     (services/store-locks.ts); each V1 image is checked again under its push lock, its JSON
  *     set aside, and brought back when a tag written meanwhile reaches it (a tag PUT takes the
  *     same lock and needs the JSON).
- * Locks are HostLocks in the config's lock_dir: run gc on the host of the server (or every
- * server of a shared store on hosts that share lock_dir); elsewhere the grace period alone
- * protects pushes.
+ * The locks are the servers' own (operatorLocking in services/shared-locking.ts): keys in the
+ * `cache` Redis when the config sets one, so gc may run on any host that reaches it; else
+ * HostLocks in the config's lock_dir, so run gc on the host of the server (or every server of
+ * a shared store on hosts that share lock_dir); elsewhere the grace period alone protects pushes.
  *
  * What it sweeps: V1 images nothing refers to (with the bridge's records of them), V2 blobs
  * nothing refers to (with the repositories' links to them and a bridge alias), and with
@@ -44,7 +45,7 @@ export interface GcOptions {
    * coarse kernel clock, an S3 server's), which may run behind ours; default 2 s
    */
   clockSlackMs?: number;
-  /** the locks the server takes (HostLocks on its lock_dir); default: this process only */
+  /** the locks the server takes (its lock_dir's HostLocks, or the `cache` Redis's); default: this process only */
   locks?: Locks;
   now?: () => number;
   signal?: AbortSignal;

@@ -3,7 +3,8 @@
  * drivers (local, S3, Glance). Each object is streamed (never whole in memory), hashed on the
  * way, written through the target's atomic writer, then read back and checked (size and
  * sha256) before it counts as copied. A checkpoint file (one copied path a line, appended and
- * flushed as each is verified) lets a run that was killed go on where it was; an object the
+ * flushed as each is verified) lets a run that was killed go on where it was (a recorded path
+ * the target does not hold at the same size is copied again); an object the
  * target already holds with the same bytes is not copied again, so a re-run is idempotent. At
  * the end both stores are listed and counted.
  *
@@ -73,7 +74,7 @@ export async function migrateStorage(from: StorageDriver, to: StorageDriver, opt
       const file = next.value;
       report.source++;
       try {
-        if (done.has(file.path) || (await sameObject(from, to, file, signal))) report.skipped++;
+        if ((done.has(file.path) && (await sameSize(to, file, signal))) || (await sameObject(from, to, file, signal))) report.skipped++;
         else if (!dryRun) {
           await copyVerified(from, to, file, signal);
           report.copied++;
@@ -116,10 +117,19 @@ async function sha256Of(storage: StorageDriver, path: string, signal?: AbortSign
   return hash.digest('hex');
 }
 
+/**
+ * A checkpoint names paths only: one left by another migration whose flavors had the same names
+ * (the default file is named by them) would skip objects this target lacks. The target is
+ * asked, then: a recorded path counts as copied only when the target holds it at the same size.
+ */
+async function sameSize(to: StorageDriver, file: StoredFile, signal?: AbortSignal): Promise<boolean> {
+  const there = await to.stat(file.path, signal).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+  return there !== null && !there.isDir && there.size === file.size;
+}
+
 /** The target holds the object with the same size and bytes already. */
 async function sameObject(from: StorageDriver, to: StorageDriver, file: StoredFile, signal?: AbortSignal): Promise<boolean> {
-  const there = await to.stat(file.path, signal).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
-  if (!there || there.isDir || there.size !== file.size) return false;
+  if (!(await sameSize(to, file, signal))) return false;
   const [a, b] = await Promise.all([sha256Of(from, file.path, signal), sha256Of(to, file.path, signal)]);
   return a === b;
 }

@@ -1,6 +1,7 @@
 /**
- * The lock keys the server and `berth gc` share (HostLocks, one host's lock_dir), so that a
- * collection never deletes what a push is linking at that moment:
+ * The lock keys the server and `berth gc` share (HostLocks in one host's lock_dir, or RedisLocks
+ * in the `cache` Redis when it is set: shared-locking.ts), so that a collection never deletes
+ * what a push is linking at that moment:
  *   - a blob's key: held while an upload or a mount makes the blob's data and its `_layers` link,
  *     and by gc while it checks that nothing links the blob and deletes its data;
  *   - a repository's links key: held while a manifest PUT checks its blobs are linked and writes

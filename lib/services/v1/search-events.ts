@@ -34,7 +34,7 @@ export class SharedSearchEvents {
 
   /** What the V1 services tell of a repository change: applied here, and published to the others. */
   readonly onRepository: RepositoryListener = (event, name) => {
-    this.apply(event, name);
+    this.applyHere(event, name);
     const message: Message = { from: this.id, event, namespace: name.namespace, repository: name.repository };
     this.cache
       .connection()
@@ -69,6 +69,19 @@ export class SharedSearchEvents {
     }
     const { from, event, namespace, repository } = message;
     if (from === this.id || (event !== 'changed' && event !== 'deleted') || typeof namespace !== 'string' || typeof repository !== 'string') return;
-    this.apply(event, { namespace, repository });
+    this.applyHere(event, { namespace, repository });
+  }
+
+  /**
+   * The index is a synchronous SQLite write, which can throw (SQLITE_BUSY, a read-only file):
+   * in ioredis's message handler that would be an uncaught exception, and the index is only a
+   * search aid, so a failure is logged (a rebuild from the store puts it right).
+   */
+  private applyHere(event: RepositoryEvent, name: { namespace: string; repository: string }): void {
+    try {
+      this.apply(event, name);
+    } catch (err) {
+      this.log.warn({ err, event, repository: `${name.namespace}/${name.repository}` }, 'could not apply a repository change to the search index');
+    }
   }
 }

@@ -11,7 +11,7 @@ import { exists, type StorageDriver } from '../../storage/driver.js';
 import { isNotFound } from '../../storage/errors.js';
 import { berth, v1, v1Pre081 } from '../../storage/paths.js';
 import { unquoteStored } from '../../storage/py-quote.js';
-import type { Locks } from '../host-lock.js';
+import type { HeldLock, Locks } from '../locks.js';
 import type { V1Hooks } from './hooks.js';
 import { parseJsonBody } from './json-body.js';
 import type { RepositoryListener } from './search.js';
@@ -95,24 +95,53 @@ export class TagService {
 
   private async writeTag(name: RepositoryName, tag: string, id: string, meta: Record<string, unknown>): Promise<void> {
     const { namespace: ns, repository: repo } = name;
-    // The image's lock too: `berth gc` takes it to set aside the JSON of an image nothing
-    // tagged (and to delete the image once it has read the tags again); a tag written meanwhile
-    // puts the JSON back, and gc leaves an image with its JSON alone.
-    await this.locks.run(`repo:${ns}/${repo}`, (held) =>
-      this.locks.run(id, async () => {
-        if (!(await exists(this.storage, v1.imageJson(id)))) {
-          // set aside by a gc that found nothing tagging it: this tag does, so it goes back
-          await this.storage.move(berth.gcSetAsideJson(id), v1.imageJson(id)).catch((err) => {
-            throw isNotFound(err) ? new RegistryError(V1.IMAGE_NOT_FOUND) : err;
-          });
-        }
+    await this.locks.run(`repo:${ns}/${repo}`, async (held) => {
+      // `berth gc` sets aside the JSON of images nothing tagged (under each image's lock), reads
+      // the tags again, then deletes what no tag reaches and has no JSON: every image of the
+      // chain this tag will reach gets its JSON back first, one image's lock at a time.
+      // (An image with its JSON needs no lock: gc's delete runs under the lock and spares it. The
+      // window left, a gc setting one aside after this look and reading the tags again before
+      // this tag lands, is in the README's gc section.)
+      for (const ancestor of await this.ancestorsOf(id)) {
+        if (!(await exists(this.storage, v1.imageJson(ancestor)))) await this.locks.run(ancestor, () => this.bringBack(ancestor));
+      }
+      const write = async (image?: HeldLock) => {
         await held.check();
+        await image?.check();
         await this.storage.putContent(v1.tag(ns, repo, tag), id);
         const text = pyJson(meta);
         await this.storage.putContent(v1.tagJson(ns, repo, tag), text);
         if (tag === 'latest') await this.storage.putContent(v1.repositoryJson(ns, repo), text);
-      }),
-    );
+      };
+      // A push in progress is never swept, and its layer upload holds the image's lock for as
+      // long as it runs: the tag goes on without it (as the old registry tagged such an image).
+      if (await exists(this.storage, v1.imageMark(id))) return write();
+      await this.locks.run(id, async (image) => {
+        await this.bringBack(id);
+        await write(image);
+      });
+    });
+  }
+
+  /** The images below `id` in its ancestry (none when it has no sound one). */
+  private async ancestorsOf(id: string): Promise<string[]> {
+    const bytes = await this.storage.getContent(v1.imageAncestry(id)).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+    let ancestry: unknown = null;
+    try {
+      ancestry = JSON.parse(bytes?.toString('utf8') ?? 'null');
+    } catch {
+      // not JSON: no sound ancestry
+    }
+    if (!Array.isArray(ancestry) || ancestry[0] !== id) return [];
+    return ancestry.slice(1).filter((a): a is string => typeof a === 'string' && isImageId(a));
+  }
+
+  /** Under the image's lock: its JSON back from where a gc set it aside; IMAGE_NOT_FOUND when the image is gone. */
+  private async bringBack(id: string): Promise<void> {
+    if (await exists(this.storage, v1.imageJson(id))) return;
+    await this.storage.move(berth.gcSetAsideJson(id), v1.imageJson(id)).catch((err) => {
+      throw isNotFound(err) ? new RegistryError(V1.IMAGE_NOT_FOUND) : err;
+    });
   }
 
   async delete(name: RepositoryName, tag: string): Promise<void> {

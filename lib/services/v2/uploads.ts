@@ -123,7 +123,7 @@ export class UploadService {
   /** The closing PUT, with an optional last chunk. The blob is linked into `name` on success. */
   complete(name: string, uuid: string, expected: Digest, body: Readable | null, range: ChunkRange | null, signal?: AbortSignal): Promise<BlobInfo> {
     return this.locks.run(`v2-upload:${uuid}`, (held) =>
-      this.locks.run(blobLock(expected), async () => {
+      this.locks.run(blobLock(expected), async (heldBlob) => {
         const offset = await this.offset(name, uuid, signal);
         let info: BlobInfo;
         if (body && offset === 0 && range === null) {
@@ -137,7 +137,9 @@ export class UploadService {
           info = await this.data.assemble(name, uuid, expected, signal);
         }
         // The blob under its digest is the same whoever wrote it; the session's end is the commit.
+        // gc deletes an unlinked blob under the blob's lock: a lost one must not link it now.
         await held.check();
+        await heldBlob.check();
         await this.blobs.link(name, expected, signal);
         await this.end(name, uuid, signal);
         return info;
