@@ -47,10 +47,21 @@ export class BlobFetch {
       this.live = null; // too late for the first client: it reads the stored copy
       this.start(null);
     }, CLAIM_MS);
+    // A write that fails (a full disk, an I/O error) ends the fetch at once, whatever the copy is
+    // waiting for: without this listener the stream's 'error' would be unhandled and end the process.
+    const writeFailed = new Promise<never>((_, reject) => {
+      writer.stream.on('error', (err) => {
+        this.abort(err);
+        reject(err);
+      });
+    });
+    writeFailed.catch(() => {});
     this.done = started.then(async (live) => {
       clearTimeout(claim);
       try {
-        const { size, last } = await this.copy(body, writer, live);
+        const copying = this.copy(body, writer, live);
+        copying.catch(() => {}); // when the write failed first, the copy ends with the aborted transfer
+        const { size, last } = await Promise.race([copying, writeFailed]);
         await stored(size);
         // The last bytes go once the blob is stored: a client that has it all knows it is kept.
         if (live && !live.destroyed) live.end(last);
@@ -58,7 +69,7 @@ export class BlobFetch {
         this.abort(err instanceof Error ? err : new Error(String(err)));
         await writer.cancel().catch(() => {});
         live?.destroy(err instanceof Error ? err : new Error(String(err)));
-        log.warn({ err, digest: digest.value }, 'mirror: blob not kept: the upstream transfer did not complete');
+        log.warn({ err, digest: digest.value }, 'mirror: blob not kept: the upstream transfer or its write to storage did not complete');
         throw err;
       }
     });
