@@ -4,7 +4,8 @@
  * client that joins later, or asks for a range, waits for the stored copy: however many ask at
  * once, the upstream is asked once (distribution's `registry/proxy/proxyblobstore.go` keeps
  * `inflight` for the same reason). The transfer belongs to the fetch, not to the first client:
- * a client that goes away mid-blob stops getting bytes, and the copy still completes for the others.
+ * a client that goes away mid-blob, or stops reading for DETACH_MS, stops getting bytes, and the
+ * copy still completes for the others.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -18,6 +19,12 @@ import type { ObjectWriter } from '../storage/driver.js';
 const IDLE_MS = 60_000;
 /** How long the first client has to start reading before the fetch runs without it (a HEAD never reads). */
 const CLAIM_MS = 200;
+/**
+ * How long the live client may hold the transfer up (it paces the upstream read) before it is
+ * cut off: a client that stopped reading must not stall the fetch until IDLE_MS fails it for
+ * everyone waiting; without it the copy goes on at full speed and they read the stored copy.
+ */
+export const DETACH_MS = 5_000;
 
 export class BlobFetch {
   /** the bytes announced by the upstream (Content-Length), or null when it sent none */
@@ -47,10 +54,21 @@ export class BlobFetch {
       this.live = null; // too late for the first client: it reads the stored copy
       this.start(null);
     }, CLAIM_MS);
+    // A write that fails (a full disk, an I/O error) ends the fetch at once, whatever the copy is
+    // waiting for: without this listener the stream's 'error' would be unhandled and end the process.
+    const writeFailed = new Promise<never>((_, reject) => {
+      writer.stream.on('error', (err) => {
+        this.abort(err);
+        reject(err);
+      });
+    });
+    writeFailed.catch(() => {});
     this.done = started.then(async (live) => {
       clearTimeout(claim);
       try {
-        const { size, last } = await this.copy(body, writer, live);
+        const copying = this.copy(body, writer, live);
+        copying.catch(() => {}); // when the write failed first, the copy ends with the aborted transfer
+        const { size, last } = await Promise.race([copying, writeFailed]);
         await stored(size);
         // The last bytes go once the blob is stored: a client that has it all knows it is kept.
         if (live && !live.destroyed) live.end(last);
@@ -58,7 +76,7 @@ export class BlobFetch {
         this.abort(err instanceof Error ? err : new Error(String(err)));
         await writer.cancel().catch(() => {});
         live?.destroy(err instanceof Error ? err : new Error(String(err)));
-        log.warn({ err, digest: digest.value }, 'mirror: blob not kept: the upstream transfer did not complete');
+        log.warn({ err, digest: digest.value }, 'mirror: blob not kept: the upstream transfer or its write to storage did not complete');
         throw err;
       }
     });
@@ -95,8 +113,10 @@ export class BlobFetch {
         hash.update(chunk);
         size += chunk.length;
         if (!writer.stream.write(chunk)) await once(writer.stream, 'drain');
-        // A client gone (its stream destroyed) just stops getting bytes.
-        if (live && !live.destroyed && held.length > 0 && !live.write(held)) await drainedOrGone(live);
+        // A client gone (its stream destroyed) just stops getting bytes; one that stalls is let go.
+        if (live && !live.destroyed && held.length > 0 && !live.write(held) && !(await drainedOrGone(live, DETACH_MS))) {
+          live.destroy(new Error(`the client read nothing for ${DETACH_MS / 1000} s: the fetch goes on without it`));
+        }
         held = chunk;
       }
     } finally {
@@ -111,14 +131,17 @@ export class BlobFetch {
   }
 }
 
-/** Until the client's stream drains or is gone (no listener left behind either way). */
-function drainedOrGone(stream: PassThrough): Promise<void> {
+/** Until the client's stream drains or is gone (true), or `ms` passed (false); no listener left behind either way. */
+function drainedOrGone(stream: PassThrough, ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const done = () => {
+    const settle = (drained: boolean) => {
+      clearTimeout(timer);
       stream.off('drain', done);
       stream.off('close', done);
-      resolve();
+      resolve(drained);
     };
+    const done = () => settle(true);
+    const timer = setTimeout(() => settle(false), ms);
     stream.on('drain', done);
     stream.on('close', done);
   });

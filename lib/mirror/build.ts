@@ -33,7 +33,7 @@ export function buildV2Stores(config: Readonly<Config>, storage: StorageDriver, 
     const blobs = new BlobStore(storage, hooks);
     return { blobs, manifests: new ManifestService(storage, blobs, signingKey, hooks, config.v2_sparse_indexes, locks), mirror: null, v1: () => null };
   }
-  const mirror = new MirrorContext({ ...config.mirroring, source }, storage, log);
+  const mirror = new MirrorContext({ ...config.mirroring, source }, storage, log, locks);
   const blobs = new ProxyBlobStore(storage, hooks, mirror);
   const manifests = new ProxyManifestService(storage, blobs, signingKey, hooks, config.v2_sparse_indexes, mirror, locks);
   return { blobs, manifests, mirror, v1: (bridge) => (bridge ? new V1PullThrough(mirror, blobs, manifests, bridge) : null) };

@@ -8,6 +8,7 @@
 import type { Digest } from '../checksums/digest.js';
 import type { Config } from '../config/load.js';
 import type { Logger } from '../logging/logger.js';
+import type { Locks } from '../services/locks.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { MirrorRecords } from './records.js';
 import { MirrorScope } from './scope.js';
@@ -28,10 +29,12 @@ export class MirrorContext {
     readonly settings: Readonly<Config['mirroring']> & { source: string },
     storage: StorageDriver,
     readonly log: Logger,
+    /** the server's locks: a blob's links, its record and eviction's delete go under its blob lock */
+    readonly locks: Locks,
   ) {
     this.upstream = new V2Upstream(settings, log);
     this.scope = new MirrorScope(settings);
-    this.records = new MirrorRecords(storage);
+    this.records = new MirrorRecords(storage, locks);
     this.manifestsTtl = settings.manifests_cache_ttl ?? 300;
     this.tagsTtl = settings.tags_cache_ttl ?? 172800;
     this.pinned = settings.pinned.map((p) => {

@@ -3,9 +3,13 @@
  * `registry/proxy/proxyblobstore.go`). What the repository holds is served from here; a miss
  * is fetched from the upstream once (blob-fetch.ts), streamed to the client that asked while it
  * is stored, then linked into the repository. Blobs are content-addressed: once here, they
- * never need the upstream again, until eviction (eviction.ts) takes their bytes back.
+ * never need the upstream again, until eviction (eviction.ts) takes their bytes back. Every link
+ * is written under the blob's lock with the stamp `berth gc` reads (services/store-locks.ts), as
+ * a mount does; a link made by a push or a mount (allow_push) marks the blob local, which
+ * eviction never takes.
  */
 import type { Digest } from '../checksums/digest.js';
+import { blobLock } from '../services/store-locks.js';
 import type { StoredObject } from '../services/stored-object.js';
 import { type BlobInfo, BlobStore, blobUnknown } from '../services/v2/blobs.js';
 import type { V2Hooks } from '../services/v2/hooks.js';
@@ -42,7 +46,7 @@ export class ProxyBlobStore extends BlobStore {
     if (here) {
       // The bytes came for another repository: this one may have them if the upstream says it has.
       await this.confirm(name, digest, signal);
-      await this.link(name, digest, signal);
+      await this.linkFetched(name, digest, signal);
       return super.source(name, digest, signal);
     }
     const fetch = await this.fetchOnce(name, digest);
@@ -65,10 +69,25 @@ export class ProxyBlobStore extends BlobStore {
     };
   }
 
+  /** A link made by a push or a mount (the caller holds the blob's lock): the blob is local from now on. */
+  override async link(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
+    await this.mirror.records.markLocal(digest, signal);
+    await super.link(name, digest, signal);
+  }
+
+  /** The mirror's own link of a blob it holds for the upstream, with its record written in the same hold of the lock. */
+  private linkFetched(name: string, digest: Digest, signal?: AbortSignal, record?: () => Promise<void>): Promise<void> {
+    return this.mirror.locks.run(blobLock(digest), async () => {
+      await super.link(name, digest, signal);
+      await this.stampLinked(digest, signal);
+      await record?.();
+    });
+  }
+
   /** Bring a blob in without serving it (the V1 side needs every layer stored before the bridge shows an image). */
   async ensure(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
     if ((await this.locate(digest, signal)) && (await this.isLinked(name, digest, signal))) return;
-    if (await this.hasData(digest, signal)) return this.link(name, digest, signal);
+    if (await this.hasData(digest, signal)) return this.linkFetched(name, digest, signal);
     await (await this.fetchOnce(name, digest)).done;
   }
 
@@ -102,10 +121,7 @@ export class ProxyBlobStore extends BlobStore {
       digest,
       res,
       writer,
-      async (size) => {
-        await this.link(name, digest);
-        await this.mirror.records.setBlob(digest, size);
-      },
+      (size) => this.linkFetched(name, digest, undefined, () => this.mirror.records.setBlob(digest, size)),
       this.mirror.log,
       (why) => transfer.abort(why),
     );

@@ -2,9 +2,14 @@
  * The pull-through cache's own small records (lib/storage/paths.ts `mirror`): per tag, the
  * digest the upstream gave and when it was last checked; per fetched blob, its size and when
  * it was last pulled (what eviction weighs). Storage holds them, so every worker and a restart
- * agree; a pull touches a blob's record at most once a minute per process.
+ * agree; a pull touches a blob's record at most once a minute per process. A blob also stored
+ * or linked here by a push or a mount (allow_push) is marked local instead, for good: eviction
+ * never takes it, and a fetch that ends after the push does not make it a fetched one again.
+ * A blob's record is written under its blob lock (services/store-locks.ts), as its links are.
  */
 import { type Digest, parseDigest } from '../checksums/digest.js';
+import type { Locks } from '../services/locks.js';
+import { blobLock } from '../services/store-locks.js';
 import type { StorageDriver } from '../storage/driver.js';
 import { isNotFound } from '../storage/errors.js';
 import { mirror } from '../storage/paths.js';
@@ -20,6 +25,8 @@ export interface BlobRecord {
   size: number;
   /** ms since the epoch */
   pulled: number;
+  /** pushed or mounted here as well: never evicted */
+  local: boolean;
 }
 
 const TOUCH_EVERY_MS = 60_000;
@@ -27,7 +34,10 @@ const TOUCH_EVERY_MS = 60_000;
 export class MirrorRecords {
   private readonly touched = new Map<string, number>();
 
-  constructor(private readonly storage: StorageDriver) {}
+  constructor(
+    private readonly storage: StorageDriver,
+    private readonly locks: Locks,
+  ) {}
 
   async tag(name: string, tag: string): Promise<TagCheck | null> {
     const doc = await this.read(mirror.tag(name, tag));
@@ -41,25 +51,36 @@ export class MirrorRecords {
 
   async blob(digest: Digest): Promise<BlobRecord | null> {
     const doc = await this.read(mirror.blob(digest));
-    return typeof doc?.size === 'number' && typeof doc.pulled === 'number' ? { digest, size: doc.size, pulled: doc.pulled } : null;
+    if (doc?.local === true) return { digest, size: 0, pulled: 0, local: true };
+    return typeof doc?.size === 'number' && typeof doc.pulled === 'number' ? { digest, size: doc.size, pulled: doc.pulled, local: false } : null;
   }
 
+  /** A fetched blob (caller holds its blob lock); one marked local stays local. */
   async setBlob(digest: Digest, size: number, pulled = Date.now()): Promise<void> {
+    if ((await this.blob(digest))?.local) return;
     this.touched.set(digest.value, pulled);
     await this.storage.putContent(mirror.blob(digest), JSON.stringify({ size, pulled }));
   }
 
-  /** A pull of a blob this cache fetched: its record says so (throttled); blobs without a record are left alone. */
+  /** A blob pushed or mounted here (caller holds its blob lock): eviction leaves it alone. */
+  async markLocal(digest: Digest, signal?: AbortSignal): Promise<void> {
+    this.touched.delete(digest.value);
+    await this.storage.putContent(mirror.blob(digest), JSON.stringify({ local: true }), signal);
+  }
+
+  /** A pull of a blob this cache fetched: its record says so (throttled); blobs without a record, or local, are left alone. */
   async touch(digest: Digest): Promise<void> {
     const now = Date.now();
     if (now - (this.touched.get(digest.value) ?? 0) < TOUCH_EVERY_MS) return;
     this.touched.set(digest.value, now);
     if (this.touched.size > 100_000) this.touched.clear();
-    const record = await this.blob(digest);
-    if (record) await this.setBlob(digest, record.size, now);
+    await this.locks.run(blobLock(digest), async () => {
+      const record = await this.blob(digest);
+      if (record && !record.local) await this.setBlob(digest, record.size, now);
+    });
   }
 
-  /** Every fetched blob's record. */
+  /** Every blob's record, fetched or local. */
   async blobs(): Promise<BlobRecord[]> {
     let keys: string[];
     try {

@@ -12,9 +12,10 @@ import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseDigest } from '../../lib/checksums/digest.js';
+import { collectGarbage } from '../../lib/maintenance/gc.js';
 import { MirrorEviction } from '../../lib/mirror/eviction.js';
 import { exists } from '../../lib/storage/driver.js';
-import { mirror as mirrorPaths, v2 } from '../../lib/storage/paths.js';
+import { berth, mirror as mirrorPaths, v2 } from '../../lib/storage/paths.js';
 import { tempDir, testConfig } from '../support/config.js';
 import { type Distribution, startDistribution } from '../support/distribution.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
@@ -189,4 +190,36 @@ describe('mirror of another Berth (429 from its connection cap, allow_push, evic
     assert.equal(await exists(mirror.deps.storage, v2.blobData(digestOf(pinned.layer))), true, 'the pinned tag keeps its layer');
     await pull('ns/app', app.layer);
   });
+
+  it('with allow_push, a pushed image that shares a layer with a fetched one survives eviction', async () => {
+    const digest = digestOf(app.layer);
+    const record = JSON.parse((await mirror.deps.storage.getContent(mirrorPaths.blob(digest))).toString());
+    assert.equal(record.size, app.layer.length, 'the layer was fetched again by the test before');
+    await v2Client(mirror.url).pushImage('ns/mine', 'v1', [app.layer], { mediaType: DOCKER_MANIFEST });
+    const outcome = await evictionOf(mirror).run();
+    assert.deepEqual(outcome.evicted, []);
+    assert.equal(await exists(mirror.deps.storage, v2.blobData(digest)), true, 'the pushed layer is kept');
+    const res = await fetch(`${mirror.url}/v2/ns/mine/blobs/${digest.value}`);
+    assert.equal(res.status, 200);
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(app.layer));
+  });
+
+  it('a fetched blob is linked with the stamp berth gc reads, and once gc swept it, eviction forgets its record', async () => {
+    const upstreamManifest = await (await fetch(`${upstream.url}/v2/ns/other/manifests/latest`, { headers: { Accept: DOCKER_MANIFEST } })).json();
+    const digest = parseDigest((upstreamManifest as { layers: Array<{ digest: string }> }).layers[0]?.digest ?? '') as NonNullable<
+      ReturnType<typeof parseDigest>
+    >;
+    assert.equal((await fetch(`${mirror.url}/v2/ns/other/blobs/${digest.value}`)).status, 200);
+    assert.equal(await exists(mirror.deps.storage, berth.gcLinked(digest)), true, 'the link left the gc stamp');
+    assert.equal(await exists(mirror.deps.storage, mirrorPaths.blob(digest)), true);
+    await pause(1100); // older than gc's cutoff (no grace period, filesystem times in seconds)
+    const report = await collectGarbage(mirror.deps.storage, { graceMs: 0, clockSlackMs: 0, locks: mirror.services.locks });
+    assert.ok(report.swept.v2Blobs >= 1, JSON.stringify(report));
+    assert.equal(await exists(mirror.deps.storage, v2.blobData(digest)), false, 'gc swept the blob no manifest refers to');
+    await evictionOf(mirror).run();
+    assert.equal(await exists(mirror.deps.storage, mirrorPaths.blob(digest)), false, 'its record went with it');
+  });
 });
+
+const evictionOf = (mirror: TestServer) =>
+  new MirrorEviction(mirror.deps.storage, mirror.services.mirror as never, mirror.services.v2.manifests, silentLogger());

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { parseDigest } from '../../lib/checksums/digest.js';
 import { buildDeps } from '../../lib/deps.js';
-import { BlobFetch } from '../../lib/mirror/blob-fetch.js';
+import { BlobFetch, DETACH_MS } from '../../lib/mirror/blob-fetch.js';
 import { exists } from '../../lib/storage/driver.js';
 import { v2 } from '../../lib/storage/paths.js';
 import { testConfig } from '../support/config.js';
@@ -20,8 +20,20 @@ describe('mirror: one upstream blob transfer', () => {
   const storage = deps.storage;
   after(() => storage.close());
 
-  const start = async (bytes: Buffer, digest = digestOf(bytes)) => {
-    const res = new Response(bytes, { headers: { 'content-length': String(bytes.length) } });
+  /** A body of 64 KiB chunks, as a socket delivers it (a Buffer body is one chunk). */
+  const inChunks = (bytes: Buffer) => {
+    let at = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        controller.enqueue(bytes.subarray(at, at + 65_536));
+        at += 65_536;
+      },
+    });
+  };
+
+  const start = async (bytes: Buffer, digest = digestOf(bytes), chunked = false) => {
+    const res = new Response(chunked ? inChunks(bytes) : bytes, { headers: { 'content-length': String(bytes.length) } });
     let stored = 0;
     const fetch = new BlobFetch(
       digest,
@@ -56,6 +68,23 @@ describe('mirror: one upstream blob transfer', () => {
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(fetch.claim(), null);
     await fetch.done;
+  });
+
+  it('a live client that stops reading is let go: the copy completes and the blob is kept for the others', async function () {
+    this.timeout(DETACH_MS + 10_000);
+    const bytes = randomBytes(6 * 1024 * 1024);
+    const { fetch, digest, stored } = await start(bytes, digestOf(bytes), true);
+    const live = fetch.claim();
+    assert.ok(live);
+    const closed = new Promise<Error | undefined>((resolve) => live.on('close', () => resolve(live.errored ?? undefined)));
+    live.on('error', () => {});
+    // It never reads: without the cut-off the transfer would wait on it until the 60 s idle timeout failed it.
+    const began = Date.now();
+    await fetch.done;
+    assert.ok(Date.now() - began < DETACH_MS + 5_000);
+    assert.match(String(await closed), /read nothing/);
+    assert.equal(stored(), bytes.length);
+    assert.ok((await storage.getContent(v2.blobData(digest))).equals(bytes));
   });
 
   it('bytes that are not the digest’s are not kept, and the client never gets them whole', async () => {

@@ -103,6 +103,11 @@ export class BlobStore {
    */
   async linkStored(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
     await this.link(name, digest, signal);
+    await this.stampLinked(digest, signal);
+  }
+
+  /** The stamp a `berth gc` that started earlier reads as "in use again" (maintenance/gc.ts). */
+  protected async stampLinked(digest: Digest, signal?: AbortSignal): Promise<void> {
     await this.storage.putContent(berth.gcLinked(digest), '', signal);
   }
 
