@@ -159,7 +159,10 @@ async function drain(servers: readonly http.Server[], deps: Deps, jobs: readonly
     closeIdle();
     sweeper = setInterval(closeIdle, 250);
   };
-  const grace = mode === 'retire' ? setTimeout(sweep, RETIRE_GRACE_MS) : (sweep(), undefined);
+  // A retiring worker gives kept-alive clients a moment to send what they were about to send.
+  let grace: NodeJS.Timeout | undefined;
+  if (mode === 'retire') grace = setTimeout(sweep, RETIRE_GRACE_MS);
+  else sweep();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), deps.config.drain_timeout * 1000);
