@@ -28,6 +28,8 @@ export interface RunningServer {
   urls: readonly string[];
   /** Start the once-per-host jobs, when they were deferred (a supervisor elected this worker). */
   startHostJobs(): void;
+  /** Stop the once-per-host jobs (and never start them again); resolves once their work in hand is done. */
+  stopHostJobs(): Promise<void>;
   /**
    * Drain and stop; resolves when everything is closed. Safe to call twice. `retire`: another
    * worker has taken over the socket, so requests on connections still open here are served
@@ -68,6 +70,7 @@ export async function startServer(
   for (const job of jobs) if (!job.perHost || !options.deferHostJobs) job.start();
   let stopping: Promise<void> | null = null;
   let hostJobsStarted = false;
+  let hostJobsOver = false;
   const shutdown = (mode: 'stop' | 'retire' = 'stop') => {
     stopping ??= drain(servers, deps, jobs, mode);
     return stopping;
@@ -78,10 +81,16 @@ export async function startServer(
     url: urls[0] as string,
     urls,
     startHostJobs: () => {
-      if (!options.deferHostJobs || stopping || hostJobsStarted || hostJobs.length === 0) return;
+      if (!options.deferHostJobs || stopping || hostJobsStarted || hostJobsOver || hostJobs.length === 0) return;
       hostJobsStarted = true;
       deps.log.info({ jobs: hostJobs.map((job) => job.name) }, 'elected to run the once-per-host jobs');
       for (const job of hostJobs) job.start();
+    },
+    stopHostJobs: async () => {
+      hostJobsOver = true;
+      if (!hostJobsStarted) return;
+      await Promise.allSettled(hostJobs.map((job) => job.stop()));
+      deps.log.info({ jobs: hostJobs.map((job) => job.name) }, 'stopped the once-per-host jobs');
     },
     shutdown,
   };

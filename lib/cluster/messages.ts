@@ -17,7 +17,9 @@ export type FromWorker =
   /** listening on every address */
   | { berth: 'ready'; urls: string[] }
   /** max_requests reached: please start a successor, then retire me */
-  | { berth: 'recycle'; served: number };
+  | { berth: 'recycle'; served: number }
+  /** told to retire: its once-per-host jobs have stopped (work in hand done), so another may run them */
+  | { berth: 'host-jobs-stopped' };
 
 export function isFromWorker(message: unknown): message is FromWorker {
   return typeof message === 'object' && message !== null && typeof (message as { berth?: unknown }).berth === 'string';

@@ -13,7 +13,9 @@
  * - SIGTTIN/SIGTTOU: one worker more or less (as gunicorn);
  * - a worker that served about max_requests asks to be recycled: its successor starts, and once
  *   that one listens the old one stops accepting, finishes its requests (uploads included) and exits;
- * - one worker at a time is elected to run the once-per-host jobs; when it goes, another is.
+ * - one worker at a time is elected to run the once-per-host jobs; when it goes, another is: once
+ *   it has exited, or (retiring) once it reports its jobs stopped, which it does at once rather
+ *   than after its drain, so that two workers never run them together.
  */
 import cluster, { type Worker } from 'node:cluster';
 import fs from 'node:fs';
@@ -117,6 +119,10 @@ export function runSupervisor(options: SupervisorOptions): void {
         if (stopping) send(slot, { berth: 'stop' });
         else if (slot.leaving) send(slot, { berth: 'retire' });
         else elect();
+      } else if (message.berth === 'host-jobs-stopped') {
+        if (hostJobs !== worker.id) return;
+        hostJobs = null;
+        elect();
       } else if (message.berth === 'recycle' && !slot.leaving && !stopping) {
         log.info({ worker: worker.process.pid, served: message.served }, 'max_requests reached: recycling the worker');
         void replace(slot);
@@ -125,9 +131,12 @@ export function runSupervisor(options: SupervisorOptions): void {
     return slot;
   };
 
-  /** The once-per-host jobs run in one worker: the oldest that listens and stays. */
+  /**
+   * The once-per-host jobs run in one worker: the oldest that listens and stays. The seat is
+   * free only once its holder has exited or reported its jobs stopped (a retiring one).
+   */
   const elect = () => {
-    if (stopping || (hostJobs !== null && slots.get(hostJobs)?.leaving === false)) return;
+    if (stopping || (hostJobs !== null && slots.has(hostJobs))) return;
     const next = live().find((s) => s.ready);
     hostJobs = next ? next.worker.id : null;
     if (next) send(next, { berth: 'host-jobs' });
@@ -144,8 +153,8 @@ export function runSupervisor(options: SupervisorOptions): void {
 
   const retire = (slot: Slot) => {
     slot.leaving = true;
+    // If it holds the host jobs, the next worker is elected on its report (or its exit).
     if (slot.ready) send(slot, { berth: 'retire' });
-    if (hostJobs === slot.worker.id) elect();
   };
 
   const scale = () => {

@@ -38,8 +38,12 @@ export function clusterWorker(config: Readonly<Config>): ClusterWorker | null {
       process.on('message', (message: unknown) => {
         if (!isToWorker(message)) return;
         if (message.berth === 'host-jobs') running.startHostJobs();
-        else if (message.berth === 'retire') stop('retire');
-        else if (message.berth === 'stop') stop('stop');
+        else if (message.berth === 'retire') {
+          // The host jobs stop at once, not after the drain: the primary elects their next
+          // worker only on this report, so two never run them together.
+          void running.stopHostJobs().then(() => send({ berth: 'host-jobs-stopped' }));
+          stop('retire');
+        } else if (message.berth === 'stop') stop('stop');
       });
       process.on('disconnect', () => stop('stop'));
       send({ berth: 'ready', urls: [...running.urls] });

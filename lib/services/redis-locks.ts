@@ -10,6 +10,8 @@
  *   delete it, never a process whose lock expired and was taken by another;
  * - a holder that stalled past `ttlMs` may have lost its lock: HeldLock.check() (the token is
  *   still ours) runs before each commit, so it fails instead of writing over the new holder.
+ * - a SET that fails client-side (commandTimeout) may still be applied by a slow server: a
+ *   release with the token follows it at once, so no lock nobody holds outlives the 503.
  *
  * Waiters in the same process queue in memory first, as with HostLocks. Redis failing is a
  * 503 LOCK_SERVICE_UNAVAILABLE: work never runs without its lock.
@@ -51,7 +53,7 @@ export class RedisLocks implements Locks {
     const name = LOCK_PREFIX + key;
     const token = randomUUID();
     const { ttlMs } = this.options;
-    for (let wait = 10; !(await lockService(this.redis, () => this.redis.set(name, token, 'PX', ttlMs, 'NX'))); wait = Math.min(wait * 2, 250)) {
+    for (let wait = 10; !(await this.acquire(name, token)); wait = Math.min(wait * 2, 250)) {
       await new Promise((r) => setTimeout(r, wait + Math.random() * wait));
     }
     let lost = false;
@@ -83,8 +85,31 @@ export class RedisLocks implements Locks {
       clearInterval(timer);
       await renewing;
       // A release that fails leaves the key to expire.
-      await this.redis.eval(RELEASE, 1, name, token).catch(() => {});
+      await this.release(name, token);
     }
+  }
+
+  /**
+   * SET NX, true if we hold the lock now. A SET that fails here (the connection's
+   * commandTimeout) may still be applied by a slow server: a release with our token follows it
+   * on the same connection, so Redis runs it after the SET and a lock we never knew we held does
+   * not block every instance for its lifetime.
+   */
+  private async acquire(name: string, token: string): Promise<boolean> {
+    try {
+      return (await lockService(this.redis, () => this.redis.set(name, token, 'PX', this.options.ttlMs, 'NX'))) === 'OK';
+    } catch (err) {
+      void this.release(name, token);
+      throw err;
+    }
+  }
+
+  /** Compare-and-delete: only our own lock goes. A release that fails leaves the key to expire. */
+  private release(name: string, token: string): Promise<void> {
+    return this.redis.eval(RELEASE, 1, name, token).then(
+      () => {},
+      () => {},
+    );
   }
 }
 

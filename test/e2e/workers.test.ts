@@ -112,7 +112,7 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     assert.equal(fs.existsSync(pidFile), false, 'the pid file goes with the launcher');
   });
 
-  it('--max-requests: a worker recycled in the middle of a 200 MiB upload finishes it; its successor already serves', async () => {
+  it('--max-requests: a worker recycled in the middle of a 200 MiB upload finishes it; its successor already serves, and takes the host jobs once the old one stopped them', async () => {
     const port = await freePort();
     const g = launchGunicorn(['-b', `127.0.0.1:${port}`, '-w', '1', '--max-requests', '20'], registryEnv(), tempDir());
     running = g;
@@ -131,6 +131,18 @@ describe('workers (node:cluster) and the gunicorn launcher', function () {
     await waitFor(() => logged(g, 'retiring').some((l) => l.pid === first), 'the first worker to retire');
     await waitFor(() => banners(g) === 2, 'the successor banner'); // it listened before the old one retired; its log line may come later
     assert.ok(isRunning(first), 'the recycled worker is still finishing the upload');
+    // The once-per-host jobs move on at once, not after the old worker's drain, and never run
+    // in two workers together: the old one stops them (its upload still in flight), then the
+    // successor is elected.
+    const elected = () => logged(g, 'elected to run the once-per-host jobs');
+    await waitFor(() => elected().length === 2, 'the successor to be elected for the host jobs while the old one drains', 15_000);
+    const [firstElection, secondElection] = elected();
+    assert.equal(firstElection?.pid, first);
+    assert.notEqual(secondElection?.pid, first);
+    const jobsStopped = logged(g, 'stopped the once-per-host jobs').find((l) => l.pid === first);
+    assert.ok(jobsStopped, 'the retiring worker stopped its host jobs before the successor took them');
+    assert.ok(Date.parse(String(jobsStopped.time)) <= Date.parse(String(secondElection?.time)), 'stopped, then elected');
+    assert.ok(isRunning(first), 'all that while the recycled worker is still finishing the upload');
     body.resume();
     const done = await upload;
     assert.equal(done.status, 201, done.text);

@@ -20,6 +20,18 @@ function isError(message: RegExp, status = 503) {
   return (err: unknown) => err instanceof RegistryError && err.status === status && message.test(err.message);
 }
 
+/** `run` fails with the lock service's 503, and its work never starts. */
+async function refused(locks: RedisLocks, key: string): Promise<void> {
+  let ran = false;
+  await assert.rejects(
+    locks.run(key, async () => {
+      ran = true;
+    }),
+    isError(/shared lock service \(Redis\) cannot be reached/),
+  );
+  assert.equal(ran, false, 'the work did not run');
+}
+
 describe('shared locks in Redis (several instances on one store)', function () {
   this.timeout(30_000);
   let redis: RedisService | null;
@@ -126,17 +138,24 @@ describe('shared locks in Redis (several instances on one store)', function () {
     assert.deepEqual(lost, ['stall']);
   });
 
+  it('a SET that times out but that Redis applies later leaves no lock behind: a 503, then the key is freed at once, not after its lifetime', async () => {
+    const a = await instance(30_000);
+    const b = await instance(30_000);
+    // Redis stalls longer than the connection's commandTimeout (1 s): the SET NX is answered
+    // only after the client gave up on it, and then applied.
+    await raw.call('CLIENT', 'PAUSE', '1600', 'WRITE');
+    await refused(a, 'slow-set');
+    await sleep(1000); // the pause is over: the SET, then what follows it, have run
+    assert.equal(await raw.exists(`${LOCK_PREFIX}slow-set`), 0, 'no lock left that nobody holds');
+    const started = Date.now();
+    await b.run('slow-set', async () => {});
+    assert.ok(Date.now() - started < 1000, `another instance took it in ${Date.now() - started} ms`);
+  });
+
   it('Redis away: taking a lock is a 503, and the work does not run', async () => {
     const a = await instance(1000);
     await (redis as RedisService).stop();
-    let ran = false;
-    await assert.rejects(
-      a.run('any', async () => {
-        ran = true;
-      }),
-      isError(/shared lock service \(Redis\) cannot be reached/),
-    );
-    assert.equal(ran, false);
+    await refused(a, 'any');
     await (redis as RedisService).restart();
   });
 

@@ -282,7 +282,6 @@ function run(script: string, action: 'start' | 'stop' | 'stop-rgw' | 'start-rgw'
 
 const warned = new Set<string>();
 
-/** True if all binaries exist. Otherwise throws under CI, or warns loudly (once) and returns false. */
 /** skopeo (a real V2 client) is installed; outside CI its tests are skipped otherwise. */
 export function skopeoAvailable(): boolean {
   return available('skopeo', 'V2 client (skopeo)', ['skopeo']);
@@ -298,11 +297,16 @@ export function distributionAvailable(): boolean {
   return available('registry:2 (docker-registry)', 'registry:2 interoperability', ['docker-registry']);
 }
 
-function available(service: string, suites: string, binaries: string[]): boolean {
+/**
+ * True if all binaries exist. Otherwise throws under CI, or warns loudly (once) and returns
+ * false. Every start*() and *Available() goes through here, so a suite's `this.skip()` on a
+ * null/false can only happen outside CI.
+ */
+export function available(service: string, suites: string, binaries: string[], env: NodeJS.ProcessEnv = process.env): boolean {
   const missing = binaries.filter((b) => !onPath(b));
   if (missing.length === 0) return true;
   const what = `${service} is not installed (missing: ${missing.join(', ')})`;
-  if (isCi(process.env)) {
+  if (isCi(env)) {
     throw new Error(`${what}. CI must run the ${suites} tests: run \`${INSTALL_CMD}\` in the CI image.`);
   }
   if (!warned.has(service)) {

@@ -88,12 +88,7 @@ export class UiService {
   }
 
   private async require(name: string): Promise<RepositoryEntry> {
-    let repo = await this.repositories.get(name);
-    if (!repo) {
-      // Pushed since the list was made: look again before saying it is not there.
-      this.repositories.forget();
-      repo = await this.repositories.get(name);
-    }
+    const repo = await this.repositories.find(name);
     if (!repo) throw new RegistryError(V1.REPOSITORY_NOT_FOUND);
     return repo;
   }

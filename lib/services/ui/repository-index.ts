@@ -18,6 +18,8 @@ const FRESH_MS = 5000;
 
 export class RepositoryIndex {
   private cached: { at: number; entries: Promise<RepositoryEntry[]> } | null = null;
+  /** when a miss last made the list walk again */
+  private recheckedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly storage: StorageDriver) {}
 
@@ -40,6 +42,22 @@ export class RepositoryIndex {
 
   async get(name: string): Promise<RepositoryEntry | null> {
     return (await this.all()).find((e) => e.name === name) ?? null;
+  }
+
+  /**
+   * `get`, and on a miss (pushed since the list was made?) one walk again before saying it is
+   * not there; but at most one such walk per FRESH_MS, whatever the misses (unknown names are
+   * cheap to ask for and a walk of 10,000 repositories takes seconds), and every miss meanwhile
+   * waits for that same walk.
+   */
+  async find(name: string, now = Date.now()): Promise<RepositoryEntry | null> {
+    const hit = await this.get(name);
+    if (hit) return hit;
+    if (now - this.recheckedAt > FRESH_MS) {
+      this.recheckedAt = now;
+      this.forget();
+    }
+    return (await this.all(now)).find((e) => e.name === name) ?? null;
   }
 
   /** Case-insensitive substring search, then the 1-based `page`; `visible` keeps only what the caller may see. */

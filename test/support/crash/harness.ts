@@ -45,6 +45,13 @@ export interface CrashRun {
 export interface CrashFigures {
   kills: number;
   byPhase: Partial<Record<Phase, number>>;
+  /**
+   * Kills that cut the work they were aimed at, by phase: the target push was interrupted (not
+   * acknowledged), or the bridged pull failed. For bridge-derive, whose push is acknowledged
+   * first by design, a kill that came from the plan (0-400 ms after the tag's answer) counts;
+   * whether the derivation was still running then is not observed.
+   */
+  inPhase: Partial<Record<Phase, number>>;
   acknowledged: number;
   interrupted: number;
   redone: number;
@@ -71,6 +78,7 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
   const figures: CrashFigures = {
     kills: 0,
     byPhase: {},
+    inPhase: {},
     acknowledged: 0,
     interrupted: 0,
     redone: 0,
@@ -137,25 +145,36 @@ export async function crashRun(run: CrashRun): Promise<CrashFigures> {
     acknowledged(filler);
     const plan = killPlan(rnd, order, round + (run.phaseOffset ?? 0));
     const killer = new Killer(plan, () => server.kill('SIGKILL'));
-    const cut = async (p: Push) => {
-      if (await push(base, p, killer)) acknowledged(p);
-      else {
-        victims.push({ kind: 'push', push: p });
-        figures.interrupted++;
+    const cut = async (p: Push): Promise<boolean> => {
+      if (await push(base, p, killer)) {
+        acknowledged(p);
+        return false;
       }
+      victims.push({ kind: 'push', push: p });
+      figures.interrupted++;
+      return true;
     };
     const beside = rnd.chance(0.5) ? await randomPush(rnd, n++) : null;
     const target = plan.phase === 'bridge-pull' ? rnd.pick(ledger) : await pushFor(plan.phase, rnd, n++);
-    await Promise.all([
+    // The bridged pull is made again after the restart whether or not the kill cut it.
+    const pullCut = () =>
+      pullBridged(base, target, killer).then(
+        () => false,
+        (err) => (killer.killed ? true : Promise.reject(err)),
+      );
+    const [targetCut] = await Promise.all([
       plan.phase === 'bridge-pull'
-        ? pullBridged(base, target, killer).then(
-            () => victims.push({ kind: 'pull', push: target }),
-            (err) => (killer.killed ? victims.push({ kind: 'pull', push: target }) : Promise.reject(err)),
-          )
+        ? pullCut().then((wasCut) => {
+            victims.push({ kind: 'pull', push: target });
+            return wasCut;
+          })
         : cut(target),
       beside && cut(beside),
     ]);
     await killer.finish();
+    // After finish(), byPlan tells a kill of the plan from one that came after the work ended.
+    const landed = killer.byPlan && (plan.phase === 'bridge-derive' ? !targetCut : targetCut);
+    if (landed) figures.inPhase[plan.phase] = (figures.inPhase[plan.phase] ?? 0) + 1;
     await server.exited;
     figures.kills++;
     figures.byPhase[plan.phase] = (figures.byPhase[plan.phase] ?? 0) + 1;

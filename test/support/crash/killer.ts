@@ -36,6 +36,7 @@ export interface KillPlan {
 export class Killer {
   private armed = false;
   private fired = false;
+  private late = false;
   private readonly done: Promise<void>;
   private resolveDone!: () => void;
 
@@ -48,6 +49,11 @@ export class Killer {
 
   get killed(): boolean {
     return this.fired;
+  }
+
+  /** The kill came from the plan (its phase was reached), not from finish() after the work had ended. */
+  get byPlan(): boolean {
+    return this.fired && !this.late;
   }
 
   /** A request of `phase` is going out: the kill follows after the plan's delay. */
@@ -69,7 +75,10 @@ export class Killer {
 
   /** Kill now if the plan has not (the work ended before its moment came); resolves once it has. */
   async finish(): Promise<void> {
-    if (!this.armed) this.fire();
+    if (!this.armed) {
+      this.late = true;
+      this.fire();
+    }
     await this.done;
   }
 
