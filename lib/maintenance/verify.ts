@@ -32,7 +32,7 @@ import { isNotFound } from '../storage/errors.js';
 import { bridge, IMAGES, v2 } from '../storage/paths.js';
 import { reclaimLeftovers } from './leftovers.js';
 import { purgeUploads } from './purge-uploads.js';
-import { linkFiles, v1Tags, v2Blobs } from './store-walk.js';
+import { linkFiles, readOrNull, v1Tags, v2Blobs } from './store-walk.js';
 
 export type FindingKind =
   | 'image-without-json'
@@ -242,8 +242,8 @@ class Verifier {
     return this.sample >= 1 || (this.o.random ?? Math.random)() < this.sample;
   }
 
-  private async read(path: string): Promise<Buffer | null> {
-    return this.storage.getContent(path, this.o.signal).catch((err) => (isNotFound(err) ? null : Promise.reject(err)));
+  private read(path: string): Promise<Buffer | null> {
+    return readOrNull(this.storage, path, this.o.signal);
   }
 
   private async reader(path: string): Promise<Readable> {

@@ -21,7 +21,6 @@ export class MirrorContext {
   readonly records: MirrorRecords;
   /** seconds a manifest fetched by tag is served before the tag is checked again */
   readonly manifestsTtl: number;
-  readonly tagsTtl: number;
   readonly pinned: ReadonlyArray<{ name: string; tag: string }>;
   private protocol: Promise<'v1' | 'v2'> | null;
 
@@ -36,7 +35,6 @@ export class MirrorContext {
     this.scope = new MirrorScope(settings);
     this.records = new MirrorRecords(storage, locks);
     this.manifestsTtl = settings.manifests_cache_ttl ?? 300;
-    this.tagsTtl = settings.tags_cache_ttl ?? 172800;
     this.pinned = settings.pinned.map((p) => {
       const colon = p.lastIndexOf(':');
       return { name: p.slice(0, colon), tag: p.slice(colon + 1) };

@@ -10,7 +10,7 @@
  */
 import type { Digest } from '../checksums/digest.js';
 import { blobLock } from '../services/store-locks.js';
-import type { StoredObject } from '../services/stored-object.js';
+import { type StoredObject, storedObject } from '../services/stored-object.js';
 import { type BlobInfo, BlobStore, blobUnknown } from '../services/v2/blobs.js';
 import type { V2Hooks } from '../services/v2/hooks.js';
 import type { StorageDriver } from '../storage/driver.js';
@@ -41,7 +41,8 @@ export class ProxyBlobStore extends BlobStore {
     const here = await this.locate(digest, signal);
     if (here && (await this.isLinked(name, digest, signal))) {
       this.mirror.records.touch(digest).catch(() => {});
-      return super.source(name, digest, signal);
+      // Linked and located: what super.source would find by reading both again.
+      return storedObject(this.storage, here.key, here.size);
     }
     if (here) {
       // The bytes came for another repository: this one may have them if the upstream says it has.
@@ -86,8 +87,9 @@ export class ProxyBlobStore extends BlobStore {
 
   /** Bring a blob in without serving it (the V1 side needs every layer stored before the bridge shows an image). */
   async ensure(name: string, digest: Digest, signal?: AbortSignal): Promise<void> {
-    if ((await this.locate(digest, signal)) && (await this.isLinked(name, digest, signal))) return;
-    if (await this.hasData(digest, signal)) return this.linkFetched(name, digest, signal);
+    const here = await this.locate(digest, signal);
+    if (here && (await this.isLinked(name, digest, signal))) return;
+    if (here) return this.linkFetched(name, digest, signal);
     await (await this.fetchOnce(name, digest)).done;
   }
 

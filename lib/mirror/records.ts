@@ -10,7 +10,7 @@
 import { type Digest, parseDigest } from '../checksums/digest.js';
 import type { Locks } from '../services/locks.js';
 import { blobLock } from '../services/store-locks.js';
-import type { StorageDriver } from '../storage/driver.js';
+import { deleteIfExists, listOrEmpty, type StorageDriver } from '../storage/driver.js';
 import { isNotFound } from '../storage/errors.js';
 import { mirror } from '../storage/paths.js';
 
@@ -82,23 +82,9 @@ export class MirrorRecords {
 
   /** Every blob's record, fetched or local. */
   async blobs(): Promise<BlobRecord[]> {
-    let keys: string[];
-    try {
-      keys = await this.storage.list(mirror.blobs, undefined);
-    } catch (err) {
-      if (isNotFound(err)) return [];
-      throw err;
-    }
     const out: BlobRecord[] = [];
-    for (const algorithm of keys) {
-      let hexes: string[];
-      try {
-        hexes = await this.storage.list(algorithm);
-      } catch (err) {
-        if (isNotFound(err)) continue;
-        throw err;
-      }
-      for (const key of hexes) {
+    for (const algorithm of await listOrEmpty(this.storage, mirror.blobs)) {
+      for (const key of await listOrEmpty(this.storage, algorithm)) {
         const digest = parseDigest(key.slice(mirror.blobs.length + 1).replace('/', ':'));
         const record = digest ? await this.blob(digest) : null;
         if (record) out.push(record);
@@ -109,9 +95,7 @@ export class MirrorRecords {
 
   async forgetBlob(digest: Digest): Promise<void> {
     this.touched.delete(digest.value);
-    await this.storage.delete(mirror.blob(digest)).catch((err) => {
-      if (!isNotFound(err)) throw err;
-    });
+    await deleteIfExists(this.storage, mirror.blob(digest));
   }
 
   private async read(key: string): Promise<Record<string, unknown> | null> {
