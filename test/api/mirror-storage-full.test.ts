@@ -52,8 +52,11 @@ describe('mirror of a V2 registry whose own storage runs full', function () {
     const url = `${mirror.url}/v2/ns/big/blobs/${digest}`;
     // The first GET gets the live stream (cut when the write fails); the second waits for the stored copy.
     // It reads slowly, as a far client does: the copy waits on it while the disk write fails.
+    let answered!: () => void;
+    const firstAnswered = new Promise<void>((r) => (answered = r));
     const first = new Promise<{ status: number; received: number }>((resolve) => {
       http.get(url, (res) => {
+        answered();
         let received = 0;
         res.pause();
         setTimeout(() => res.resume(), 500);
@@ -64,7 +67,8 @@ describe('mirror of a V2 registry whose own storage runs full', function () {
         res.on('close', () => resolve({ status: res.statusCode ?? 0, received }));
       });
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // Only once the first holds the live stream (its answer has begun) does the second ask.
+    await firstAnswered;
     const second = await fetch(url);
     const body = await second.text();
     assert.equal(second.status, 507, body);
